@@ -1,0 +1,152 @@
+package io.aegis.server;
+
+import io.aegis.server.api.ApiRouter;
+import io.aegis.server.api.RouteSpec;
+import io.aegis.server.auth.AgentSessions;
+import io.aegis.server.auth.OperatorTokens;
+import io.aegis.server.auth.TokenAuthenticator;
+import io.aegis.server.config.Config;
+import io.aegis.server.observability.HealthRoutes;
+import io.aegis.server.observability.Observability;
+import io.aegis.server.store.Database;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One gateway node: the store, the REST API and (with later components) the agent WebSocket
+ * endpoint, all on one HTTP port. {@link #start} returns once the node listens; {@link #close}
+ * drains it. Used by {@code bin/aegis serve} and by the tests, which start real nodes on port 0.
+ */
+public final class AegisServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(AegisServer.class);
+
+  private final Config config;
+  private final Database database;
+  private final Observability observability;
+  private final Vertx vertx;
+  private final WorkerExecutor worker;
+  private final HttpServer http;
+  private final List<RouteSpec> routes;
+  private final Optional<String> initialOperatorToken;
+  private final AtomicBoolean draining = new AtomicBoolean();
+
+  private AegisServer(Config config) {
+    this.config = config;
+    this.database = Database.open(config);
+    try {
+      this.observability = new Observability(config.nodeId());
+      this.vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+      this.worker = vertx.createSharedWorkerExecutor("aegis-blocking", config.blockingPoolSize());
+
+      OperatorTokens operatorTokens = new OperatorTokens(database, config.adminToken());
+      this.initialOperatorToken = operatorTokens.createInitialIfNeeded();
+      AgentSessions sessions = new AgentSessions(database, config.sessionTimeout());
+
+      Router router = Router.router(vertx);
+      HealthRoutes.mount(router, observability, database, worker, draining::get);
+      ApiRouter api = new ApiRouter(router, new TokenAuthenticator(operatorTokens, sessions),
+          worker, observability.registry(), config.maxBodySize());
+      api.finish();
+      this.routes = api.routes();
+
+      HttpServerOptions options = new HttpServerOptions()
+          .setHost(config.bindAddress())
+          .setPort(config.port())
+          .setCompressionSupported(false)
+          .setMaxWebSocketFrameSize(config.maxFrameSize())
+          .setMaxWebSocketMessageSize(config.maxFrameSize());
+      if (config.readBufferSize() > 0) {
+        options.setReceiveBufferSize(config.readBufferSize());
+      }
+      if (config.writeBufferSize() > 0) {
+        options.setSendBufferSize(config.writeBufferSize());
+      }
+      this.http = await(vertx.createHttpServer(options).requestHandler(router).listen(), "listen on "
+          + config.bindAddress() + ":" + config.port());
+    } catch (RuntimeException e) {
+      database.close();
+      throw e;
+    }
+  }
+
+  /** Starts a node and returns once it listens. */
+  public static AegisServer start(Config config) {
+    AegisServer server = new AegisServer(config);
+    log.info("gateway node {} listening on {}:{}", config.nodeId(), config.bindAddress(), server.port());
+    return server;
+  }
+
+  private static <T> T await(io.vertx.core.Future<T> future, String what) {
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("cannot " + what + ": " + e.getCause().getMessage(), e.getCause());
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("timed out trying to " + what, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted trying to " + what, e);
+    }
+  }
+
+  /** The port actually bound (useful with {@code WEBSOCKET_PORT=0}). */
+  public int port() {
+    return http.actualPort();
+  }
+
+  /** {@code http://host:port} or {@code https://host:port}. */
+  public String baseUrl() {
+    String host = config.bindAddress().equals("0.0.0.0") ? "127.0.0.1" : config.bindAddress();
+    return (config.tls().isPresent() ? "https://" : "http://") + host + ":" + port();
+  }
+
+  public Config config() {
+    return config;
+  }
+
+  public Database database() {
+    return database;
+  }
+
+  /** The operator token created by this start, if it created one; shown once, never stored in clear. */
+  public Optional<String> initialOperatorToken() {
+    return initialOperatorToken;
+  }
+
+  /** Every REST route, for the OpenAPI completeness check. */
+  public List<RouteSpec> routes() {
+    return routes;
+  }
+
+  /**
+   * Drains and stops the node: /readyz turns 503, the listener closes, in-flight requests
+   * finish, then the store closes. Idempotent.
+   */
+  @Override
+  public void close() {
+    if (!draining.compareAndSet(false, true)) {
+      return;
+    }
+    log.info("gateway node {} shutting down", config.nodeId());
+    try {
+      await(http.close(), "close the HTTP listener");
+      worker.close();
+      await(vertx.close(), "stop the event loops");
+    } catch (RuntimeException e) {
+      log.warn("unclean shutdown: {}", e.getMessage());
+    } finally {
+      observability.close();
+      database.close();
+    }
+  }
+}

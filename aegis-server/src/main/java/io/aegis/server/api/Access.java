@@ -1,0 +1,16 @@
+package io.aegis.server.api;
+
+/** Who may call an endpoint. Checked before the endpoint runs. */
+public enum Access {
+  /** Anyone; no token needed. */
+  PUBLIC,
+  /** Operators only. */
+  OPERATOR,
+  /**
+   * Operators, or the agent named by the route's {@code agent_id} path parameter: an agent
+   * reaches only its own resources.
+   */
+  OPERATOR_OR_SELF,
+  /** Only the agent named by the route's {@code agent_id} path parameter (not operators: they never impersonate agents). */
+  SELF
+}

@@ -1,0 +1,168 @@
+package io.aegis.server.api;
+
+import io.aegis.server.store.StoreException;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Mounts REST endpoints on a Vert.x router with the behaviour every endpoint shares: a body size
+ * limit, bearer-token authentication and access checks, execution on a worker pool (endpoints
+ * may block on the store), JSON error bodies for every failure, and request metrics by route and
+ * status.
+ *
+ * <p>Register every route before the server starts; not thread-safe during registration.
+ */
+public final class ApiRouter {
+  private static final Logger log = LoggerFactory.getLogger(ApiRouter.class);
+
+  private final Router router;
+  private final Authenticator authenticator;
+  private final WorkerExecutor worker;
+  private final MeterRegistry metrics;
+  private final List<RouteSpec> routes = new ArrayList<>();
+
+  public ApiRouter(Router router, Authenticator authenticator, WorkerExecutor worker,
+                   MeterRegistry metrics, long maxBodySize) {
+    this.router = router;
+    this.authenticator = authenticator;
+    this.worker = worker;
+    this.metrics = metrics;
+    router.route("/api/*").handler(ctx -> {
+      ctx.response()
+          .putHeader("Cache-Control", "no-store")
+          .putHeader("X-Content-Type-Options", "nosniff");
+      ctx.next();
+    });
+    router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(maxBodySize));
+  }
+
+  /**
+   * Registers {@code endpoint} at {@code path} (Vert.x syntax, {@code /api/v1/agents/:agent_id}).
+   */
+  public void route(HttpMethod method, String path, Access access, Endpoint endpoint) {
+    routes.add(new RouteSpec(method.name(), path.replaceAll(":([a-z_]+)", "{$1}"), access));
+    router.route(method, path).handler(ctx -> {
+      long start = System.nanoTime();
+      ctx.addEndHandler(v -> record(ctx, method, path, start));
+      worker.<Reply>executeBlocking(() -> {
+        Caller caller = authorize(ctx, access);
+        return endpoint.handle(new ApiRequest(ctx, caller));
+      }, false).onComplete(ar -> {
+        if (ar.succeeded()) {
+          send(ctx, ar.result());
+        } else {
+          fail(ctx, ar.cause());
+        }
+      });
+    });
+  }
+
+  /** Routes registered so far, for the OpenAPI document's completeness test. */
+  public List<RouteSpec> routes() {
+    return List.copyOf(routes);
+  }
+
+  /** Installs JSON answers for unknown routes, wrong methods, oversized bodies and uncaught failures. */
+  public void finish() {
+    router.route().last().handler(ctx -> sendError(ctx, 404, "not_found", "no such endpoint: " + ctx.request().path()));
+    router.errorHandler(405, ctx -> sendError(ctx, 405, "method_not_allowed",
+        "method " + ctx.request().method() + " is not allowed on " + ctx.request().path()));
+    router.errorHandler(413, ctx -> sendError(ctx, 413, "payload_too_large", "the request body is too large"));
+    router.errorHandler(400, ctx -> sendError(ctx, 400, "bad_request", "malformed request"));
+    router.errorHandler(500, ctx -> fail(ctx, ctx.failure()));
+  }
+
+  private Caller authorize(RoutingContext ctx, Access access) {
+    if (access == Access.PUBLIC) {
+      return Caller.ANONYMOUS;
+    }
+    String header = ctx.request().getHeader("Authorization");
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7) || header.length() <= 7) {
+      throw ApiException.unauthorized("an Authorization: Bearer <token> header is required");
+    }
+    Caller caller = authenticator.authenticate(header.substring(7).trim());
+    String pathAgent = ctx.pathParam("agent_id");
+    boolean self = caller instanceof Caller.Agent a && a.agentId().equals(pathAgent);
+    boolean allowed = switch (access) {
+      case PUBLIC -> true;
+      case OPERATOR -> caller instanceof Caller.Operator;
+      case OPERATOR_OR_SELF -> caller instanceof Caller.Operator || self;
+      case SELF -> self;
+    };
+    if (!allowed) {
+      throw ApiException.forbidden(switch (access) {
+        case OPERATOR -> "this endpoint needs an operator token";
+        case SELF -> "this endpoint is for the agent itself";
+        default -> "an agent may only reach its own resources";
+      });
+    }
+    return caller;
+  }
+
+  private void record(RoutingContext ctx, HttpMethod method, String route, long start) {
+    Timer.builder("http.server.requests")
+        .description("REST API requests by route and status")
+        .tag("method", method.name())
+        .tag("route", route)
+        .tag("status", Integer.toString(ctx.response().getStatusCode()))
+        .register(metrics)
+        .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+  }
+
+  private static void send(RoutingContext ctx, Reply reply) {
+    HttpServerResponse response = ctx.response();
+    if (response.ended() || response.closed()) {
+      return;
+    }
+    response.setStatusCode(reply.status());
+    for (Map.Entry<String, String> h : reply.headers().entrySet()) {
+      response.putHeader(h.getKey(), h.getValue());
+    }
+    if (reply.body() == null) {
+      response.end();
+      return;
+    }
+    byte[] bytes = reply.body() instanceof byte[] b ? b : ApiJson.write(reply.body());
+    response.putHeader("Content-Type", reply.contentType()).end(Buffer.buffer(bytes));
+  }
+
+  private static void fail(RoutingContext ctx, Throwable t) {
+    if (t instanceof ApiException e) {
+      if (e.status() == 401) {
+        ctx.response().putHeader("WWW-Authenticate", "Bearer");
+      }
+      sendError(ctx, e.status(), e.code(), e.getMessage());
+    } else if (t instanceof StoreException) {
+      log.error("store failure on {} {}: {}", ctx.request().method(), ctx.request().path(), t.getMessage());
+      sendError(ctx, 503, "unavailable", "the store is unavailable; retry later");
+    } else {
+      String incident = UUID.randomUUID().toString();
+      log.error("internal error {} on {} {}", incident, ctx.request().method(), ctx.request().path(), t);
+      sendError(ctx, 500, "internal_error", "internal error (incident " + incident + ")");
+    }
+  }
+
+  static void sendError(RoutingContext ctx, int status, String code, String message) {
+    HttpServerResponse response = ctx.response();
+    if (response.ended() || response.closed()) {
+      return;
+    }
+    response.setStatusCode(status)
+        .putHeader("Content-Type", "application/json")
+        .end(Buffer.buffer(ApiJson.error(code, message)));
+  }
+}

@@ -1,0 +1,283 @@
+package io.aegis.server.config;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * The gateway's configuration: read once from the environment (see {@link Setting}), validated
+ * as a whole, then immutable. Any invalid value stops the start with a {@link ConfigException}
+ * that names every offending variable.
+ */
+public final class Config {
+  private static final Pattern TABLE_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+  private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+
+  private final int port;
+  private final String websocketPath;
+  private final int readBufferSize;
+  private final int writeBufferSize;
+  private final Path privateKeyPath;
+  private final Path publicKeyPath;
+  private final Duration sessionTimeout;
+  private final Duration keyRotationInterval;
+  private final int messageQueueSize;
+  private final int messageRetryAttempts;
+  private final Duration messageTtl;
+  private final DatabaseUrl database;
+  private final String messageQueueTable;
+  private final String connectionsTable;
+  private final Optional<String> redisUrl;
+  private final Path dataDir;
+  private final Optional<String> adminToken;
+  private final String bindAddress;
+  private final boolean allowInsecure;
+  private final Optional<TlsFiles> tls;
+  private final String nodeId;
+  private final long maxBodySize;
+  private final int maxFrameSize;
+  private final long artifactMaxContentSize;
+  private final Duration authMaxClockSkew;
+  private final int dbPoolSize;
+  private final int blockingPoolSize;
+
+  /** TLS certificate chain and private key files, both PEM. */
+  public record TlsFiles(Path certificate, Path privateKey) {}
+
+  private Config(Reader r) {
+    dataDir = Path.of(r.raw(Setting.AEGIS_DATA_DIR)).toAbsolutePath().normalize();
+    port = r.integer(Setting.WEBSOCKET_PORT, 0, 65535);
+    websocketPath = r.parse(Setting.WEBSOCKET_PATH, v -> {
+      if (!v.startsWith("/") || v.contains(" ") || v.startsWith("/api/")) {
+        throw new IllegalArgumentException("must be an absolute path such as /ws/agent, outside /api/");
+      }
+      return v;
+    });
+    readBufferSize = r.bufferSize(Setting.WEBSOCKET_READ_BUFFER_SIZE);
+    writeBufferSize = r.bufferSize(Setting.WEBSOCKET_WRITE_BUFFER_SIZE);
+    privateKeyPath = r.path(Setting.AUTH_PRIVATE_KEY_PATH, dataDir);
+    publicKeyPath = r.path(Setting.AUTH_PUBLIC_KEY_PATH, dataDir);
+    sessionTimeout = r.duration(Setting.SESSION_TIMEOUT, Duration.ofMinutes(1), Duration.ofDays(30));
+    r.parse(Setting.ENCRYPTION_ALGORITHM, v -> {
+      if (!v.equalsIgnoreCase("chacha20poly1305") && !v.equalsIgnoreCase("chacha20-poly1305")) {
+        throw new IllegalArgumentException("only chacha20poly1305 is supported");
+      }
+      return v;
+    });
+    keyRotationInterval = r.duration(Setting.KEY_ROTATION_INTERVAL, Duration.ofSeconds(1), Duration.ofDays(30));
+    messageQueueSize = r.integer(Setting.MESSAGE_QUEUE_SIZE, 1, 10_000_000);
+    messageRetryAttempts = r.integer(Setting.MESSAGE_RETRY_ATTEMPTS, 1, 1000);
+    messageTtl = r.duration(Setting.MESSAGE_TTL, Duration.ofSeconds(1), Duration.ofDays(365));
+    String dbUrl = r.raw(Setting.DATABASE_URL);
+    database = dbUrl.isBlank()
+        ? DatabaseUrl.sqlite(dataDir.resolve("aegis.db"))
+        : r.parse(Setting.DATABASE_URL, DatabaseUrl::parse);
+    messageQueueTable = r.tableName(Setting.MESSAGE_QUEUE_TABLE);
+    connectionsTable = r.tableName(Setting.CONNECTIONS_TABLE);
+    if (messageQueueTable != null && messageQueueTable.equals(connectionsTable)) {
+      r.problem(Setting.CONNECTIONS_TABLE, "must differ from MESSAGE_QUEUE_TABLE");
+    }
+    redisUrl = r.optional(Setting.REDIS_URL).map(v -> r.parse(Setting.REDIS_URL, x -> {
+      if (!x.startsWith("redis://") && !x.startsWith("rediss://")) {
+        throw new IllegalArgumentException("must be redis://host:port or rediss://host:port");
+      }
+      return x;
+    }));
+    adminToken = r.optional(Setting.AEGIS_ADMIN_TOKEN).map(v -> r.parse(Setting.AEGIS_ADMIN_TOKEN, x -> {
+      if (x.length() < 32) {
+        throw new IllegalArgumentException("must be at least 32 characters (use a random token)");
+      }
+      return x;
+    }));
+    allowInsecure = r.bool(Setting.AEGIS_ALLOW_INSECURE);
+    Optional<String> cert = r.optional(Setting.TLS_CERT_PATH);
+    Optional<String> key = r.optional(Setting.TLS_KEY_PATH);
+    if (cert.isPresent() != key.isPresent()) {
+      r.problem(cert.isPresent() ? Setting.TLS_KEY_PATH : Setting.TLS_CERT_PATH,
+          "TLS_CERT_PATH and TLS_KEY_PATH must be set together");
+      tls = Optional.empty();
+    } else {
+      tls = cert.map(c -> new TlsFiles(Path.of(c).toAbsolutePath(), Path.of(key.get()).toAbsolutePath()));
+    }
+    bindAddress = r.optional(Setting.AEGIS_BIND_ADDRESS)
+        .orElse(tls.isPresent() || allowInsecure ? "0.0.0.0" : "127.0.0.1");
+    nodeId = r.optional(Setting.AEGIS_NODE_ID).map(v -> r.parse(Setting.AEGIS_NODE_ID, x -> {
+      if (!NODE_ID.matcher(x).matches()) {
+        throw new IllegalArgumentException("must be 1-64 characters of [A-Za-z0-9._:-]");
+      }
+      return x;
+    })).orElseGet(Config::hostName);
+    maxBodySize = r.size(Setting.AEGIS_MAX_BODY_SIZE, 1024, 1L << 30);
+    maxFrameSize = (int) r.size(Setting.AEGIS_MAX_FRAME_SIZE, 1024, 64L << 20);
+    artifactMaxContentSize = r.size(Setting.AEGIS_ARTIFACT_MAX_CONTENT_SIZE, 0, 1L << 30);
+    authMaxClockSkew = r.duration(Setting.AEGIS_AUTH_MAX_CLOCK_SKEW, Duration.ofSeconds(1), Duration.ofDays(1));
+    dbPoolSize = r.integer(Setting.AEGIS_DB_POOL_SIZE, 1, 1000);
+    blockingPoolSize = r.integer(Setting.AEGIS_BLOCKING_POOL_SIZE, 1, 10_000);
+    r.finish();
+  }
+
+  /** Reads and validates the configuration from environment-style variables. */
+  public static Config fromEnvironment(Map<String, String> env) {
+    return new Config(new Reader(env));
+  }
+
+  private static String hostName() {
+    try {
+      String h = InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9._:-]", "-");
+      return h.isEmpty() ? "node-1" : h.substring(0, Math.min(h.length(), 64));
+    } catch (UnknownHostException e) {
+      return "node-1";
+    }
+  }
+
+  public int port() { return port; }
+  public String websocketPath() { return websocketPath; }
+  public int readBufferSize() { return readBufferSize; }
+  public int writeBufferSize() { return writeBufferSize; }
+  public Path privateKeyPath() { return privateKeyPath; }
+  public Path publicKeyPath() { return publicKeyPath; }
+  public Duration sessionTimeout() { return sessionTimeout; }
+  public Duration keyRotationInterval() { return keyRotationInterval; }
+  public int messageQueueSize() { return messageQueueSize; }
+  public int messageRetryAttempts() { return messageRetryAttempts; }
+  public Duration messageTtl() { return messageTtl; }
+  public DatabaseUrl database() { return database; }
+  public String messageQueueTable() { return messageQueueTable; }
+  public String connectionsTable() { return connectionsTable; }
+  public Optional<String> redisUrl() { return redisUrl; }
+  public Path dataDir() { return dataDir; }
+  public Optional<String> adminToken() { return adminToken; }
+  public String bindAddress() { return bindAddress; }
+  public boolean allowInsecure() { return allowInsecure; }
+  public Optional<TlsFiles> tls() { return tls; }
+  public String nodeId() { return nodeId; }
+  public long maxBodySize() { return maxBodySize; }
+  public int maxFrameSize() { return maxFrameSize; }
+  public long artifactMaxContentSize() { return artifactMaxContentSize; }
+  public Duration authMaxClockSkew() { return authMaxClockSkew; }
+  public int dbPoolSize() { return dbPoolSize; }
+  public int blockingPoolSize() { return blockingPoolSize; }
+
+  /** Reads raw values, applies defaults, and collects every problem before failing once. */
+  private static final class Reader {
+    private final Map<String, String> env;
+    private final List<String> problems = new ArrayList<>();
+
+    Reader(Map<String, String> env) {
+      this.env = env;
+    }
+
+    String raw(Setting s) {
+      String v = env.get(s.name());
+      return v == null || v.isBlank() ? s.defaultValue() : v.trim();
+    }
+
+    Optional<String> optional(Setting s) {
+      String v = raw(s);
+      return v.isEmpty() ? Optional.empty() : Optional.of(v);
+    }
+
+    void problem(Setting s, String message) {
+      problems.add(s.name() + ": " + message);
+    }
+
+    <T> T parse(Setting s, Function<String, T> parser) {
+      String v = raw(s);
+      try {
+        return parser.apply(v);
+      } catch (IllegalArgumentException e) {
+        boolean secret = s == Setting.AEGIS_ADMIN_TOKEN || s == Setting.DATABASE_URL;
+        problem(s, (secret ? "" : "'" + v + "' ") + e.getMessage());
+        return null;
+      }
+    }
+
+    int integer(Setting s, int min, int max) {
+      Integer v = parse(s, x -> {
+        long n;
+        try {
+          n = Long.parseLong(x);
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("is not a whole number");
+        }
+        if (n < min || n > max) {
+          throw new IllegalArgumentException("must be between " + min + " and " + max);
+        }
+        return (int) n;
+      });
+      return v == null ? min : v;
+    }
+
+    int bufferSize(Setting s) {
+      Long v = parse(s, x -> {
+        long n = Sizes.parse(x);
+        if (n != 0 && (n < 1024 || n > (64 << 20))) {
+          throw new IllegalArgumentException("must be 0 (OS default) or between 1024 and 64MiB");
+        }
+        return n;
+      });
+      return v == null ? 0 : v.intValue();
+    }
+
+    long size(Setting s, long min, long max) {
+      Long v = parse(s, x -> {
+        long n = Sizes.parse(x);
+        if (n < min || n > max) {
+          throw new IllegalArgumentException(
+              "must be between " + Sizes.format(min) + " and " + Sizes.format(max));
+        }
+        return n;
+      });
+      return v == null ? min : v;
+    }
+
+    Duration duration(Setting s, Duration min, Duration max) {
+      Duration v = parse(s, x -> {
+        Duration d = Durations.parse(x);
+        if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+          throw new IllegalArgumentException(
+              "must be between " + Durations.format(min) + " and " + Durations.format(max));
+        }
+        return d;
+      });
+      return v == null ? min : v;
+    }
+
+    boolean bool(Setting s) {
+      Boolean v = parse(s, x -> switch (x.toLowerCase(Locale.ROOT)) {
+        case "true", "1", "yes" -> true;
+        case "false", "0", "no" -> false;
+        default -> throw new IllegalArgumentException("must be true or false");
+      });
+      return v != null && v;
+    }
+
+    Path path(Setting s, Path dataDir) {
+      String v = raw(s).replace("${AEGIS_DATA_DIR}", dataDir.toString());
+      return Path.of(v).toAbsolutePath().normalize();
+    }
+
+    String tableName(Setting s) {
+      return parse(s, x -> {
+        if (!TABLE_NAME.matcher(x).matches()) {
+          throw new IllegalArgumentException("must be a lower-case SQL identifier ([a-z_][a-z0-9_]*, at most 63)");
+        }
+        return x;
+      });
+    }
+
+    void finish() {
+      if (!problems.isEmpty()) {
+        throw new ConfigException(problems);
+      }
+    }
+  }
+}

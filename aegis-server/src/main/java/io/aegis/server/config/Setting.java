@@ -1,0 +1,57 @@
+package io.aegis.server.config;
+
+/**
+ * Every environment variable the gateway reads, in one place: its name, default and meaning.
+ * The names in the first group are the seed's; the {@code AEGIS_*} and {@code TLS_*} ones are ours.
+ * {@link Config} parses and validates them; the README's configuration table is written from this list.
+ */
+public enum Setting {
+  // --- the seed's variables ---
+  WEBSOCKET_PORT("8080", "TCP port for the REST API and the agent WebSocket (one port for both). 0 picks a free port."),
+  WEBSOCKET_PATH("/ws/agent", "Path of the agent WebSocket endpoint."),
+  WEBSOCKET_READ_BUFFER_SIZE("0", "Socket receive buffer per connection in bytes (SO_RCVBUF); 0 leaves it to the OS. Small values save memory per agent and cap per-agent throughput."),
+  WEBSOCKET_WRITE_BUFFER_SIZE("0", "Socket send buffer per connection in bytes (SO_SNDBUF); 0 leaves it to the OS."),
+  AUTH_PRIVATE_KEY_PATH("${AEGIS_DATA_DIR}/auth/private.pem", "The backend's Ed25519 identity private key (PKCS#8 PEM). Created, owner-only, on first start if missing."),
+  AUTH_PUBLIC_KEY_PATH("${AEGIS_DATA_DIR}/auth/public.pem", "The backend's Ed25519 identity public key (SPKI PEM). Agents pin it."),
+  SESSION_TIMEOUT("24h", "Lifetime of an agent session (WebSocket session and HTTP session token). The agent then performs a fresh handshake."),
+  ENCRYPTION_ALGORITHM("chacha20poly1305", "Record-layer AEAD. Only chacha20poly1305 is supported; anything else is refused at start."),
+  KEY_ROTATION_INTERVAL("1h", "Traffic keys are ratcheted (KeyUpdate) at least this often within a session. The seed's example says 24h, which would never fire within a 24h session."),
+  MESSAGE_QUEUE_SIZE("10000", "Maximum undelivered messages queued per agent; a send beyond it is refused (HTTP 429), never dropped."),
+  MESSAGE_RETRY_ATTEMPTS("3", "Deliveries attempted per message before it is marked failed."),
+  MESSAGE_TTL("1h", "Default time to live of a queued message; after it the message is expired and never delivered."),
+  DATABASE_URL("", "PostgreSQL, as postgresql://user:pass@host:port/db or a jdbc:postgresql: URL. Unset: the embedded SQLite store under AEGIS_DATA_DIR."),
+  MESSAGE_QUEUE_TABLE("message_queue", "Name of the message queue table."),
+  CONNECTIONS_TABLE("agent_connections", "Name of the agent connections table."),
+  REDIS_URL("", "Redis for multi-node deployments (redis://host:port). Unset: single node."),
+
+  // --- ours ---
+  AEGIS_DATA_DIR("./data", "Directory for the embedded database and the generated keys."),
+  AEGIS_ADMIN_TOKEN("", "Operator bearer token. Unset: one is generated at first start, printed once, and stored only as a hash."),
+  AEGIS_BIND_ADDRESS("", "Listen address. Default: 0.0.0.0 with TLS (or AEGIS_ALLOW_INSECURE=true), otherwise 127.0.0.1."),
+  AEGIS_ALLOW_INSECURE("false", "Allow plain HTTP/ws:// on non-loopback addresses (development only; logs a warning)."),
+  TLS_CERT_PATH("", "TLS certificate chain (PEM). With TLS_KEY_PATH the gateway serves HTTPS/WSS only; reloaded when the files change."),
+  TLS_KEY_PATH("", "TLS private key (PEM, PKCS#8 or PKCS#1/SEC1)."),
+  AEGIS_NODE_ID("", "This node's id in a cluster. Default: the host name."),
+  AEGIS_MAX_BODY_SIZE("2MiB", "Largest accepted HTTP request body; larger requests get 413."),
+  AEGIS_MAX_FRAME_SIZE("1MiB", "Largest accepted WebSocket frame/message; larger closes the session with 1009."),
+  AEGIS_ARTIFACT_MAX_CONTENT_SIZE("1MiB", "Largest artifact content stored inline; larger artifacts must be published with a download_url."),
+  AEGIS_AUTH_MAX_CLOCK_SKEW("5m", "How far an agent's authentication timestamp may be from the gateway's clock."),
+  AEGIS_DB_POOL_SIZE("16", "Database connections (PostgreSQL). SQLite uses a small fixed pool."),
+  AEGIS_BLOCKING_POOL_SIZE("32", "Threads that run database work for the REST API.");
+
+  private final String defaultValue;
+  private final String description;
+
+  Setting(String defaultValue, String description) {
+    this.defaultValue = defaultValue;
+    this.description = description;
+  }
+
+  public String defaultValue() {
+    return defaultValue;
+  }
+
+  public String description() {
+    return description;
+  }
+}

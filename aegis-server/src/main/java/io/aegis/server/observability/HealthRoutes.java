@@ -1,0 +1,48 @@
+package io.aegis.server.observability;
+
+import io.aegis.server.store.Database;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.Router;
+import java.util.function.BooleanSupplier;
+
+/**
+ * {@code GET /healthz}: the process is alive (always 200 while it serves). {@code GET /readyz}:
+ * the store answers and the node is not draining (200), else 503, so a load balancer sends
+ * agents elsewhere. {@code GET /metrics}: Prometheus text format.
+ */
+public final class HealthRoutes {
+  private HealthRoutes() {}
+
+  public static void mount(Router router, Observability observability, Database database,
+                           WorkerExecutor worker, BooleanSupplier draining) {
+    router.get("/healthz").handler(ctx -> ctx.response()
+        .putHeader("Content-Type", "application/json")
+        .putHeader("Cache-Control", "no-store")
+        .end("{\"status\":\"ok\"}"));
+    router.get("/readyz").handler(ctx -> worker.executeBlocking(database::isReachable, false)
+        .onComplete(ar -> {
+          boolean storeOk = ar.succeeded() && ar.result();
+          boolean ready = storeOk && !draining.getAsBoolean();
+          String body = ready
+              ? "{\"status\":\"ready\",\"store\":\"ok\"}"
+              : "{\"error\":{\"code\":\"unavailable\",\"message\":\""
+                  + (storeOk ? "the node is shutting down" : "the store is unreachable") + "\"}}";
+          ctx.response()
+              .setStatusCode(ready ? 200 : 503)
+              .putHeader("Content-Type", "application/json")
+              .putHeader("Cache-Control", "no-store")
+              .end(body);
+        }));
+    router.get("/metrics").handler(ctx -> worker.executeBlocking(observability::scrape, false)
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            ctx.fail(ar.cause());
+            return;
+          }
+          ctx.response()
+              .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+              .end(Buffer.buffer(ar.result()));
+        }));
+  }
+}
