@@ -59,6 +59,19 @@ public final class Sessions {
         return id -> id.equals(AGENT_ID) ? key : null;
     }
 
+    /** Fixed traffic secrets for record tests that craft records by hand. */
+    public static final byte[] SESSION_ID = java.util.Arrays.copyOf(seed(0x90), 16);
+    public static final byte[] CLIENT_SECRET = seed(0xa0);
+    public static final byte[] SERVER_SECRET = seed(0xc0);
+
+    /** A channel pair over fixed secrets, without a handshake (the gateway has sent no session record). */
+    public static SecureChannel[] fixedPair(Clock clock) {
+        return new SecureChannel[] {
+            SecureChannel.create(SecureChannel.Role.CLIENT, SESSION_ID, CLIENT_SECRET, SERVER_SECRET, clock, MAX_FRAME),
+            SecureChannel.create(SecureChannel.Role.SERVER, SESSION_ID, CLIENT_SECRET, SERVER_SECRET, clock, MAX_FRAME),
+        };
+    }
+
     /** Both ends of an established session. */
     public record Pair(SecureChannel client, SecureChannel server, ClientHandshake.Established clientResult,
                        ServerHandshake.Established serverResult) {
@@ -70,10 +83,15 @@ public final class Sessions {
     }
 
     public static Pair handshake(ServerHandshake.Config sc, ClientHandshake.Config cc) {
+        return handshake(sc, cc, registry());
+    }
+
+    public static Pair handshake(ServerHandshake.Config sc, ClientHandshake.Config cc,
+                                 ServerHandshake.AgentKeyLookup registry) {
         try {
             ServerHandshake server = new ServerHandshake(sc);
             ClientHandshake client = new ClientHandshake(cc);
-            String m2 = server.onClientHello(client.clientHello(), registry());
+            String m2 = server.onClientHello(client.clientHello(), registry);
             String m3 = client.onServerHello(m2);
             ServerHandshake.Established s = server.onClientAuth(m3);
             String session = s.sessionRecord("token-abc", NOW / 1000 + 86_400);
