@@ -1,0 +1,86 @@
+package io.aegis.protocol;
+
+import io.aegis.protocol.crypto.ByteWriter;
+import io.aegis.protocol.crypto.Ed25519;
+import io.aegis.protocol.crypto.Sha256;
+
+/**
+ * Signatures of {@code POST /api/v1/auth}: the agent signs
+ *
+ * <pre>
+ * sign_input("Aegis 1, http auth", H(vec16(agent_id) ‖ u64(timestamp ms) ‖ vec16(nonce)))
+ * </pre>
+ *
+ * <p>with its identity key. The nonce is 16–64 characters of the base64 or base64url alphabet
+ * (including {@code =}) chosen at random by the agent; the server refuses a nonce it has seen
+ * within its timestamp window. Stateless and thread-safe.
+ */
+public final class HttpAuth {
+
+    /** Shortest nonce, in characters. */
+    public static final int MIN_NONCE = 16;
+    /** Longest nonce, in characters. */
+    public static final int MAX_NONCE = 64;
+
+    private HttpAuth() {
+    }
+
+    /**
+     * The exact bytes the agent signs.
+     *
+     * @throws IllegalArgumentException if the agent id or nonce breaks its syntax rule, or the
+     *     timestamp is negative
+     */
+    public static byte[] canonical(String agentId, long timestampMs, String nonce) {
+        Identifiers.requireAgentId(agentId);
+        String err = nonceError(nonce);
+        if (err != null) {
+            throw new IllegalArgumentException(err);
+        }
+        if (timestampMs < 0) {
+            throw new IllegalArgumentException("timestamp must be ≥ 0, was " + timestampMs);
+        }
+        byte[] digest = Sha256.hash(new ByteWriter(64 + agentId.length() + nonce.length())
+                .vec16(agentId).u64(timestampMs).vec16(nonce).toByteArray());
+        return Ed25519.signInput(Protocol.CONTEXT_HTTP_AUTH, digest);
+    }
+
+    /** Signs a request: returns the 64-byte signature. */
+    public static byte[] sign(IdentityKeyPair agentKey, String agentId, long timestampMs, String nonce) {
+        return agentKey.sign(canonical(agentId, timestampMs, nonce));
+    }
+
+    /**
+     * Verifies a request's signature against the agent's registered key. Returns {@code false}
+     * for a bad signature or a malformed agent id, nonce or timestamp.
+     */
+    public static boolean verify(IdentityPublicKey registeredKey, String agentId, long timestampMs, String nonce,
+                                 byte[] signature) {
+        byte[] input;
+        try {
+            input = canonical(agentId, timestampMs, nonce);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        return registeredKey.verify(input, signature);
+    }
+
+    /** Checks a nonce: 16–64 characters of {@code [A-Za-z0-9+/_=-]}. Returns null if valid. */
+    public static String nonceError(String nonce) {
+        if (nonce == null) {
+            return "nonce is missing";
+        }
+        if (nonce.length() < MIN_NONCE || nonce.length() > MAX_NONCE) {
+            return "nonce must be " + MIN_NONCE + ".." + MAX_NONCE + " characters, was " + nonce.length();
+        }
+        for (int i = 0; i < nonce.length(); i++) {
+            char c = nonce.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || c == '+' || c == '/' || c == '_' || c == '-' || c == '=';
+            if (!ok) {
+                return "nonce may hold only base64 or base64url characters; bad character at index " + i;
+            }
+        }
+        return null;
+    }
+}

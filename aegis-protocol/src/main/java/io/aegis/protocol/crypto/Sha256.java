@@ -1,0 +1,32 @@
+package io.aegis.protocol.crypto;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+
+/** SHA-256 ({@code H} in the protocol description). */
+public final class Sha256 {
+
+    /** Output length in bytes. */
+    public static final int LENGTH = 32;
+
+    private Sha256() {
+    }
+
+    /** Returns a fresh SHA-256 {@link MessageDigest}. */
+    public static MessageDigest newDigest() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every JDK", e);
+        }
+    }
+
+    /** Returns H(parts[0] ‖ parts[1] ‖ …). */
+    public static byte[] hash(byte[]... parts) {
+        MessageDigest d = newDigest();
+        for (byte[] p : parts) {
+            d.update(p);
+        }
+        return d.digest();
+    }
+}
