@@ -8,6 +8,8 @@ import io.aegis.server.auth.TokenAuthenticator;
 import io.aegis.server.config.Config;
 import io.aegis.server.observability.HealthRoutes;
 import io.aegis.server.observability.Observability;
+import io.aegis.server.policy.PolicyRoutes;
+import io.aegis.server.policy.PolicyStore;
 import io.aegis.server.store.Database;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -38,6 +40,7 @@ public final class AegisServer implements AutoCloseable {
   private final HttpServer http;
   private final List<RouteSpec> routes;
   private final Optional<String> initialOperatorToken;
+  private final PolicyStore policies;
   private final AtomicBoolean draining = new AtomicBoolean();
 
   private AegisServer(Config config) {
@@ -56,6 +59,8 @@ public final class AegisServer implements AutoCloseable {
       HealthRoutes.mount(router, observability, database, worker, draining::get);
       ApiRouter api = new ApiRouter(router, new TokenAuthenticator(operatorTokens, sessions),
           worker, observability.registry(), config.maxBodySize());
+      this.policies = new PolicyStore(database);
+      new PolicyRoutes(policies).mount(api);
       api.finish();
       this.routes = api.routes();
 
@@ -116,6 +121,11 @@ public final class AegisServer implements AutoCloseable {
 
   public Database database() {
     return database;
+  }
+
+  /** Versioned policies; {@link PolicyStore#onChange} is the hook for pushing policy changes. */
+  public PolicyStore policies() {
+    return policies;
   }
 
   /** The operator token created by this start, if it created one; shown once, never stored in clear. */
