@@ -2,6 +2,8 @@ package io.aegis.server;
 
 import io.aegis.server.api.ApiRouter;
 import io.aegis.server.api.RouteSpec;
+import io.aegis.server.artifact.ArtifactRoutes;
+import io.aegis.server.artifact.ArtifactStore;
 import io.aegis.server.auth.AgentSessions;
 import io.aegis.server.auth.OperatorTokens;
 import io.aegis.server.auth.TokenAuthenticator;
@@ -41,6 +43,7 @@ public final class AegisServer implements AutoCloseable {
   private final List<RouteSpec> routes;
   private final Optional<String> initialOperatorToken;
   private final PolicyStore policies;
+  private final ArtifactStore artifacts;
   private final AtomicBoolean draining = new AtomicBoolean();
 
   private AegisServer(Config config) {
@@ -60,7 +63,9 @@ public final class AegisServer implements AutoCloseable {
       ApiRouter api = new ApiRouter(router, new TokenAuthenticator(operatorTokens, sessions),
           worker, observability.registry(), config.maxBodySize());
       this.policies = new PolicyStore(database);
+      this.artifacts = new ArtifactStore(database);
       new PolicyRoutes(policies).mount(api);
+      new ArtifactRoutes(artifacts, config.artifactMaxContentSize()).mount(api);
       api.finish();
       this.routes = api.routes();
 
@@ -126,6 +131,11 @@ public final class AegisServer implements AutoCloseable {
   /** Versioned policies; {@link PolicyStore#onChange} is the hook for pushing policy changes. */
   public PolicyStore policies() {
     return policies;
+  }
+
+  /** Artifacts; {@link ArtifactStore#onPublish} is the hook for pushing new artifacts. */
+  public ArtifactStore artifacts() {
+    return artifacts;
   }
 
   /** The operator token created by this start, if it created one; shown once, never stored in clear. */
