@@ -8,6 +8,8 @@ import io.aegis.server.auth.AgentSessions;
 import io.aegis.server.auth.OperatorTokens;
 import io.aegis.server.auth.TokenAuthenticator;
 import io.aegis.server.config.Config;
+import io.aegis.server.event.EventRoutes;
+import io.aegis.server.event.EventStore;
 import io.aegis.server.observability.HealthRoutes;
 import io.aegis.server.observability.Observability;
 import io.aegis.server.policy.PolicyRoutes;
@@ -44,6 +46,7 @@ public final class AegisServer implements AutoCloseable {
   private final Optional<String> initialOperatorToken;
   private final PolicyStore policies;
   private final ArtifactStore artifacts;
+  private final EventStore events;
   private final AtomicBoolean draining = new AtomicBoolean();
 
   private AegisServer(Config config) {
@@ -64,8 +67,10 @@ public final class AegisServer implements AutoCloseable {
           worker, observability.registry(), config.maxBodySize());
       this.policies = new PolicyStore(database);
       this.artifacts = new ArtifactStore(database);
+      this.events = new EventStore(database);
       new PolicyRoutes(policies).mount(api);
       new ArtifactRoutes(artifacts, config.artifactMaxContentSize()).mount(api);
+      new EventRoutes(events).mount(api);
       api.finish();
       this.routes = api.routes();
 
@@ -136,6 +141,11 @@ public final class AegisServer implements AutoCloseable {
   /** Artifacts; {@link ArtifactStore#onPublish} is the hook for pushing new artifacts. */
   public ArtifactStore artifacts() {
     return artifacts;
+  }
+
+  /** The event store; {@link EventStore#append} is what the WebSocket events channel calls. */
+  public EventStore events() {
+    return events;
   }
 
   /** The operator token created by this start, if it created one; shown once, never stored in clear. */
