@@ -1,6 +1,7 @@
 package io.aegis.server.artifact;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.aegis.server.api.ApiException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -48,7 +49,7 @@ record PublishRequest(String name, String version, String sha256, Long size, Str
       checkUrl();
     }
     return new NewArtifact(name, version, hash, size, bytes, downloadUrl, checkTarget(),
-        metadata == null ? com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode() : metadata);
+        metadata == null ? JsonNodeFactory.instance.objectNode() : metadata);
   }
 
   private byte[] decode(long maxContentSize, String hash) {
