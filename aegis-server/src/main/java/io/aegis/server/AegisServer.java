@@ -2,12 +2,18 @@ package io.aegis.server;
 
 import io.aegis.server.api.ApiRouter;
 import io.aegis.server.api.RouteSpec;
+import io.aegis.server.artifact.ArtifactRoutes;
+import io.aegis.server.artifact.ArtifactStore;
 import io.aegis.server.auth.AgentSessions;
 import io.aegis.server.auth.OperatorTokens;
 import io.aegis.server.auth.TokenAuthenticator;
 import io.aegis.server.config.Config;
+import io.aegis.server.event.EventRoutes;
+import io.aegis.server.event.EventStore;
 import io.aegis.server.observability.HealthRoutes;
 import io.aegis.server.observability.Observability;
+import io.aegis.server.policy.PolicyRoutes;
+import io.aegis.server.policy.PolicyStore;
 import io.aegis.server.store.Database;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -38,6 +44,9 @@ public final class AegisServer implements AutoCloseable {
   private final HttpServer http;
   private final List<RouteSpec> routes;
   private final Optional<String> initialOperatorToken;
+  private final PolicyStore policies;
+  private final ArtifactStore artifacts;
+  private final EventStore events;
   private final AtomicBoolean draining = new AtomicBoolean();
 
   private AegisServer(Config config) {
@@ -56,6 +65,12 @@ public final class AegisServer implements AutoCloseable {
       HealthRoutes.mount(router, observability, database, worker, draining::get);
       ApiRouter api = new ApiRouter(router, new TokenAuthenticator(operatorTokens, sessions),
           worker, observability.registry(), config.maxBodySize());
+      this.policies = new PolicyStore(database);
+      this.artifacts = new ArtifactStore(database);
+      this.events = new EventStore(database);
+      new PolicyRoutes(policies).mount(api);
+      new ArtifactRoutes(artifacts, config.artifactMaxContentSize()).mount(api);
+      new EventRoutes(events).mount(api);
       api.finish();
       this.routes = api.routes();
 
@@ -116,6 +131,21 @@ public final class AegisServer implements AutoCloseable {
 
   public Database database() {
     return database;
+  }
+
+  /** Versioned policies; {@link PolicyStore#onChange} is the hook for pushing policy changes. */
+  public PolicyStore policies() {
+    return policies;
+  }
+
+  /** Artifacts; {@link ArtifactStore#onPublish} is the hook for pushing new artifacts. */
+  public ArtifactStore artifacts() {
+    return artifacts;
+  }
+
+  /** The event store; {@link EventStore#append} is what the WebSocket events channel calls. */
+  public EventStore events() {
+    return events;
   }
 
   /** The operator token created by this start, if it created one; shown once, never stored in clear. */

@@ -12,5 +12,10 @@ public enum Access {
    */
   OPERATOR_OR_SELF,
   /** Only the agent named by the route's {@code agent_id} path parameter (not operators: they never impersonate agents). */
-  SELF
+  SELF,
+  /**
+   * Any operator or agent. For resources with no agent in their path (an artifact's content):
+   * the endpoint itself decides what an agent may see, and answers 404 for what it may not.
+   */
+  AUTHENTICATED
 }

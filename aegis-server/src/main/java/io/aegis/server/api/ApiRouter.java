@@ -102,6 +102,7 @@ public final class ApiRouter {
       case OPERATOR -> caller instanceof Caller.Operator;
       case OPERATOR_OR_SELF -> caller instanceof Caller.Operator || self;
       case SELF -> self;
+      case AUTHENTICATED -> true;
     };
     if (!allowed) {
       throw ApiException.forbidden(switch (access) {

@@ -44,4 +44,36 @@ public final class TestAgents {
     });
     return new AgentSessions(db, Duration.ofHours(1)).issue(agentId).token();
   }
+
+  /**
+   * Replaces the labels of {@code agentId} and bumps its {@code updated_at}, as the registry does
+   * when an operator relabels an agent.
+   */
+  public static void setLabels(TestGateway gw, String agentId, Map<String, String> labels) {
+    Database db = gw.server().database();
+    db.transaction(c -> {
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM agent_labels WHERE agent_id = ?")) {
+        ps.setString(1, agentId);
+        ps.executeUpdate();
+      }
+      for (var label : labels.entrySet()) {
+        try (PreparedStatement ps = c.prepareStatement(
+            "INSERT INTO agent_labels (agent_id, name, value) VALUES (?, ?, ?)")) {
+          ps.setString(1, agentId);
+          ps.setString(2, label.getKey());
+          ps.setString(3, label.getValue());
+          ps.executeUpdate();
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement("UPDATE agents SET labels = ?, updated_at = ? WHERE agent_id = ?")) {
+        ps.setString(1, new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(labels));
+        db.dialect().setInstant(ps, 2, Instant.now());
+        ps.setString(3, agentId);
+        ps.executeUpdate();
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new IllegalArgumentException(e);
+      }
+      return null;
+    });
+  }
 }
