@@ -53,6 +53,9 @@ final class ServeCommand implements Callable<Integer> {
     out.println("  REST API      " + base + "/api/v1   (OpenAPI: " + base + "/api/v1/openapi.json)");
     out.println("  Agent socket  " + ws);
     out.println("  Health        " + base + "/healthz  " + base + "/readyz  " + base + "/metrics");
+    out.println("  Backend key   " + server.identity().publicKey().base64()
+        + "   (id " + server.identity().publicKey().keyIdHex() + "; agents pin this)"
+        + (server.identity().created() ? "  [created now]" : ""));
     out.println("  Store         " + server.database().describe());
     out.println("  Data dir      " + c.dataDir());
     server.initialOperatorToken().ifPresent(t -> {

@@ -4,7 +4,11 @@ import io.aegis.server.api.ApiRouter;
 import io.aegis.server.api.RouteSpec;
 import io.aegis.server.artifact.ArtifactRoutes;
 import io.aegis.server.artifact.ArtifactStore;
+import io.aegis.server.api.RateLimiter;
+import io.aegis.server.auth.AgentAuthentication;
 import io.aegis.server.auth.AgentSessions;
+import io.aegis.server.auth.AuthRoutes;
+import io.aegis.server.auth.BackendIdentity;
 import io.aegis.server.auth.OperatorTokens;
 import io.aegis.server.auth.TokenAuthenticator;
 import io.aegis.server.config.Config;
@@ -14,6 +18,10 @@ import io.aegis.server.observability.HealthRoutes;
 import io.aegis.server.observability.Observability;
 import io.aegis.server.policy.PolicyRoutes;
 import io.aegis.server.policy.PolicyStore;
+import io.aegis.server.registry.AgentRegistry;
+import io.aegis.server.registry.AgentRoutes;
+import io.aegis.server.registry.EnrollmentRoutes;
+import io.aegis.server.registry.EnrollmentTokens;
 import io.aegis.server.store.Database;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -47,6 +55,8 @@ public final class AegisServer implements AutoCloseable {
   private final PolicyStore policies;
   private final ArtifactStore artifacts;
   private final EventStore events;
+  private final BackendIdentity identity;
+  private final AgentRegistry registry;
   private final AtomicBoolean draining = new AtomicBoolean();
 
   private AegisServer(Config config) {
@@ -60,11 +70,17 @@ public final class AegisServer implements AutoCloseable {
       OperatorTokens operatorTokens = new OperatorTokens(database, config.adminToken());
       this.initialOperatorToken = operatorTokens.createInitialIfNeeded();
       AgentSessions sessions = new AgentSessions(database, config.sessionTimeout());
+      this.identity = BackendIdentity.loadOrCreate(config);
+      this.registry = new AgentRegistry(database, sessions);
 
       Router router = Router.router(vertx);
       HealthRoutes.mount(router, observability, database, worker, draining::get);
       ApiRouter api = new ApiRouter(router, new TokenAuthenticator(operatorTokens, sessions),
           worker, observability.registry(), config.maxBodySize());
+      new AgentRoutes(registry).mount(api);
+      new EnrollmentRoutes(new EnrollmentTokens(database, registry)).mount(api);
+      new AuthRoutes(new AgentAuthentication(database, registry, sessions, config.authMaxClockSkew()),
+          new RateLimiter(config.authRateLimit(), config.authRateLimit() * 2, 100_000)).mount(api);
       this.policies = new PolicyStore(database);
       this.artifacts = new ArtifactStore(database);
       this.events = new EventStore(database);
@@ -131,6 +147,16 @@ public final class AegisServer implements AutoCloseable {
 
   public Database database() {
     return database;
+  }
+
+  /** The backend's identity key pair (agents pin its public half). */
+  public BackendIdentity identity() {
+    return identity;
+  }
+
+  /** The agent registry; its listeners hear of deactivations and label changes. */
+  public AgentRegistry registry() {
+    return registry;
   }
 
   /** Versioned policies; {@link PolicyStore#onChange} is the hook for pushing policy changes. */

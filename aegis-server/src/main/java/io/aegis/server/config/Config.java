@@ -46,6 +46,7 @@ public final class Config {
   private final int maxFrameSize;
   private final long artifactMaxContentSize;
   private final Duration authMaxClockSkew;
+  private final int authRateLimit;
   private final int dbPoolSize;
   private final int blockingPoolSize;
 
@@ -119,6 +120,7 @@ public final class Config {
     maxFrameSize = (int) r.size(Setting.AEGIS_MAX_FRAME_SIZE, 1024, 64L << 20);
     artifactMaxContentSize = r.size(Setting.AEGIS_ARTIFACT_MAX_CONTENT_SIZE, 0, 1L << 30);
     authMaxClockSkew = r.duration(Setting.AEGIS_AUTH_MAX_CLOCK_SKEW, Duration.ofSeconds(1), Duration.ofDays(1));
+    authRateLimit = r.integer(Setting.AEGIS_AUTH_RATE_LIMIT, 0, 1_000_000);
     dbPoolSize = r.integer(Setting.AEGIS_DB_POOL_SIZE, 1, 1000);
     blockingPoolSize = r.integer(Setting.AEGIS_BLOCKING_POOL_SIZE, 1, 10_000);
     r.finish();
@@ -163,6 +165,7 @@ public final class Config {
   public int maxFrameSize() { return maxFrameSize; }
   public long artifactMaxContentSize() { return artifactMaxContentSize; }
   public Duration authMaxClockSkew() { return authMaxClockSkew; }
+  public int authRateLimit() { return authRateLimit; }
   public int dbPoolSize() { return dbPoolSize; }
   public int blockingPoolSize() { return blockingPoolSize; }
 

@@ -36,6 +36,7 @@ public enum Setting {
   AEGIS_MAX_FRAME_SIZE("1MiB", "Largest accepted WebSocket frame/message; larger closes the session with 1009."),
   AEGIS_ARTIFACT_MAX_CONTENT_SIZE("1MiB", "Largest artifact content stored inline; larger artifacts must be published with a download_url."),
   AEGIS_AUTH_MAX_CLOCK_SKEW("5m", "How far an agent's authentication timestamp may be from the gateway's clock."),
+  AEGIS_AUTH_RATE_LIMIT("20", "Authentication attempts (POST /api/v1/auth) per second per client address, with bursts of twice that; 0 disables the limit."),
   AEGIS_DB_POOL_SIZE("16", "Database connections (PostgreSQL). SQLite uses a small fixed pool."),
   AEGIS_BLOCKING_POOL_SIZE("32", "Threads that run database work for the REST API.");
 

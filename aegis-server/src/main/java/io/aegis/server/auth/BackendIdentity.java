@@ -1,0 +1,88 @@
+package io.aegis.server.auth;
+
+import io.aegis.protocol.BackendKeyRing;
+import io.aegis.protocol.IdentityKeyPair;
+import io.aegis.protocol.IdentityPublicKey;
+import io.aegis.protocol.KeyFiles;
+import io.aegis.server.config.Config;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+
+/**
+ * The backend's Ed25519 identity: the key agents pin, which signs the gateway's side of every
+ * handshake and every command. Read from {@code AUTH_PRIVATE_KEY_PATH} /
+ * {@code AUTH_PUBLIC_KEY_PATH}; created on first start when neither file exists.
+ *
+ * <p>Refuses to start rather than guess: a private key readable by group or others, a public
+ * key file without its private key (agents pinned a key we no longer have), or two files that
+ * do not belong together.
+ */
+public final class BackendIdentity {
+  private final BackendKeyRing keyRing;
+  private final boolean created;
+
+  private BackendIdentity(BackendKeyRing keyRing, boolean created) {
+    this.keyRing = keyRing;
+    this.created = created;
+  }
+
+  public static BackendIdentity loadOrCreate(Config config) {
+    Path priv = config.privateKeyPath();
+    Path pub = config.publicKeyPath();
+    try {
+      if (Files.exists(priv)) {
+        if (!KeyFiles.isOwnerOnly(priv)) {
+          throw new IllegalStateException("AUTH_PRIVATE_KEY_PATH " + priv
+              + " is readable by group or others; run: chmod 600 " + priv);
+        }
+        IdentityKeyPair key = KeyFiles.readPrivateKey(priv);
+        if (Files.exists(pub)) {
+          IdentityPublicKey onDisk = KeyFiles.readPublicKey(pub);
+          if (!onDisk.equals(key.publicKey())) {
+            throw new IllegalStateException("AUTH_PUBLIC_KEY_PATH " + pub
+                + " does not hold the public half of AUTH_PRIVATE_KEY_PATH " + priv);
+          }
+        } else {
+          createParent(pub);
+          KeyFiles.writePublicKey(pub, key.publicKey(), false);
+        }
+        return new BackendIdentity(BackendKeyRing.of(key), false);
+      }
+      if (Files.exists(pub)) {
+        throw new IllegalStateException("AUTH_PUBLIC_KEY_PATH " + pub + " exists but AUTH_PRIVATE_KEY_PATH "
+            + priv + " does not; restore the private key (agents have pinned its public half)");
+      }
+      IdentityKeyPair key = IdentityKeyPair.generate(new SecureRandom());
+      createParent(priv);
+      createParent(pub);
+      KeyFiles.writePrivateKey(priv, key, false);
+      KeyFiles.writePublicKey(pub, key.publicKey(), false);
+      return new BackendIdentity(BackendKeyRing.of(key), true);
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read or create the backend identity key: " + e.getMessage(), e);
+    }
+  }
+
+  private static void createParent(Path file) throws IOException {
+    Path dir = file.toAbsolutePath().getParent();
+    if (dir != null && !Files.isDirectory(dir)) {
+      Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
+  }
+
+  public BackendKeyRing keyRing() {
+    return keyRing;
+  }
+
+  public IdentityPublicKey publicKey() {
+    return keyRing.current().publicKey();
+  }
+
+  /** Whether this start created the key pair. */
+  public boolean created() {
+    return created;
+  }
+}

@@ -1,0 +1,283 @@
+package io.aegis.server.registry;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.aegis.server.api.ApiException;
+import io.aegis.server.api.ApiJson;
+import io.aegis.server.auth.AgentSessions;
+import io.aegis.server.store.Database;
+import io.aegis.server.store.Dialect;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The agent registry: who may connect, with which identity key, and with which labels.
+ *
+ * <p>Thread-safe; every method blocks on the store. Listeners are told of changes after they
+ * commit (the gateway closes a deactivated agent's live session; policy push re-evaluates labels).
+ */
+public final class AgentRegistry {
+  private static final TypeReference<Map<String, String>> LABELS = new TypeReference<>() {};
+
+  /** Told of registry changes after they commit. Methods must not block for long. */
+  public interface Listener {
+    default void onDeactivated(String agentId) {}
+
+    default void onDeleted(String agentId) {}
+
+    default void onLabelsChanged(String agentId) {}
+
+    default void onKeyRotated(String agentId) {}
+  }
+
+  /** A filter for {@link #list}: every selector must match; status may be empty for any. */
+  public record Filter(List<Labels.Selector> labels, Optional<String> status) {}
+
+  private final Database db;
+  private final AgentSessions sessions;
+  private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+
+  public AgentRegistry(Database db, AgentSessions sessions) {
+    this.db = db;
+    this.sessions = sessions;
+  }
+
+  public void addListener(Listener listener) {
+    listeners.add(listener);
+  }
+
+  /**
+   * Registers a new agent, in the caller's transaction if {@code c} is given.
+   *
+   * @throws ApiException 409 {@code already_exists} if the id is taken
+   */
+  public Agent register(Connection c, String agentId, String publicKey, JsonNode metadata,
+                        Map<String, String> labels, String enrolledBy) throws SQLException {
+    Instant now = Instant.now();
+    Dialect d = db.dialect();
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO agents (agent_id, public_key, status, metadata, labels, enrolled_by, created_at, updated_at) "
+            + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+      ps.setString(1, agentId);
+      ps.setString(2, publicKey);
+      ps.setString(3, Agent.ACTIVE);
+      ps.setString(4, json(metadata));
+      ps.setString(5, json(labels));
+      ps.setString(6, enrolledBy);
+      d.setInstant(ps, 7, now);
+      d.setInstant(ps, 8, now);
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      if (d.isUniqueViolation(e)) {
+        throw ApiException.conflict("already_exists", "agent '" + agentId + "' is already registered");
+      }
+      throw e;
+    }
+    insertLabels(c, agentId, labels);
+    return new Agent(agentId, publicKey, Agent.ACTIVE, metadata, labels, enrolledBy, now, now, null);
+  }
+
+  public Agent register(String agentId, String publicKey, JsonNode metadata, Map<String, String> labels) {
+    return db.transaction(c -> register(c, agentId, publicKey, metadata, labels, "operator"));
+  }
+
+  public Optional<Agent> find(String agentId) {
+    return db.read(c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT * FROM agents WHERE agent_id = ?")) {
+        ps.setString(1, agentId);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() ? Optional.of(map(rs)) : Optional.empty();
+        }
+      }
+    });
+  }
+
+  public Agent get(String agentId) {
+    return find(agentId).orElseThrow(() -> notFound(agentId));
+  }
+
+  /** The registered key of an active agent; empty for unknown and inactive agents alike. */
+  public Optional<String> activePublicKey(String agentId) {
+    return db.read(c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT public_key FROM agents WHERE agent_id = ? AND status = 'active'")) {
+        ps.setString(1, agentId);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+        }
+      }
+    });
+  }
+
+  /**
+   * Agents matching the filter, ordered by id, starting after {@code afterId} (keyset pagination).
+   * Returns up to {@code limit + 1} rows so the caller can tell whether there is a next page.
+   */
+  public List<Agent> list(Filter filter, Optional<String> afterId, int limit) {
+    StringBuilder sql = new StringBuilder("SELECT a.* FROM agents a WHERE 1 = 1");
+    List<String> args = new ArrayList<>();
+    filter.status().ifPresent(s -> {
+      sql.append(" AND a.status = ?");
+      args.add(s);
+    });
+    for (Labels.Selector sel : filter.labels()) {
+      sql.append(" AND EXISTS (SELECT 1 FROM agent_labels l WHERE l.agent_id = a.agent_id AND l.name = ? AND l.value = ?)");
+      args.add(sel.name());
+      args.add(sel.value());
+    }
+    afterId.ifPresent(id -> {
+      sql.append(" AND a.agent_id > ?");
+      args.add(id);
+    });
+    sql.append(" ORDER BY a.agent_id LIMIT ").append(limit + 1);
+    return db.read(c -> {
+      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        for (int i = 0; i < args.size(); i++) {
+          ps.setString(i + 1, args.get(i));
+        }
+        List<Agent> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(map(rs));
+          }
+        }
+        return out;
+      }
+    });
+  }
+
+  /** Replaces metadata and/or labels (whichever is given). */
+  public Agent update(String agentId, Optional<JsonNode> metadata, Optional<Map<String, String>> labels) {
+    db.transaction(c -> {
+      Instant now = Instant.now();
+      StringBuilder sql = new StringBuilder("UPDATE agents SET updated_at = ?");
+      metadata.ifPresent(m -> sql.append(", metadata = ?"));
+      labels.ifPresent(l -> sql.append(", labels = ?"));
+      sql.append(" WHERE agent_id = ?");
+      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        int i = 1;
+        db.dialect().setInstant(ps, i++, now);
+        if (metadata.isPresent()) {
+          ps.setString(i++, json(metadata.get()));
+        }
+        if (labels.isPresent()) {
+          ps.setString(i++, json(labels.get()));
+        }
+        ps.setString(i, agentId);
+        if (ps.executeUpdate() == 0) {
+          throw notFound(agentId);
+        }
+      }
+      if (labels.isPresent()) {
+        try (PreparedStatement ps = c.prepareStatement("DELETE FROM agent_labels WHERE agent_id = ?")) {
+          ps.setString(1, agentId);
+          ps.executeUpdate();
+        }
+        insertLabels(c, agentId, labels.get());
+      }
+      return null;
+    });
+    if (labels.isPresent()) {
+      listeners.forEach(l -> l.onLabelsChanged(agentId));
+    }
+    return get(agentId);
+  }
+
+  /**
+   * Sets an agent active or inactive. Deactivation revokes its session tokens in the same
+   * transaction and then tells listeners, which close its live session.
+   */
+  public Agent setStatus(String agentId, String status) {
+    db.transaction(c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "UPDATE agents SET status = ?, updated_at = ? WHERE agent_id = ?")) {
+        ps.setString(1, status);
+        db.dialect().setInstant(ps, 2, Instant.now());
+        ps.setString(3, agentId);
+        if (ps.executeUpdate() == 0) {
+          throw notFound(agentId);
+        }
+      }
+      if (Agent.INACTIVE.equals(status)) {
+        sessions.revokeAll(c, agentId);
+      }
+      return null;
+    });
+    if (Agent.INACTIVE.equals(status)) {
+      listeners.forEach(l -> l.onDeactivated(agentId));
+    }
+    return get(agentId);
+  }
+
+  /** Deletes an agent, its labels and sessions; its events stay for audit. */
+  public void delete(String agentId) {
+    db.transaction(c -> {
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM agent_labels WHERE agent_id = ?")) {
+        ps.setString(1, agentId);
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM agent_sessions WHERE agent_id = ?")) {
+        ps.setString(1, agentId);
+        ps.executeUpdate();
+      }
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM agents WHERE agent_id = ?")) {
+        ps.setString(1, agentId);
+        if (ps.executeUpdate() == 0) {
+          throw notFound(agentId);
+        }
+      }
+      return null;
+    });
+    listeners.forEach(l -> l.onDeleted(agentId));
+  }
+
+  private void insertLabels(Connection c, String agentId, Map<String, String> labels) throws SQLException {
+    if (labels.isEmpty()) {
+      return;
+    }
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO agent_labels (agent_id, name, value) VALUES (?, ?, ?)")) {
+      for (var e : labels.entrySet()) {
+        ps.setString(1, agentId);
+        ps.setString(2, e.getKey());
+        ps.setString(3, e.getValue());
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  private Agent map(ResultSet rs) throws SQLException {
+    Dialect d = db.dialect();
+    try {
+      return new Agent(
+          rs.getString("agent_id"),
+          rs.getString("public_key"),
+          rs.getString("status"),
+          ApiJson.MAPPER.readTree(rs.getString("metadata")),
+          ApiJson.MAPPER.readValue(rs.getString("labels"), LABELS),
+          rs.getString("enrolled_by"),
+          d.getInstant(rs, "created_at"),
+          d.getInstant(rs, "updated_at"),
+          d.getInstant(rs, "key_rotated_at"));
+    } catch (JsonProcessingException e) {
+      throw new SQLException("corrupt JSON in agents row " + rs.getString("agent_id"), e);
+    }
+  }
+
+  private static String json(Object value) {
+    return new String(ApiJson.write(value), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  static ApiException notFound(String agentId) {
+    return ApiException.notFound("agent '" + agentId + "' is not registered");
+  }
+}
