@@ -22,7 +22,11 @@ import io.aegis.server.registry.AgentRegistry;
 import io.aegis.server.registry.AgentRoutes;
 import io.aegis.server.registry.EnrollmentRoutes;
 import io.aegis.server.registry.EnrollmentTokens;
+import io.aegis.server.gateway.AgentGateway;
+import io.aegis.server.gateway.ConnectionsTable;
+import io.aegis.server.gateway.StatusRoutes;
 import io.aegis.server.store.Database;
+import io.aegis.server.store.WriteBatcher;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
@@ -57,6 +61,8 @@ public final class AegisServer implements AutoCloseable {
   private final EventStore events;
   private final BackendIdentity identity;
   private final AgentRegistry registry;
+  private final WriteBatcher batcher;
+  private final AgentGateway gateway;
   private final AtomicBoolean draining = new AtomicBoolean();
 
   private AegisServer(Config config) {
@@ -77,6 +83,13 @@ public final class AegisServer implements AutoCloseable {
       HealthRoutes.mount(router, observability, database, worker, draining::get);
       ApiRouter api = new ApiRouter(router, new TokenAuthenticator(operatorTokens, sessions),
           worker, observability.registry(), config.maxBodySize());
+      this.batcher = new WriteBatcher(database, "sessions", 256, 100_000, observability.registry());
+      ConnectionsTable connectionsTable = new ConnectionsTable(database, config.connectionsTable());
+      database.transaction(c -> connectionsTable.clearNode(c, config.nodeId(), java.time.Instant.now()));
+      this.gateway = new AgentGateway(vertx, config, identity.keyRing(), registry, sessions, connectionsTable,
+          batcher, worker, observability.registry());
+      gateway.mount(router);
+      new StatusRoutes(registry, gateway.connections(), connectionsTable, agentId -> java.util.List.of()).mount(api);
       new AgentRoutes(registry).mount(api);
       new EnrollmentRoutes(new EnrollmentTokens(database, registry)).mount(api);
       new AuthRoutes(new AgentAuthentication(database, registry, sessions, config.authMaxClockSkew()),
@@ -179,6 +192,11 @@ public final class AegisServer implements AutoCloseable {
     return initialOperatorToken;
   }
 
+  /** The agent WebSocket endpoint and its live sessions. */
+  public AgentGateway gateway() {
+    return gateway;
+  }
+
   /** Every REST route, for the OpenAPI completeness check. */
   public List<RouteSpec> routes() {
     return routes;
@@ -195,7 +213,10 @@ public final class AegisServer implements AutoCloseable {
     }
     log.info("gateway node {} shutting down", config.nodeId());
     try {
+      // Agents first: they are told to reconnect elsewhere (1001) while the listener still answers.
+      gateway.close();
       await(http.close(), "close the HTTP listener");
+      batcher.close();
       worker.close();
       await(vertx.close(), "stop the event loops");
     } catch (RuntimeException e) {

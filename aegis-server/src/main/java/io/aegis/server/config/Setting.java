@@ -37,6 +37,17 @@ public enum Setting {
   AEGIS_ARTIFACT_MAX_CONTENT_SIZE("1MiB", "Largest artifact content stored inline; larger artifacts must be published with a download_url."),
   AEGIS_AUTH_MAX_CLOCK_SKEW("5m", "How far an agent's authentication timestamp may be from the gateway's clock."),
   AEGIS_AUTH_RATE_LIMIT("20", "Authentication attempts (POST /api/v1/auth) per second per client address, with bursts of twice that; 0 disables the limit."),
+  AUTH_NEXT_PRIVATE_KEY_PATH("", "The backend's next identity key (PKCS#8 PEM), for key rotation: announced to agents, signed by the current key, and accepted in handshakes that ask for it. See docs/OPERATIONS.md."),
+  AEGIS_HANDSHAKE_TIMEOUT("10s", "Time an agent has from the WebSocket upgrade to a completed handshake; then the connection closes with 4007."),
+  AEGIS_HEARTBEAT_INTERVAL("30s", "How often the gateway pings each agent."),
+  AEGIS_HEARTBEAT_TIMEOUT("90s", "A session that has received nothing (not even a pong) for this long is dead and is closed."),
+  AEGIS_KEY_ROTATION_RECORDS("1000000", "Traffic keys are also ratcheted after this many records in one direction."),
+  AEGIS_HANDSHAKE_RATE_LIMIT("500", "WebSocket upgrades per second per client address, bursts of twice that; 0 disables. Agents behind one NAT share an address: size it for your largest site."),
+  AEGIS_MAX_PENDING_HANDSHAKES("4096", "Upgrades in progress at once on this node; beyond it new upgrades get 503 and retry elsewhere or later."),
+  AEGIS_MAX_SESSIONS("200000", "Live agent sessions on this node; beyond it new upgrades get 503."),
+  AEGIS_SESSION_RATE_LIMIT("200", "Records per second an agent may send in its session, bursts of twice that; beyond it the session closes with 4005. 0 disables."),
+  AEGIS_AGENT_SIGNATURES("required", "Signatures on agent→backend event, request and response records: required (unsigned ones are refused), optional (verified when present) or off."),
+  AEGIS_LAST_SEEN_FLUSH_INTERVAL("15s", "How often last-seen times of live sessions are written to the connections table (in one batch, not one write per heartbeat)."),
   AEGIS_DB_POOL_SIZE("16", "Database connections (PostgreSQL). SQLite uses a small fixed pool."),
   AEGIS_BLOCKING_POOL_SIZE("32", "Threads that run database work for the REST API.");
 
