@@ -22,7 +22,18 @@ import io.aegis.server.registry.AgentRegistry;
 import io.aegis.server.registry.AgentRoutes;
 import io.aegis.server.registry.EnrollmentRoutes;
 import io.aegis.server.registry.EnrollmentTokens;
+import io.aegis.server.artifact.ArtifactsChannel;
+import io.aegis.server.delivery.DeliveryEngine;
+import io.aegis.server.delivery.MessageQueue;
+import io.aegis.server.delivery.MessageRoutes;
+import io.aegis.server.delivery.Recipients;
+import io.aegis.server.delivery.SendService;
+import io.aegis.server.event.EventsChannel;
 import io.aegis.server.gateway.AgentGateway;
+import io.aegis.server.policy.PolicyChannel;
+import io.aegis.server.routing.ChannelRoutes;
+import io.aegis.server.routing.MessageRouter;
+import io.aegis.server.routing.Subscriptions;
 import io.aegis.server.gateway.ConnectionsTable;
 import io.aegis.server.gateway.StatusRoutes;
 import io.aegis.server.store.Database;
@@ -62,6 +73,8 @@ public final class AegisServer implements AutoCloseable {
   private final BackendIdentity identity;
   private final AgentRegistry registry;
   private final WriteBatcher batcher;
+  private final DeliveryEngine delivery;
+  private final MessageRouter messageRouter;
   private final AgentGateway gateway;
   private final AtomicBoolean draining = new AtomicBoolean();
 
@@ -89,7 +102,8 @@ public final class AegisServer implements AutoCloseable {
       this.gateway = new AgentGateway(vertx, config, identity.keyRing(), registry, sessions, connectionsTable,
           batcher, worker, observability.registry());
       gateway.mount(router);
-      new StatusRoutes(registry, gateway.connections(), connectionsTable, agentId -> java.util.List.of()).mount(api);
+      Subscriptions subscriptions = new Subscriptions(database);
+      new StatusRoutes(registry, gateway.connections(), connectionsTable, subscriptions::subscribed).mount(api);
       new AgentRoutes(registry).mount(api);
       new EnrollmentRoutes(new EnrollmentTokens(database, registry)).mount(api);
       new AuthRoutes(new AgentAuthentication(database, registry, sessions, config.authMaxClockSkew()),
@@ -98,6 +112,20 @@ public final class AegisServer implements AutoCloseable {
       this.artifacts = new ArtifactStore(database);
       this.events = new EventStore(database);
       new PolicyRoutes(policies).mount(api);
+
+      MessageQueue queue = new MessageQueue(database, config.messageQueueTable());
+      this.delivery = new DeliveryEngine(vertx, config, queue, batcher, worker, observability.registry());
+      SendService sender = new SendService(config, identity.keyRing(), registry, queue, batcher, delivery);
+      Recipients recipients = new Recipients(database, config,
+          () -> gateway.connections().all().stream().map(s -> s.agentId()).collect(java.util.stream.Collectors.toSet()));
+      new MessageRoutes(config, sender, queue, batcher, delivery, recipients, registry).mount(api);
+      MessageRouter agentRouter = new MessageRouter(delivery, subscriptions, batcher, worker);
+      agentRouter.register("events", new EventsChannel(events));
+      agentRouter.register("policy", new PolicyChannel(policies));
+      agentRouter.register("artifacts", new ArtifactsChannel(artifacts));
+      gateway.handler(agentRouter);
+      this.messageRouter = agentRouter;
+      new ChannelRoutes(subscriptions).mount(api);
       new ArtifactRoutes(artifacts, config.artifactMaxContentSize()).mount(api);
       new EventRoutes(events).mount(api);
       api.finish();
@@ -197,6 +225,16 @@ public final class AegisServer implements AutoCloseable {
     return gateway;
   }
 
+  /** The message router: register handlers for agent→backend channels here. */
+  public MessageRouter messageRouter() {
+    return messageRouter;
+  }
+
+  /** Reliable delivery of queued messages to this node's sessions. */
+  public DeliveryEngine delivery() {
+    return delivery;
+  }
+
   /** Every REST route, for the OpenAPI completeness check. */
   public List<RouteSpec> routes() {
     return routes;
@@ -215,6 +253,7 @@ public final class AegisServer implements AutoCloseable {
     try {
       // Agents first: they are told to reconnect elsewhere (1001) while the listener still answers.
       gateway.close();
+      delivery.close();
       await(http.close(), "close the HTTP listener");
       batcher.close();
       worker.close();

@@ -58,6 +58,10 @@ public final class Config {
   private final int sessionRateLimit;
   private final AgentSignatures agentSignatures;
   private final Duration lastSeenFlushInterval;
+  private final Duration ackTimeout;
+  private final int deliveryWindow;
+  private final Duration deliverySweepInterval;
+  private final Duration maxSendWait;
   private final int dbPoolSize;
   private final int blockingPoolSize;
 
@@ -80,7 +84,7 @@ public final class Config {
     writeBufferSize = r.bufferSize(Setting.WEBSOCKET_WRITE_BUFFER_SIZE);
     privateKeyPath = r.path(Setting.AUTH_PRIVATE_KEY_PATH, dataDir);
     publicKeyPath = r.path(Setting.AUTH_PUBLIC_KEY_PATH, dataDir);
-    sessionTimeout = r.duration(Setting.SESSION_TIMEOUT, Duration.ofMinutes(1), Duration.ofDays(30));
+    sessionTimeout = r.duration(Setting.SESSION_TIMEOUT, Duration.ofSeconds(1), Duration.ofDays(30));
     r.parse(Setting.ENCRYPTION_ALGORITHM, v -> {
       if (!v.equalsIgnoreCase("chacha20poly1305") && !v.equalsIgnoreCase("chacha20-poly1305")) {
         throw new IllegalArgumentException("only chacha20poly1305 is supported");
@@ -158,6 +162,10 @@ public final class Config {
       r.problem(Setting.AEGIS_BIND_ADDRESS, "'" + bindAddress + "' is not a loopback address: without TLS_CERT_PATH/TLS_KEY_PATH "
           + "the gateway serves plain HTTP only on loopback unless AEGIS_ALLOW_INSECURE=true");
     }
+    ackTimeout = r.duration(Setting.AEGIS_ACK_TIMEOUT, Duration.ofMillis(50), Duration.ofHours(1));
+    deliveryWindow = r.integer(Setting.AEGIS_DELIVERY_WINDOW, 1, 100_000);
+    deliverySweepInterval = r.duration(Setting.AEGIS_DELIVERY_SWEEP_INTERVAL, Duration.ofMillis(50), Duration.ofHours(1));
+    maxSendWait = r.duration(Setting.AEGIS_MAX_SEND_WAIT, Duration.ofMillis(1), Duration.ofMinutes(10));
     dbPoolSize = r.integer(Setting.AEGIS_DB_POOL_SIZE, 1, 1000);
     blockingPoolSize = r.integer(Setting.AEGIS_BLOCKING_POOL_SIZE, 1, 10_000);
     r.finish();
@@ -218,6 +226,10 @@ public final class Config {
   public int sessionRateLimit() { return sessionRateLimit; }
   public AgentSignatures agentSignatures() { return agentSignatures; }
   public Duration lastSeenFlushInterval() { return lastSeenFlushInterval; }
+  public Duration ackTimeout() { return ackTimeout; }
+  public int deliveryWindow() { return deliveryWindow; }
+  public Duration deliverySweepInterval() { return deliverySweepInterval; }
+  public Duration maxSendWait() { return maxSendWait; }
   public int dbPoolSize() { return dbPoolSize; }
   public int blockingPoolSize() { return blockingPoolSize; }
 

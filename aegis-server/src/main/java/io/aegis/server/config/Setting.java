@@ -48,6 +48,10 @@ public enum Setting {
   AEGIS_SESSION_RATE_LIMIT("200", "Records per second an agent may send in its session, bursts of twice that; beyond it the session closes with 4005. 0 disables."),
   AEGIS_AGENT_SIGNATURES("required", "Signatures on agent→backend event, request and response records: required (unsigned ones are refused), optional (verified when present) or off."),
   AEGIS_LAST_SEEN_FLUSH_INTERVAL("15s", "How often last-seen times of live sessions are written to the connections table (in one batch, not one write per heartbeat)."),
+  AEGIS_ACK_TIMEOUT("30s", "How long a transmitted message waits for the agent's acknowledgement before it is sent again; each later attempt waits twice as long."),
+  AEGIS_DELIVERY_WINDOW("128", "Messages in flight (sent, not yet acknowledged) per agent; the rest wait in the durable queue."),
+  AEGIS_DELIVERY_SWEEP_INTERVAL("5s", "How often each node expires overdue messages and looks for pending messages no node is delivering."),
+  AEGIS_MAX_SEND_WAIT("60s", "Longest a send may wait for the agent's response (the send's \"wait\" option)."),
   AEGIS_DB_POOL_SIZE("16", "Database connections (PostgreSQL). SQLite uses a small fixed pool."),
   AEGIS_BLOCKING_POOL_SIZE("32", "Threads that run database work for the REST API.");
 
