@@ -91,6 +91,30 @@ public final class MessageQueue {
     }
   }
 
+  /** Whether the agent has a message with this id (in any status). */
+  public boolean contains(Connection c, String agentId, String messageId) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(
+        "SELECT 1 FROM " + table + " WHERE agent_id = ? AND message_id = ?")) {
+      ps.setString(1, agentId);
+      ps.setString(2, messageId);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
+
+  /** Cancels the agent's undelivered messages on {@code channel} (a newer push supersedes them). */
+  public int cancelChannel(Connection c, String agentId, String channel, Instant at) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE " + table
+        + " SET status = 'cancelled', processed_at = ?, error = 'superseded'"
+        + " WHERE agent_id = ? AND channel = ? AND status IN ('pending', 'sent')")) {
+      dialect.setInstant(ps, 1, at);
+      ps.setString(2, agentId);
+      ps.setString(3, channel);
+      return ps.executeUpdate();
+    }
+  }
+
   /** Messages not yet delivered to {@code agentId} (pending, or sent and unacknowledged). */
   public int undelivered(Connection c, String agentId) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(

@@ -146,6 +146,39 @@ public final class SendService {
     });
   }
 
+  /**
+   * Queues a message the gateway itself sends (a policy or artifact push) under a chosen id.
+   * {@code before} runs first in the same transaction (for example to cancel a push this one
+   * supersedes). Completes with false if the agent already has a message with this id.
+   */
+  public CompletableFuture<Boolean> push(String agentId, String messageId, Envelope e, WriteBatcherWork before) {
+    Instant now = Instant.now();
+    long expires = expiry(now, e.ttl());
+    SignedCommand command = CommandSigner.backend(keys.current())
+        .toAgent(agentId, messageId, e.messageType(), e.channel(), expires, ApiJson.write(e.message()));
+    QueuedMessage m = row(agentId, command, e, now, expires);
+    return batcher.submit(c -> {
+      before.run(c);
+      if (queue.contains(c, agentId, messageId)) {
+        return false;
+      }
+      queue.insert(c, List.of(m), false);
+      return true;
+    }).thenApply(inserted -> {
+      if (inserted) {
+        engine.accepted(e.channel(), 1);
+        engine.offer(List.of(m));
+      }
+      return inserted;
+    });
+  }
+
+  /** Work done in a push's transaction before its insert. */
+  @FunctionalInterface
+  public interface WriteBatcherWork {
+    void run(java.sql.Connection c) throws java.sql.SQLException;
+  }
+
   /** A broadcast's outcome per recipient. */
   public record BroadcastResult(String messageId, List<String> sentTo, List<String> queued, List<String> failed) {}
 
