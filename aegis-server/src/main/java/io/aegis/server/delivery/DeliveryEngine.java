@@ -51,6 +51,7 @@ public final class DeliveryEngine implements AutoCloseable {
   private final Map<String, AgentDispatcher> dispatchers = new ConcurrentHashMap<>();
   private final Map<String, CompletableFuture<JsonNode>> responseWaiters = new ConcurrentHashMap<>();
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<String>> offerListeners = new CopyOnWriteArrayList<>();
   private final long sweepTimer;
 
   public DeliveryEngine(Vertx vertx, Config config, MessageQueue queue, WriteBatcher batcher, WorkerExecutor worker,
@@ -66,6 +67,15 @@ public final class DeliveryEngine implements AutoCloseable {
 
   public void addListener(Listener listener) {
     listeners.add(listener);
+  }
+
+  /**
+   * Also tells {@code listener} the agent id of every message offered for delivery on this node
+   * (after its commit), for transports that are not sessions: a long poll waiting for that
+   * agent wakes up. Called on the offering thread; must not block.
+   */
+  public void onOffer(Consumer<String> listener) {
+    offerListeners.add(listener);
   }
 
   public MessageQueue queue() {
@@ -143,7 +153,43 @@ public final class DeliveryEngine implements AutoCloseable {
       if (d != null) {
         d.session().execute(() -> d.offer(m));
       }
+      offerListeners.forEach(l -> l.accept(m.agentId()));
     }
+  }
+
+  /**
+   * Acknowledgements that did not come through a session on this node (the HTTP polling
+   * transport): recorded in the store, and the session's dispatcher, if any, is told too.
+   */
+  public void acknowledged(String agentId, List<String> ids, Map<String, String> rejected) {
+    AgentDispatcher d = dispatchers.get(agentId);
+    if (d != null) {
+      d.session().execute(() -> ids.forEach(id -> d.acknowledged(id, rejected.get(id))));
+      return;
+    }
+    ids.forEach(id -> acknowledgedUnknown(agentId, id, rejected.get(id)));
+  }
+
+  /** Records a transmission made by another transport (HTTP polling): status sent, attempts. */
+  public void transmittedElsewhere(QueuedMessage m, SecureMessage sealed) {
+    transmitted(m, sealed);
+  }
+
+  /** Ends a message whose retries another transport used up. */
+  public void failedElsewhere(QueuedMessage m, String reason) {
+    failed(m, reason);
+  }
+
+  /** Records a response that came through another transport and wakes a waiting send. */
+  public CompletableFuture<Boolean> respondedElsewhere(String agentId, String messageId, byte[] body) {
+    String response = new String(body, StandardCharsets.UTF_8);
+    Instant at = Instant.now();
+    return batcher.submit(c -> queue.markDelivered(c, agentId, messageId, response, at)).whenComplete((ok, err) -> {
+      CompletableFuture<JsonNode> waiter = err == null ? responseWaiters.remove(messageId) : null;
+      if (waiter != null) {
+        waiter.complete(ApiJson.tree(body));
+      }
+    });
   }
 
   /** Whether an agent's session is on this node. */
