@@ -29,6 +29,7 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
 import java.util.List;
 import java.util.Optional;
@@ -100,6 +101,10 @@ public final class AegisServer implements AutoCloseable {
           .setCompressionSupported(false)
           .setMaxWebSocketFrameSize(config.maxFrameSize())
           .setMaxWebSocketMessageSize(config.maxFrameSize());
+      // TLS_CERT_PATH/TLS_KEY_PATH: HTTPS (and WSS) only; the node never serves both.
+      config.tls().ifPresent(tls -> options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+          .setCertPath(tls.certificate().toString())
+          .setKeyPath(tls.privateKey().toString())));
       if (config.readBufferSize() > 0) {
         options.setReceiveBufferSize(config.readBufferSize());
       }

@@ -24,8 +24,4 @@ public record Agent(
 
   public static final String ACTIVE = "active";
   public static final String INACTIVE = "inactive";
-
-  public boolean isActive() {
-    return ACTIVE.equals(status);
-  }
 }

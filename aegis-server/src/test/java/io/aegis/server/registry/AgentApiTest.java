@@ -77,6 +77,10 @@ class AgentApiTest {
     assertThat(a.path("enrolled_by").asText()).isEqualTo("operator");
     assertThat(Instant.parse(a.path("created_at").asText())).isAfter(before);
     assertThat(a.has("key_rotated_at")).isFalse();
+    List<String> fields = new ArrayList<>();
+    a.fieldNames().forEachRemaining(fields::add);
+    assertThat(fields).as("exactly the documented fields").containsExactly("agent_id", "public_key", "status",
+        "metadata", "labels", "enrolled_by", "created_at", "updated_at");
 
     var got = op.get("/api/v1/agents/" + agent.id());
     assertThat(got.status()).isEqualTo(200);
