@@ -23,7 +23,22 @@ import io.aegis.server.registry.AgentRegistry;
 import io.aegis.server.registry.AgentRoutes;
 import io.aegis.server.registry.EnrollmentRoutes;
 import io.aegis.server.registry.EnrollmentTokens;
+import io.aegis.server.artifact.ArtifactsChannel;
+import io.aegis.server.delivery.DeliveryEngine;
+import io.aegis.server.delivery.MessageQueue;
+import io.aegis.server.delivery.MessageRoutes;
+import io.aegis.server.delivery.Recipients;
+import io.aegis.server.delivery.SendService;
+import io.aegis.server.event.EventsChannel;
+import io.aegis.server.gateway.AgentGateway;
+import io.aegis.server.policy.PolicyChannel;
+import io.aegis.server.routing.ChannelRoutes;
+import io.aegis.server.routing.MessageRouter;
+import io.aegis.server.routing.Subscriptions;
+import io.aegis.server.gateway.ConnectionsTable;
+import io.aegis.server.gateway.StatusRoutes;
 import io.aegis.server.store.Database;
+import io.aegis.server.store.WriteBatcher;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
@@ -59,6 +74,10 @@ public final class AegisServer implements AutoCloseable {
   private final EventStore events;
   private final BackendIdentity identity;
   private final AgentRegistry registry;
+  private final WriteBatcher batcher;
+  private final DeliveryEngine delivery;
+  private final MessageRouter messageRouter;
+  private final AgentGateway gateway;
   private final AtomicBoolean draining = new AtomicBoolean();
 
   private AegisServer(Config config) {
@@ -81,6 +100,14 @@ public final class AegisServer implements AutoCloseable {
       HealthRoutes.mount(router, observability, database, worker, draining::get);
       ApiRouter api = new ApiRouter(router, new TokenAuthenticator(operatorTokens, sessions),
           worker, observability.registry(), config.maxBodySize());
+      this.batcher = new WriteBatcher(database, "sessions", 256, 100_000, observability.registry());
+      ConnectionsTable connectionsTable = new ConnectionsTable(database, config.connectionsTable());
+      database.transaction(c -> connectionsTable.clearNode(c, config.nodeId(), java.time.Instant.now()));
+      this.gateway = new AgentGateway(vertx, config, identity.keyRing(), registry, sessions, connectionsTable,
+          batcher, worker, observability.registry());
+      gateway.mount(router);
+      Subscriptions subscriptions = new Subscriptions(database);
+      new StatusRoutes(registry, gateway.connections(), connectionsTable, subscriptions::subscribed).mount(api);
       new AgentRoutes(registry).mount(api);
       new EnrollmentRoutes(new EnrollmentTokens(database, registry)).mount(api);
       new AuthRoutes(new AgentAuthentication(database, registry, sessions, config.authMaxClockSkew()),
@@ -89,6 +116,20 @@ public final class AegisServer implements AutoCloseable {
       this.artifacts = new ArtifactStore(database);
       this.events = new EventStore(database);
       new PolicyRoutes(policies).mount(api);
+
+      MessageQueue queue = new MessageQueue(database, config.messageQueueTable());
+      this.delivery = new DeliveryEngine(vertx, config, queue, batcher, worker, observability.registry());
+      SendService sender = new SendService(config, identity.keyRing(), registry, queue, batcher, delivery);
+      Recipients recipients = new Recipients(database, config,
+          () -> gateway.connections().all().stream().map(s -> s.agentId()).collect(java.util.stream.Collectors.toSet()));
+      new MessageRoutes(config, sender, queue, batcher, delivery, recipients, registry).mount(api);
+      MessageRouter agentRouter = new MessageRouter(delivery, subscriptions, batcher, worker);
+      agentRouter.register("events", new EventsChannel(events));
+      agentRouter.register("policy", new PolicyChannel(policies));
+      agentRouter.register("artifacts", new ArtifactsChannel(artifacts));
+      gateway.handler(agentRouter);
+      this.messageRouter = agentRouter;
+      new ChannelRoutes(subscriptions).mount(api);
       new ArtifactRoutes(artifacts, config.artifactMaxContentSize()).mount(api);
       new EventRoutes(events).mount(api);
       OpenApiRoutes.mount(api);
@@ -197,6 +238,21 @@ public final class AegisServer implements AutoCloseable {
     return initialOperatorToken;
   }
 
+  /** The agent WebSocket endpoint and its live sessions. */
+  public AgentGateway gateway() {
+    return gateway;
+  }
+
+  /** The message router: register handlers for agent→backend channels here. */
+  public MessageRouter messageRouter() {
+    return messageRouter;
+  }
+
+  /** Reliable delivery of queued messages to this node's sessions. */
+  public DeliveryEngine delivery() {
+    return delivery;
+  }
+
   /** Every REST route, for the OpenAPI completeness check. */
   public List<RouteSpec> routes() {
     return routes;
@@ -213,7 +269,11 @@ public final class AegisServer implements AutoCloseable {
     }
     log.info("gateway node {} shutting down", config.nodeId());
     try {
+      // Agents first: they are told to reconnect elsewhere (1001) while the listener still answers.
+      gateway.close();
+      delivery.close();
       await(http.close(), "close the HTTP listener");
+      batcher.close();
       worker.close();
       await(vertx.close(), "stop the event loops");
     } catch (RuntimeException e) {

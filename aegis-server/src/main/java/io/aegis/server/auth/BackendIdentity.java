@@ -50,7 +50,7 @@ public final class BackendIdentity {
           createParent(pub);
           KeyFiles.writePublicKey(pub, key.publicKey(), false);
         }
-        return new BackendIdentity(BackendKeyRing.of(key), false);
+        return new BackendIdentity(withNext(key, config), false);
       }
       if (Files.exists(pub)) {
         throw new IllegalStateException("AUTH_PUBLIC_KEY_PATH " + pub + " exists but AUTH_PRIVATE_KEY_PATH "
@@ -61,7 +61,7 @@ public final class BackendIdentity {
       createParent(pub);
       KeyFiles.writePrivateKey(priv, key, false);
       KeyFiles.writePublicKey(pub, key.publicKey(), false);
-      return new BackendIdentity(BackendKeyRing.of(key), true);
+      return new BackendIdentity(withNext(key, config), true);
     } catch (IOException e) {
       throw new IllegalStateException("cannot read or create the backend identity key: " + e.getMessage(), e);
     }
@@ -78,6 +78,26 @@ public final class BackendIdentity {
     } catch (InvalidKeyException e) {
       throw new IllegalStateException(variable + " " + file + " is not a valid Ed25519 key: " + e.getMessage(), e);
     }
+  }
+
+  /** Adds {@code AUTH_NEXT_PRIVATE_KEY_PATH}, if set, as the key ring's next key. */
+  private static BackendKeyRing withNext(IdentityKeyPair current, Config config) throws IOException {
+    if (config.nextPrivateKeyPath().isEmpty()) {
+      return BackendKeyRing.of(current);
+    }
+    Path next = config.nextPrivateKeyPath().get();
+    if (!Files.exists(next)) {
+      throw new IllegalStateException("AUTH_NEXT_PRIVATE_KEY_PATH " + next + " does not exist");
+    }
+    if (!KeyFiles.isOwnerOnly(next)) {
+      throw new IllegalStateException("AUTH_NEXT_PRIVATE_KEY_PATH " + next
+          + " is readable by group or others; run: chmod 600 " + next);
+    }
+    IdentityKeyPair nextKey = read(next, "AUTH_NEXT_PRIVATE_KEY_PATH", () -> KeyFiles.readPrivateKey(next));
+    if (nextKey.publicKey().equals(current.publicKey())) {
+      throw new IllegalStateException("AUTH_NEXT_PRIVATE_KEY_PATH holds the same key as AUTH_PRIVATE_KEY_PATH");
+    }
+    return BackendKeyRing.of(current, nextKey);
   }
 
   private static void createParent(Path file) throws IOException {
