@@ -1,6 +1,7 @@
 package io.aegis.server;
 
 import io.aegis.server.api.ApiRouter;
+import io.aegis.server.api.OpenApiRoutes;
 import io.aegis.server.api.RouteSpec;
 import io.aegis.server.artifact.ArtifactRoutes;
 import io.aegis.server.artifact.ArtifactStore;
@@ -46,6 +47,7 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
 import java.util.List;
 import java.util.Optional;
@@ -83,16 +85,18 @@ public final class AegisServer implements AutoCloseable {
 
   private AegisServer(Config config) {
     this.config = config;
+    // The key files are checked before anything else, so a refused key leaves nothing behind.
+    this.identity = BackendIdentity.loadOrCreate(config);
     this.database = Database.open(config);
+    Observability metrics = null;
+    Vertx started = null;
     try {
-      this.observability = new Observability(config.nodeId());
-      this.vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+      this.observability = metrics = new Observability(config.nodeId());
+      this.vertx = started = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
       this.worker = vertx.createSharedWorkerExecutor("aegis-blocking", config.blockingPoolSize());
 
       OperatorTokens operatorTokens = new OperatorTokens(database, config.adminToken());
-      this.initialOperatorToken = operatorTokens.createInitialIfNeeded();
       AgentSessions sessions = new AgentSessions(database, config.sessionTimeout());
-      this.identity = BackendIdentity.loadOrCreate(config);
       this.registry = new AgentRegistry(database, sessions);
 
       Router router = Router.router(vertx);
@@ -110,7 +114,7 @@ public final class AegisServer implements AutoCloseable {
       new AgentRoutes(registry).mount(api);
       new EnrollmentRoutes(new EnrollmentTokens(database, registry)).mount(api);
       new AuthRoutes(new AgentAuthentication(database, registry, sessions, config.authMaxClockSkew()),
-          new RateLimiter(config.authRateLimit(), config.authRateLimit() * 2, 100_000)).mount(api);
+          new RateLimiter(config.authRateLimit(), config.authRateLimit() * 2, 100_000), identity).mount(api);
       this.policies = new PolicyStore(database);
       this.artifacts = new ArtifactStore(database);
       this.events = new EventStore(database);
@@ -139,6 +143,7 @@ public final class AegisServer implements AutoCloseable {
       new ChannelRoutes(subscriptions).mount(api);
       new ArtifactRoutes(artifacts, config.artifactMaxContentSize()).mount(api);
       new EventRoutes(events).mount(api);
+      OpenApiRoutes.mount(api);
       api.finish();
       this.routes = api.routes();
 
@@ -148,6 +153,10 @@ public final class AegisServer implements AutoCloseable {
           .setCompressionSupported(false)
           .setMaxWebSocketFrameSize(config.maxFrameSize())
           .setMaxWebSocketMessageSize(config.maxFrameSize());
+      // TLS_CERT_PATH/TLS_KEY_PATH: HTTPS (and WSS) only; the node never serves both.
+      config.tls().ifPresent(tls -> options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+          .setCertPath(tls.certificate().toString())
+          .setKeyPath(tls.privateKey().toString())));
       if (config.readBufferSize() > 0) {
         options.setReceiveBufferSize(config.readBufferSize());
       }
@@ -156,7 +165,16 @@ public final class AegisServer implements AutoCloseable {
       }
       this.http = await(vertx.createHttpServer(options).requestHandler(router).listen(), "listen on "
           + config.bindAddress() + ":" + config.port());
+      // Last, once nothing can fail: a token created by a start that then failed would never be shown.
+      this.initialOperatorToken = operatorTokens.createInitialIfNeeded();
     } catch (RuntimeException e) {
+      if (started != null) {
+        // Vert.x threads are not daemons: a failed start must not keep the JVM alive.
+        started.close();
+      }
+      if (metrics != null) {
+        metrics.close();
+      }
       database.close();
       throw e;
     }

@@ -29,7 +29,7 @@ public enum Setting {
   AEGIS_ADMIN_TOKEN("", "Operator bearer token. Unset: one is generated at first start, printed once, and stored only as a hash."),
   AEGIS_BIND_ADDRESS("", "Listen address. Default: 0.0.0.0 with TLS (or AEGIS_ALLOW_INSECURE=true), otherwise 127.0.0.1."),
   AEGIS_ALLOW_INSECURE("false", "Allow plain HTTP/ws:// on non-loopback addresses (development only; logs a warning)."),
-  TLS_CERT_PATH("", "TLS certificate chain (PEM). With TLS_KEY_PATH the gateway serves HTTPS/WSS only; reloaded when the files change."),
+  TLS_CERT_PATH("", "TLS certificate chain (PEM). With TLS_KEY_PATH the gateway serves HTTPS/WSS only. Read at start."),
   TLS_KEY_PATH("", "TLS private key (PEM, PKCS#8 or PKCS#1/SEC1)."),
   AEGIS_NODE_ID("", "This node's id in a cluster. Default: the host name."),
   AEGIS_MAX_BODY_SIZE("2MiB", "Largest accepted HTTP request body; larger requests get 413."),
