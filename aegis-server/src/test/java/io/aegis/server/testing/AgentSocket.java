@@ -48,6 +48,8 @@ public final class AgentSocket implements AutoCloseable {
   }
 
   private final BlockingQueue<String> texts = new LinkedBlockingQueue<>();
+  private volatile boolean paused;
+  private volatile boolean owed;
   private final CompletableFuture<Closed> closed = new CompletableFuture<>();
   private volatile WebSocket ws;
 
@@ -83,7 +85,7 @@ public final class AgentSocket implements AutoCloseable {
         texts.add(partial.toString());
         partial.setLength(0);
       }
-      webSocket.request(1);
+      demand(webSocket);
       return null;
     }
 
@@ -103,6 +105,31 @@ public final class AgentSocket implements AutoCloseable {
     @Override
     public void onError(WebSocket webSocket, Throwable error) {
       closed.complete(new Closed(1006, String.valueOf(error)));
+    }
+  }
+
+  private synchronized void demand(WebSocket webSocket) {
+    if (paused) {
+      owed = true;
+    } else {
+      webSocket.request(1);
+    }
+  }
+
+  /**
+   * Stops reading from the socket (a stalled agent): the client asks for no more messages, so the
+   * gateway's writes back up through TCP into its write queue.
+   */
+  public synchronized void pause() {
+    paused = true;
+  }
+
+  /** Reads again after {@link #pause()}. */
+  public synchronized void resume() {
+    paused = false;
+    if (owed) {
+      owed = false;
+      ws.request(1);
     }
   }
 

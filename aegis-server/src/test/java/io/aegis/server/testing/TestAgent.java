@@ -23,14 +23,29 @@ import java.util.Map;
 public final class TestAgent {
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  private final TestGateway gateway;
+  private final String baseUrl;
+  private final String websocketPath;
+  private final IdentityPublicKey backendKey;
   private final String agentId;
   private final IdentityKeyPair key;
 
   public TestAgent(TestGateway gateway, String agentId, IdentityKeyPair key) {
-    this.gateway = gateway;
+    this(gateway.baseUrl(), gateway.server().config().websocketPath(), gateway.server().identity().publicKey(),
+        agentId, key);
+  }
+
+  /** An agent of a gateway at {@code baseUrl} whose backend key is {@code backendKey} (for gateways in other processes). */
+  public TestAgent(String baseUrl, String websocketPath, IdentityPublicKey backendKey, String agentId, IdentityKeyPair key) {
+    this.baseUrl = baseUrl;
+    this.websocketPath = websocketPath;
+    this.backendKey = backendKey;
     this.agentId = agentId;
     this.key = key;
+  }
+
+  /** The same agent talking to another gateway node (or the same store after a restart). */
+  public TestAgent at(String otherBaseUrl) {
+    return new TestAgent(otherBaseUrl, websocketPath, backendKey, agentId, key);
   }
 
   /** Registers a new agent with a fresh key through the REST API. */
@@ -64,11 +79,11 @@ public final class TestAgent {
 
   /** Opens the socket (no handshake yet). */
   public AgentSocket socket() {
-    return AgentSocket.connect(gateway.baseUrl(), gateway.server().config().websocketPath(), headers());
+    return AgentSocket.connect(baseUrl, websocketPath, headers());
   }
 
   public IdentityPublicKey backendKey() {
-    return gateway.server().identity().publicKey();
+    return backendKey;
   }
 
   public ClientHandshake newHandshake() {
