@@ -264,6 +264,7 @@ final class Connection {
 
   private void text(String fragment, boolean last) {
     if (state == State.ENDED || state == State.CLOSING) {
+      demand(); // keep reading until the gateway's close frame
       return;
     }
     lastReceivedNanos = System.nanoTime();
@@ -273,6 +274,7 @@ final class Connection {
       partial.setLength(0);
       // 1009 is the code for this, but the JDK client may not send it: report it as a violation.
       closeWith(4006, "frame larger than " + limit + " bytes", null);
+      demand();
       return;
     }
     if (!last) {
@@ -299,11 +301,9 @@ final class Connection {
     } catch (HandshakeException e) {
       log.warn("agent {}: handshake failed: {} ({})", config.agentId(), e.getMessage(), e.reason());
       closeWith(4001, "handshake failed: " + e.reason().name().toLowerCase(java.util.Locale.ROOT), e);
-      return;
     } catch (RecordException e) {
       log.warn("agent {}: record refused: {} ({})", config.agentId(), e.getMessage(), e.reason());
       closeWith(4006, "protocol violation", e);
-      return;
     }
     demand();
   }
@@ -442,7 +442,10 @@ final class Connection {
 
     @Override
     public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
-      io.execute(() -> closeWith(4006, "binary frames are not part of the protocol", null));
+      io.execute(() -> {
+        closeWith(4006, "binary frames are not part of the protocol", null);
+        demand();
+      });
       return null;
     }
 
