@@ -106,7 +106,8 @@ public final class AgentClientBuilder {
         log.warn("agent key file {} is readable by group or others; chmod 600 it", file);
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read agent key file " + file + ": " + e.getMessage(), e);
+      String why = e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getMessage();
+      throw new UncheckedIOException("cannot read agent key file " + file + ": " + why, e);
     }
     return this;
   }
