@@ -45,7 +45,11 @@ public enum CloseCode {
      */
     PROTOCOL_VIOLATION(4006, "protocol violation", "the peer broke the protocol", Reaction.RECONNECT_BACKOFF),
     /** 4007: the handshake did not complete in time. Reconnect with backoff. */
-    HANDSHAKE_TIMEOUT(4007, "handshake timeout", "the handshake did not complete in time", Reaction.RECONNECT_BACKOFF);
+    HANDSHAKE_TIMEOUT(4007, "handshake timeout", "the handshake did not complete in time", Reaction.RECONNECT_BACKOFF),
+    /** 4008: the gateway heard nothing from the agent, not even a pong, for its heartbeat timeout. Reconnect with backoff. */
+    HEARTBEAT_TIMEOUT(4008, "heartbeat timeout", "nothing received within the heartbeat timeout", Reaction.RECONNECT_BACKOFF),
+    /** 1011: the gateway failed internally (for example its store); reconnect with backoff, possibly elsewhere. */
+    INTERNAL_ERROR(1011, "internal error", "the gateway could not complete an operation", Reaction.RECONNECT_BACKOFF);
 
     /** What an agent does when its connection is closed with a code. */
     public enum Reaction {

@@ -215,8 +215,11 @@ public final class KeyFiles {
                 // A hard link fails if the target appeared meanwhile: no check-then-act race.
                 try {
                     Files.createLink(target, tmp);
-                } catch (UnsupportedOperationException e) {
-                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+                } catch (FileAlreadyExistsException e) {
+                    throw e;
+                } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
+                    // No hard links here: a plain move also refuses an existing target.
+                    Files.move(tmp, target);
                 }
             }
             forceDirectory(dir);

@@ -6,7 +6,7 @@
  * {@link io.aegis.protocol.handshake} and {@link io.aegis.protocol.record}.
  *
  * <p>Secret byte arrays created here are zeroed after use on a best-effort basis
- * ({@link io.aegis.protocol.crypto.Secrets#erase(byte[])}). The JVM may still hold copies we
+ * ({@link io.aegis.protocol.crypto.Secrets#erase(byte[]...)}). The JVM may still hold copies we
  * cannot reach: the JDK's {@code Mac} and {@code Cipher} copy keys internally, and the garbage
  * collector may have moved arrays before they were cleared.
  */

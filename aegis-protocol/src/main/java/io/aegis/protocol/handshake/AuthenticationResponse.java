@@ -82,11 +82,13 @@ public record AuthenticationResponse(boolean success, byte[] backendKey, String 
         return null;
     }
 
+    /** A copy of {@code backendKey}. */
     @Override
     public byte[] backendKey() {
         return backendKey == null ? null : backendKey.clone();
     }
 
+    /** A copy of {@code sessionId}. */
     @Override
     public byte[] sessionId() {
         return sessionId == null ? null : sessionId.clone();

@@ -10,6 +10,8 @@ import java.util.Arrays;
  * </pre>
  *
  * <p>Byte arrays are copied in and out.
+ *
+ * @param sealed sigA ‖ tag, sealed under the client handshake key (80 bytes)
  */
 public record ClientAuth(byte[] sealed) {
 
@@ -23,6 +25,7 @@ public record ClientAuth(byte[] sealed) {
         sealed = ClientHello.copy(sealed, SEALED_LENGTH, "sealed");
     }
 
+    /** A copy of {@code sealed}. */
     @Override
     public byte[] sealed() {
         return sealed.clone();

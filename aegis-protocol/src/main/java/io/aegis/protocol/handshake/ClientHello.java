@@ -21,6 +21,15 @@ import java.util.Objects;
  *
  * <p>The constructor checks lengths only; the handshake checks version, suite, agent id syntax
  * and the timestamp. Byte arrays are copied in and out.
+ *
+ * @param version      protocol version (1)
+ * @param suite        cipher suite name
+ * @param agentId      the agent id
+ * @param publicKey    the agent's Ed25519 public key (32 bytes)
+ * @param backendKeyId key id of the backend key the agent expects (8 bytes)
+ * @param ephemeralKey the agent's ephemeral X25519 public value eA (32 bytes)
+ * @param nonce        the agent's random nonce nA (32 bytes)
+ * @param timestamp    the agent's clock, milliseconds since the epoch
  */
 public record ClientHello(int version, String suite, String agentId, byte[] publicKey, byte[] backendKeyId,
                           byte[] ephemeralKey, byte[] nonce, long timestamp) {
@@ -66,21 +75,25 @@ public record ClientHello(int version, String suite, String agentId, byte[] publ
                 .toByteArray();
     }
 
+    /** A copy of {@code publicKey}. */
     @Override
     public byte[] publicKey() {
         return publicKey.clone();
     }
 
+    /** A copy of {@code backendKeyId}. */
     @Override
     public byte[] backendKeyId() {
         return backendKeyId.clone();
     }
 
+    /** A copy of {@code ephemeralKey}. */
     @Override
     public byte[] ephemeralKey() {
         return ephemeralKey.clone();
     }
 
+    /** A copy of {@code nonce}. */
     @Override
     public byte[] nonce() {
         return nonce.clone();

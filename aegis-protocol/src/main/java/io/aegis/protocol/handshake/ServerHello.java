@@ -17,6 +17,12 @@ import java.util.Objects;
  * <p>Canonical bytes: {@code "aegis/1 server_hello" ‖ u8(version) ‖ vec16(suite) ‖ eB(32) ‖ nB(32)}.
  * Note that {@code backend_key} carries the gateway's <em>ephemeral</em> public value (the seed's
  * field name kept), never a secret. Byte arrays are copied in and out.
+ *
+ * @param version    protocol version (1)
+ * @param suite      cipher suite name
+ * @param backendKey the gateway's ephemeral X25519 public value eB (32 bytes)
+ * @param nonce      the gateway's random nonce nB (32 bytes)
+ * @param sealed     key id ‖ sigB ‖ tag, sealed under the server handshake key (88 bytes)
  */
 public record ServerHello(int version, String suite, byte[] backendKey, byte[] nonce, byte[] sealed) {
 
@@ -52,16 +58,19 @@ public record ServerHello(int version, String suite, byte[] backendKey, byte[] n
                 .toByteArray();
     }
 
+    /** A copy of {@code backendKey}. */
     @Override
     public byte[] backendKey() {
         return backendKey.clone();
     }
 
+    /** A copy of {@code nonce}. */
     @Override
     public byte[] nonce() {
         return nonce.clone();
     }
 
+    /** A copy of {@code sealed}. */
     @Override
     public byte[] sealed() {
         return sealed.clone();

@@ -34,6 +34,7 @@ public record OpenedRecord(String id, String type, String channel, Map<String, S
         body = body.clone();
     }
 
+    /** A copy of {@code body}. */
     @Override
     public byte[] body() {
         return body.clone();

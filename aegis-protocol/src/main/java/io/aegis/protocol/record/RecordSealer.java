@@ -78,6 +78,9 @@ public final class RecordSealer {
 
     /** Seals a {@code key_update} record, then switches this direction to the next epoch. */
     SecureMessage sealKeyUpdate(boolean updateRequested, long timestamp, long nowMillis) throws RecordException {
+        if (direction == Protocol.DIRECTION_SERVER_TO_CLIENT && epoch == 0 && seq == 0) {
+            throw new IllegalStateException("the first gateway record must be the session record");
+        }
         if (epoch >= 0xFFFF_FFFFL) {
             throw fail(RecordException.Reason.LIMIT, "epoch limit reached; open a new connection");
         }

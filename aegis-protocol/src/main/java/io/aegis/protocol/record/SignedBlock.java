@@ -62,11 +62,13 @@ public record SignedBlock(byte[] signerKeyId, long expiresAt, String audience, b
         return 8 + 8 + 2 + audience.length() + 64;
     }
 
+    /** A copy of {@code signerKeyId}. */
     @Override
     public byte[] signerKeyId() {
         return signerKeyId.clone();
     }
 
+    /** A copy of {@code signature}. */
     @Override
     public byte[] signature() {
         return signature.clone();

@@ -26,6 +26,7 @@ public record SignedCommand(String id, String type, String channel, byte[] body,
         body = Objects.requireNonNull(body, "body").clone();
     }
 
+    /** A copy of {@code body}. */
     @Override
     public byte[] body() {
         return body.clone();

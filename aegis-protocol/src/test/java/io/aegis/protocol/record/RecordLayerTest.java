@@ -291,6 +291,7 @@ class RecordLayerTest {
         SecureChannel server = SecureChannel.create(SecureChannel.Role.SERVER, SESSION_ID, CLIENT_SECRET,
                 Sessions.SERVER_SECRET, clock, Sessions.MAX_FRAME);
         assertThatThrownBy(() -> server.seal("x", MessageTypes.SESSION, "events", BODY)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> server.sealKeyUpdate(false)).isInstanceOf(IllegalStateException.class);
         client.open(server.seal("session", MessageTypes.SESSION, "control", BODY));
         assertThatThrownBy(() -> server.seal("x", MessageTypes.SESSION, "control", BODY)).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> p.client().seal("x", MessageTypes.SESSION, "control", BODY)).isInstanceOf(IllegalStateException.class);

@@ -24,29 +24,39 @@ public final class AgentSessions {
   /** An issued token and its expiry. */
   public record Issued(String token, Instant expiresAt) {}
 
+  /** Issues a session in its own transaction. */
   public Issued issue(String agentId) {
-    String token = Tokens.generate(Tokens.SESSION);
-    Instant now = Instant.now();
-    Instant expires = now.plus(timeout);
+    Issued issued = newSession();
     db.transaction(c -> {
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO agent_sessions (token_hash, agent_id, created_at, expires_at, revoked) VALUES (?, ?, ?, ?, ?)")) {
-        ps.setString(1, Tokens.hash(token));
-        ps.setString(2, agentId);
-        db.dialect().setInstant(ps, 3, now);
-        db.dialect().setInstant(ps, 4, expires);
-        ps.setBoolean(5, false);
-        ps.executeUpdate();
-      }
-      // Expired sessions are of no use to anyone; clear them out as new ones are issued.
-      try (PreparedStatement ps = c.prepareStatement("DELETE FROM agent_sessions WHERE agent_id = ? AND expires_at < ?")) {
-        ps.setString(1, agentId);
-        db.dialect().setInstant(ps, 2, now);
-        ps.executeUpdate();
-      }
+      store(c, agentId, issued);
       return null;
     });
-    return new Issued(token, expires);
+    return issued;
+  }
+
+  /** A new token and its expiry, not yet stored (see {@link #store}). */
+  public Issued newSession() {
+    return new Issued(Tokens.generate(Tokens.SESSION), Instant.now().plus(timeout));
+  }
+
+  /** Stores {@code issued} for {@code agentId} in the caller's transaction. */
+  public void store(java.sql.Connection c, String agentId, Issued issued) throws java.sql.SQLException {
+    Instant now = Instant.now();
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO agent_sessions (token_hash, agent_id, created_at, expires_at, revoked) VALUES (?, ?, ?, ?, ?)")) {
+      ps.setString(1, Tokens.hash(issued.token()));
+      ps.setString(2, agentId);
+      db.dialect().setInstant(ps, 3, now);
+      db.dialect().setInstant(ps, 4, issued.expiresAt());
+      ps.setBoolean(5, false);
+      ps.executeUpdate();
+    }
+    // Expired sessions are of no use to anyone; clear them out as new ones are issued.
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM agent_sessions WHERE agent_id = ? AND expires_at < ?")) {
+      ps.setString(1, agentId);
+      db.dialect().setInstant(ps, 2, now);
+      ps.executeUpdate();
+    }
   }
 
   /** The agent id of a live session of an active agent, or empty. */
@@ -66,6 +76,10 @@ public final class AgentSessions {
         }
       }
     });
+  }
+
+  public Duration timeout() {
+    return timeout;
   }
 
   /** Revokes every session of the agent (deactivation, key rotation). Returns how many. */

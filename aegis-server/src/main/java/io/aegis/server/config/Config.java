@@ -20,6 +20,8 @@ import java.util.regex.Pattern;
 public final class Config {
   private static final Pattern TABLE_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
   private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+  private static final Pattern BIND_ADDRESS = Pattern.compile(
+      "(\\d{1,3}(\\.\\d{1,3}){3})|(\\[?[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*\\]?)|([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)");
 
   private final int port;
   private final String websocketPath;
@@ -47,14 +49,33 @@ public final class Config {
   private final long artifactMaxContentSize;
   private final Duration authMaxClockSkew;
   private final int authRateLimit;
+  private final Optional<Path> nextPrivateKeyPath;
+  private final Duration handshakeTimeout;
+  private final Duration heartbeatInterval;
+  private final Duration heartbeatTimeout;
+  private final long keyRotationRecords;
+  private final int handshakeRateLimit;
+  private final int maxPendingHandshakes;
+  private final int maxSessions;
+  private final int sessionRateLimit;
+  private final AgentSignatures agentSignatures;
+  private final Duration lastSeenFlushInterval;
+  private final Duration ackTimeout;
+  private final int deliveryWindow;
+  private final Duration deliverySweepInterval;
+  private final Duration maxSendWait;
   private final int dbPoolSize;
   private final int blockingPoolSize;
+
+  /** Which agent→backend records must carry a valid signature; see {@link Setting#AEGIS_AGENT_SIGNATURES}. */
+  public enum AgentSignatures { REQUIRED, OPTIONAL, OFF }
 
   /** TLS certificate chain and private key files, both PEM. */
   public record TlsFiles(Path certificate, Path privateKey) {}
 
   private Config(Reader r) {
-    dataDir = Path.of(r.raw(Setting.AEGIS_DATA_DIR)).toAbsolutePath().normalize();
+    Path dir = r.parse(Setting.AEGIS_DATA_DIR, v -> Path.of(v).toAbsolutePath().normalize());
+    dataDir = dir == null ? Path.of(".").toAbsolutePath() : dir;
     port = r.integer(Setting.WEBSOCKET_PORT, 0, 65535);
     websocketPath = r.parse(Setting.WEBSOCKET_PATH, v -> {
       if (!v.startsWith("/") || v.contains(" ") || v.startsWith("/api/")) {
@@ -66,7 +87,7 @@ public final class Config {
     writeBufferSize = r.bufferSize(Setting.WEBSOCKET_WRITE_BUFFER_SIZE);
     privateKeyPath = r.path(Setting.AUTH_PRIVATE_KEY_PATH, dataDir);
     publicKeyPath = r.path(Setting.AUTH_PUBLIC_KEY_PATH, dataDir);
-    sessionTimeout = r.duration(Setting.SESSION_TIMEOUT, Duration.ofMinutes(1), Duration.ofDays(30));
+    sessionTimeout = r.duration(Setting.SESSION_TIMEOUT, Duration.ofSeconds(1), Duration.ofDays(30));
     r.parse(Setting.ENCRYPTION_ALGORITHM, v -> {
       if (!v.equalsIgnoreCase("chacha20poly1305") && !v.equalsIgnoreCase("chacha20-poly1305")) {
         throw new IllegalArgumentException("only chacha20poly1305 is supported");
@@ -105,11 +126,21 @@ public final class Config {
       r.problem(cert.isPresent() ? Setting.TLS_KEY_PATH : Setting.TLS_CERT_PATH,
           "TLS_CERT_PATH and TLS_KEY_PATH must be set together");
       tls = Optional.empty();
+    } else if (cert.isPresent()) {
+      Path certFile = r.readableFile(Setting.TLS_CERT_PATH);
+      Path keyFile = r.readableFile(Setting.TLS_KEY_PATH);
+      tls = certFile == null || keyFile == null ? Optional.empty() : Optional.of(new TlsFiles(certFile, keyFile));
     } else {
-      tls = cert.map(c -> new TlsFiles(Path.of(c).toAbsolutePath(), Path.of(key.get()).toAbsolutePath()));
+      tls = Optional.empty();
     }
     bindAddress = r.optional(Setting.AEGIS_BIND_ADDRESS)
+        .map(v -> r.parse(Setting.AEGIS_BIND_ADDRESS, Config::bindAddress))
         .orElse(tls.isPresent() || allowInsecure ? "0.0.0.0" : "127.0.0.1");
+    if (bindAddress != null && !isLoopback(bindAddress) && tls.isEmpty() && !allowInsecure
+        && !r.hasProblem(Setting.TLS_CERT_PATH) && !r.hasProblem(Setting.TLS_KEY_PATH)) {
+      r.problem(Setting.AEGIS_BIND_ADDRESS, "'" + bindAddress + "' is not a loopback address: serving plain HTTP "
+          + "there needs TLS_CERT_PATH and TLS_KEY_PATH, or AEGIS_ALLOW_INSECURE=true (development only)");
+    }
     nodeId = r.optional(Setting.AEGIS_NODE_ID).map(v -> r.parse(Setting.AEGIS_NODE_ID, x -> {
       if (!NODE_ID.matcher(x).matches()) {
         throw new IllegalArgumentException("must be 1-64 characters of [A-Za-z0-9._:-]");
@@ -121,6 +152,29 @@ public final class Config {
     artifactMaxContentSize = r.size(Setting.AEGIS_ARTIFACT_MAX_CONTENT_SIZE, 0, 1L << 30);
     authMaxClockSkew = r.duration(Setting.AEGIS_AUTH_MAX_CLOCK_SKEW, Duration.ofSeconds(1), Duration.ofDays(1));
     authRateLimit = r.integer(Setting.AEGIS_AUTH_RATE_LIMIT, 0, 1_000_000);
+    nextPrivateKeyPath = r.optional(Setting.AUTH_NEXT_PRIVATE_KEY_PATH).map(v -> r.path(Setting.AUTH_NEXT_PRIVATE_KEY_PATH, dataDir));
+    handshakeTimeout = r.duration(Setting.AEGIS_HANDSHAKE_TIMEOUT, Duration.ofMillis(100), Duration.ofMinutes(5));
+    heartbeatInterval = r.duration(Setting.AEGIS_HEARTBEAT_INTERVAL, Duration.ofMillis(100), Duration.ofHours(1));
+    heartbeatTimeout = r.duration(Setting.AEGIS_HEARTBEAT_TIMEOUT, Duration.ofMillis(200), Duration.ofHours(3));
+    if (heartbeatInterval != null && heartbeatTimeout != null && heartbeatTimeout.compareTo(heartbeatInterval) <= 0) {
+      r.problem(Setting.AEGIS_HEARTBEAT_TIMEOUT, "must be longer than AEGIS_HEARTBEAT_INTERVAL");
+    }
+    keyRotationRecords = r.integer(Setting.AEGIS_KEY_ROTATION_RECORDS, 1, Integer.MAX_VALUE);
+    handshakeRateLimit = r.integer(Setting.AEGIS_HANDSHAKE_RATE_LIMIT, 0, 10_000_000);
+    maxPendingHandshakes = r.integer(Setting.AEGIS_MAX_PENDING_HANDSHAKES, 1, 10_000_000);
+    maxSessions = r.integer(Setting.AEGIS_MAX_SESSIONS, 1, 100_000_000);
+    sessionRateLimit = r.integer(Setting.AEGIS_SESSION_RATE_LIMIT, 0, 10_000_000);
+    agentSignatures = r.parse(Setting.AEGIS_AGENT_SIGNATURES, v -> switch (v.toLowerCase(Locale.ROOT)) {
+      case "required" -> AgentSignatures.REQUIRED;
+      case "optional" -> AgentSignatures.OPTIONAL;
+      case "off" -> AgentSignatures.OFF;
+      default -> throw new IllegalArgumentException("must be required, optional or off");
+    });
+    lastSeenFlushInterval = r.duration(Setting.AEGIS_LAST_SEEN_FLUSH_INTERVAL, Duration.ofMillis(100), Duration.ofHours(1));
+    ackTimeout = r.duration(Setting.AEGIS_ACK_TIMEOUT, Duration.ofMillis(50), Duration.ofHours(1));
+    deliveryWindow = r.integer(Setting.AEGIS_DELIVERY_WINDOW, 1, 100_000);
+    deliverySweepInterval = r.duration(Setting.AEGIS_DELIVERY_SWEEP_INTERVAL, Duration.ofMillis(50), Duration.ofHours(1));
+    maxSendWait = r.duration(Setting.AEGIS_MAX_SEND_WAIT, Duration.ofMillis(1), Duration.ofMinutes(10));
     dbPoolSize = r.integer(Setting.AEGIS_DB_POOL_SIZE, 1, 1000);
     blockingPoolSize = r.integer(Setting.AEGIS_BLOCKING_POOL_SIZE, 1, 10_000);
     r.finish();
@@ -129,6 +183,18 @@ public final class Config {
   /** Reads and validates the configuration from environment-style variables. */
   public static Config fromEnvironment(Map<String, String> env) {
     return new Config(new Reader(env));
+  }
+
+  /** An IPv4 or IPv6 literal or a host name; checked for syntax only (no DNS lookup at start). */
+  private static String bindAddress(String v) {
+    if (!BIND_ADDRESS.matcher(v).matches()) {
+      throw new IllegalArgumentException("must be an IP address such as 127.0.0.1, 0.0.0.0 or ::, or a host name");
+    }
+    return v;
+  }
+
+  private static boolean isLoopback(String address) {
+    return address.equals("localhost") || address.startsWith("127.") || address.equals("::1") || address.equals("[::1]");
   }
 
   private static String hostName() {
@@ -166,6 +232,21 @@ public final class Config {
   public long artifactMaxContentSize() { return artifactMaxContentSize; }
   public Duration authMaxClockSkew() { return authMaxClockSkew; }
   public int authRateLimit() { return authRateLimit; }
+  public Optional<Path> nextPrivateKeyPath() { return nextPrivateKeyPath; }
+  public Duration handshakeTimeout() { return handshakeTimeout; }
+  public Duration heartbeatInterval() { return heartbeatInterval; }
+  public Duration heartbeatTimeout() { return heartbeatTimeout; }
+  public long keyRotationRecords() { return keyRotationRecords; }
+  public int handshakeRateLimit() { return handshakeRateLimit; }
+  public int maxPendingHandshakes() { return maxPendingHandshakes; }
+  public int maxSessions() { return maxSessions; }
+  public int sessionRateLimit() { return sessionRateLimit; }
+  public AgentSignatures agentSignatures() { return agentSignatures; }
+  public Duration lastSeenFlushInterval() { return lastSeenFlushInterval; }
+  public Duration ackTimeout() { return ackTimeout; }
+  public int deliveryWindow() { return deliveryWindow; }
+  public Duration deliverySweepInterval() { return deliverySweepInterval; }
+  public Duration maxSendWait() { return maxSendWait; }
   public int dbPoolSize() { return dbPoolSize; }
   public int blockingPoolSize() { return blockingPoolSize; }
 
@@ -190,6 +271,21 @@ public final class Config {
 
     void problem(Setting s, String message) {
       problems.add(s.name() + ": " + message);
+    }
+
+    boolean hasProblem(Setting s) {
+      return problems.stream().anyMatch(p -> p.startsWith(s.name() + ": "));
+    }
+
+    /** A path to a file that must exist and be readable now. */
+    Path readableFile(Setting s) {
+      return parse(s, v -> {
+        Path p = Path.of(v).toAbsolutePath().normalize();
+        if (!java.nio.file.Files.isRegularFile(p) || !java.nio.file.Files.isReadable(p)) {
+          throw new IllegalArgumentException("is not a readable file");
+        }
+        return p;
+      });
     }
 
     <T> T parse(Setting s, Function<String, T> parser) {
@@ -264,8 +360,7 @@ public final class Config {
     }
 
     Path path(Setting s, Path dataDir) {
-      String v = raw(s).replace("${AEGIS_DATA_DIR}", dataDir.toString());
-      return Path.of(v).toAbsolutePath().normalize();
+      return parse(s, v -> Path.of(v.replace("${AEGIS_DATA_DIR}", dataDir.toString())).toAbsolutePath().normalize());
     }
 
     String tableName(Setting s) {

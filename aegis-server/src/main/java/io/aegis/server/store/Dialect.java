@@ -31,6 +31,11 @@ public enum Dialect {
     }
 
     @Override
+    public String jsonField(String column, String field) {
+      return "json_extract(" + column + ", '$." + field + "')";
+    }
+
+    @Override
     public boolean isUniqueViolation(SQLException e) {
       // SQLITE_CONSTRAINT_PRIMARYKEY (1555) and SQLITE_CONSTRAINT_UNIQUE (2067), or their base code.
       String msg = String.valueOf(e.getMessage());
@@ -56,6 +61,11 @@ public enum Dialect {
     }
 
     @Override
+    public String jsonField(String column, String field) {
+      return "(" + column + " ->> '" + field + "')";
+    }
+
+    @Override
     public boolean isUniqueViolation(SQLException e) {
       return "23505".equals(e.getSQLState());
     }
@@ -66,6 +76,12 @@ public enum Dialect {
 
   /** Reads a point in time (null if the column is NULL). */
   public abstract Instant getInstant(ResultSet rs, String column) throws SQLException;
+
+  /**
+   * SQL for the text of top-level field {@code field} of the JSON in {@code column}. Both are
+   * trusted identifiers from our own code, never user input.
+   */
+  public abstract String jsonField(String column, String field);
 
   /** Whether {@code e} reports a unique or primary-key constraint violation. */
   public abstract boolean isUniqueViolation(SQLException e);

@@ -1,0 +1,306 @@
+package io.aegis.server.gateway;
+
+import io.aegis.protocol.BackendKeyRing;
+import io.aegis.protocol.CloseCode;
+import io.aegis.protocol.IdentityKeyPair;
+import io.aegis.protocol.IdentityPublicKey;
+import io.aegis.protocol.Identifiers;
+import io.aegis.protocol.InvalidKeyException;
+import io.aegis.protocol.MessageTypes;
+import io.aegis.protocol.Protocol;
+import io.aegis.protocol.handshake.ServerHandshake;
+import io.aegis.protocol.record.CommandSigner;
+import io.aegis.protocol.record.SignedCommand;
+import io.aegis.server.api.ApiJson;
+import io.aegis.server.api.RateLimiter;
+import io.aegis.server.auth.AgentSessions;
+import io.aegis.server.config.Config;
+import io.aegis.server.registry.AgentRegistry;
+import io.aegis.server.store.WriteBatcher;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent WebSocket endpoint ({@code GET WEBSOCKET_PATH}, default {@code /ws/agent}) and what
+ * its sessions share.
+ *
+ * <p>Before upgrading, the endpoint refuses what it can refuse cheaply: a node that is draining
+ * or full (503), an address over its upgrade rate (429), malformed {@code X-Agent-ID} /
+ * {@code X-Agent-Public-Key} headers (400), and an agent that is unknown, inactive or presents a
+ * key other than its registered one (401, one answer for all three). Only then does it upgrade
+ * and hand the socket to an {@link AgentSession}, which runs the handshake.
+ *
+ * <p>Thread-safe.
+ */
+public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(AgentGateway.class);
+
+  private final Vertx vertx;
+  private final Config config;
+  private final BackendKeyRing keyRing;
+  private final ServerHandshake.Config handshakeConfig;
+  private final AgentRegistry registry;
+  private final AgentSessions sessions;
+  private final ConnectionsTable connectionsTable;
+  private final WriteBatcher batcher;
+  private final WorkerExecutor worker;
+  private final ConnectionManager connections = new ConnectionManager();
+  private final RateLimiter upgradeLimiter;
+  private final AtomicInteger pendingHandshakes = new AtomicInteger();
+  private final GatewayMetrics metrics;
+  private final long lastSeenTimer;
+  private volatile SessionHandler handler = SessionHandler.NONE;
+  private volatile boolean draining;
+
+  public AgentGateway(Vertx vertx, Config config, BackendKeyRing keyRing, AgentRegistry registry,
+                      AgentSessions sessions, ConnectionsTable connectionsTable, WriteBatcher batcher,
+                      WorkerExecutor worker, MeterRegistry meters) {
+    this.vertx = vertx;
+    this.config = config;
+    this.keyRing = keyRing;
+    this.handshakeConfig = new ServerHandshake.Config(keyRing, Clock.systemUTC(), new SecureRandom(),
+        config.authMaxClockSkew(), config.maxFrameSize());
+    this.registry = registry;
+    this.sessions = sessions;
+    this.connectionsTable = connectionsTable;
+    this.batcher = batcher;
+    this.worker = worker;
+    this.upgradeLimiter = new RateLimiter(config.handshakeRateLimit(), config.handshakeRateLimit() * 2.0, 100_000);
+    this.metrics = new GatewayMetrics(meters, connections::size, pendingHandshakes::get);
+    registry.addListener(this);
+    this.lastSeenTimer = vertx.setPeriodic(config.lastSeenFlushInterval().toMillis(), id -> flushLastSeen());
+  }
+
+  /** Installs the upgrade route on {@code router}. */
+  public void mount(Router router) {
+    router.get(config.websocketPath()).handler(this::upgrade);
+  }
+
+  /** Sets who receives opened sessions and their records (the message router). */
+  public void handler(SessionHandler handler) {
+    this.handler = handler;
+  }
+
+  public ConnectionManager connections() {
+    return connections;
+  }
+
+  private void upgrade(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    String ip = req.remoteAddress() == null ? "" : req.remoteAddress().hostAddress();
+    if (!"websocket".equalsIgnoreCase(req.getHeader("Upgrade"))) {
+      refuse(ctx, 400, "bad_request", "expected a WebSocket upgrade");
+      return;
+    }
+    if (draining) {
+      refuse(ctx, 503, "unavailable", "this node is shutting down; connect to another");
+      return;
+    }
+    if (!upgradeLimiter.allow(ip)) {
+      refuse(ctx, 429, "rate_limited", "too many connection attempts from this address");
+      return;
+    }
+    if (connections.size() >= config.maxSessions()) {
+      refuse(ctx, 503, "overloaded", "this node holds its maximum number of sessions");
+      return;
+    }
+    String agentId = req.getHeader("X-Agent-ID");
+    String keyHeader = req.getHeader("X-Agent-Public-Key");
+    if (agentId == null || keyHeader == null) {
+      refuse(ctx, 400, "bad_request", "X-Agent-ID and X-Agent-Public-Key headers are required");
+      return;
+    }
+    String idError = Identifiers.agentIdError(agentId);
+    IdentityPublicKey presented;
+    try {
+      presented = idError == null ? IdentityPublicKey.parseBase64(keyHeader) : null;
+    } catch (InvalidKeyException e) {
+      presented = null;
+      idError = "X-Agent-Public-Key: " + e.getMessage();
+    }
+    if (idError != null) {
+      refuse(ctx, 400, "bad_request", idError);
+      return;
+    }
+    if (pendingHandshakes.incrementAndGet() > config.maxPendingHandshakes()) {
+      pendingHandshakes.decrementAndGet();
+      refuse(ctx, 503, "overloaded", "too many handshakes in progress; retry shortly");
+      return;
+    }
+    IdentityPublicKey key = presented;
+    req.pause();
+    worker.executeBlocking(() -> registry.activePublicKey(agentId), false).onComplete(ar -> {
+      if (ar.failed()) {
+        pendingHandshakeDone();
+        log.error("agent_id={} registry lookup failed: {}", agentId, ar.cause().getMessage());
+        refuse(ctx, 503, "unavailable", "the store is unavailable; retry later");
+        return;
+      }
+      Optional<IdentityPublicKey> registered = ar.result().map(IdentityPublicKey::parseBase64);
+      if (registered.isEmpty() || !MessageDigest.isEqual(registered.get().encoded(), key.encoded())) {
+        pendingHandshakeDone();
+        log.info("agent_id={} upgrade refused from {}: {}", agentId, ip,
+            registered.isEmpty() ? "unknown or inactive agent" : "public key differs from the registered key");
+        refuse(ctx, 401, "authentication_failed", "authentication failed");
+        return;
+      }
+      req.toWebSocket().onComplete(wsr -> {
+        if (wsr.failed()) {
+          pendingHandshakeDone();
+          log.debug("agent_id={} upgrade failed: {}", agentId, wsr.cause().toString());
+          return;
+        }
+        new AgentSession(this, wsr.result(), vertx.getOrCreateContext(), agentId, registered.get(), ip).start();
+      });
+      req.resume();
+    });
+  }
+
+  private void refuse(RoutingContext ctx, int status, String code, String message) {
+    metrics.refused(code);
+    var response = ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json");
+    if (status == 503 || status == 429) {
+      response.putHeader("Retry-After", "5");
+    }
+    response.end(io.vertx.core.buffer.Buffer.buffer(ApiJson.error(code, message)));
+  }
+
+  /** Sends the next backend key's announcement, if a next key is configured. */
+  void announceNextBackendKey(AgentSession session) {
+    IdentityKeyPair next = keyRing.next();
+    if (next == null) {
+      return;
+    }
+    session.send(nextKeyAnnouncement(next), Map.of());
+  }
+
+  private volatile SignedCommand announcement;
+
+  private SignedCommand nextKeyAnnouncement(IdentityKeyPair next) {
+    SignedCommand a = announcement;
+    if (a == null) {
+      byte[] body = ApiJson.write(ApiJson.MAPPER.createObjectNode()
+          .put("key_id", next.publicKey().keyIdHex())
+          .put("public_key", next.publicKey().base64()));
+      a = CommandSigner.backend(keyRing.current()).broadcast("backend_key:" + next.publicKey().keyIdHex(),
+          MessageTypes.BACKEND_KEY, Protocol.CONTROL_CHANNEL, 0, body);
+      announcement = a;
+    }
+    return a;
+  }
+
+  /** Writes the last-seen times of every live session in batches (not one write per heartbeat). */
+  private void flushLastSeen() {
+    List<Map.Entry<String, Instant>> seen = new ArrayList<>();
+    for (AgentSession s : connections.all()) {
+      seen.add(Map.entry(s.agentId(), s.lastHeard()));
+      if (seen.size() == 500) {
+        submitLastSeen(seen);
+        seen = new ArrayList<>();
+      }
+    }
+    if (!seen.isEmpty()) {
+      submitLastSeen(seen);
+    }
+  }
+
+  private void submitLastSeen(List<Map.Entry<String, Instant>> seen) {
+    batcher.submit(c -> {
+      connectionsTable.lastSeen(c, seen);
+      return null;
+    }).exceptionally(e -> {
+      log.warn("could not record last-seen times: {}", e.getMessage());
+      return null;
+    });
+  }
+
+  // ------------------------------------------------------------------ registry events
+
+  @Override
+  public void onDeactivated(String agentId) {
+    connections.close(agentId, CloseCode.REVOKED);
+  }
+
+  @Override
+  public void onDeleted(String agentId) {
+    connections.close(agentId, CloseCode.REVOKED);
+  }
+
+  @Override
+  public void onKeyRotated(String agentId) {
+    // The session was authenticated with the old key: make the agent handshake again with the new one.
+    connections.close(agentId, CloseCode.SESSION_EXPIRED);
+  }
+
+  // ------------------------------------------------------------------ for sessions
+
+  Vertx vertx() {
+    return vertx;
+  }
+
+  Config config() {
+    return config;
+  }
+
+  ServerHandshake.Config handshakeConfig() {
+    return handshakeConfig;
+  }
+
+  AgentSessions sessions() {
+    return sessions;
+  }
+
+  ConnectionsTable connectionsTable() {
+    return connectionsTable;
+  }
+
+  WriteBatcher batcher() {
+    return batcher;
+  }
+
+  GatewayMetrics metrics() {
+    return metrics;
+  }
+
+  SessionHandler handler() {
+    return handler;
+  }
+
+  void pendingHandshakeDone() {
+    pendingHandshakes.decrementAndGet();
+  }
+
+  /** Stops accepting upgrades and tells every agent to reconnect elsewhere (1001). */
+  public void drain() {
+    draining = true;
+    connections.closeAll(CloseCode.GOING_AWAY);
+  }
+
+  @Override
+  public void close() {
+    vertx.cancelTimer(lastSeenTimer);
+    drain();
+    flushLastSeen();
+  }
+
+  /** For log lines that need a fresh id. */
+  static String newId() {
+    return UUID.randomUUID().toString();
+  }
+}

@@ -1,0 +1,166 @@
+package io.aegis.server.testing;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A raw WebSocket client for gateway tests, in the style of OkHttp's WebSocketRecorder: it
+ * records every text message and the close, and offers assertions that read like the protocol.
+ * It knows nothing of the Aegis protocol (see {@link TestAgent} for that), so tests can send
+ * exactly the frames they want, broken ones included.
+ */
+public final class AgentSocket implements AutoCloseable {
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+  /** How a connection ended. */
+  public record Closed(int code, String reason) {}
+
+  /** The gateway refused the upgrade with an HTTP answer. */
+  public static final class Refused extends RuntimeException {
+    private final int status;
+    private final String body;
+
+    Refused(int status, String body) {
+      super("upgrade refused: " + status + " " + body);
+      this.status = status;
+      this.body = body;
+    }
+
+    public int status() {
+      return status;
+    }
+
+    public String body() {
+      return body;
+    }
+  }
+
+  private final BlockingQueue<String> texts = new LinkedBlockingQueue<>();
+  private final CompletableFuture<Closed> closed = new CompletableFuture<>();
+  private volatile WebSocket ws;
+
+  private AgentSocket() {}
+
+  /** Opens {@code ws(s)://…/ws/agent} with the given upgrade headers; throws {@link Refused} on an HTTP refusal. */
+  public static AgentSocket connect(String baseUrl, String path, Map<String, String> headers) {
+    AgentSocket s = new AgentSocket();
+    WebSocket.Builder b = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+    headers.forEach(b::header);
+    String url = baseUrl.replaceFirst("^http", "ws") + path;
+    try {
+      s.ws = b.buildAsync(URI.create(url), s.new Recorder()).get(10, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof WebSocketHandshakeException h) {
+        Object body = h.getResponse().body();
+        throw new Refused(h.getResponse().statusCode(), body == null ? "" : body.toString());
+      }
+      throw new IllegalStateException("cannot connect to " + url, e.getCause());
+    } catch (InterruptedException | TimeoutException e) {
+      throw new IllegalStateException("cannot connect to " + url, e);
+    }
+    return s;
+  }
+
+  private final class Recorder implements WebSocket.Listener {
+    private final StringBuilder partial = new StringBuilder();
+
+    @Override
+    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+      partial.append(data);
+      if (last) {
+        texts.add(partial.toString());
+        partial.setLength(0);
+      }
+      webSocket.request(1);
+      return null;
+    }
+
+    @Override
+    public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+      texts.add("<binary>");
+      webSocket.request(1);
+      return null;
+    }
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+      closed.complete(new Closed(statusCode, reason));
+      return null;
+    }
+
+    @Override
+    public void onError(WebSocket webSocket, Throwable error) {
+      closed.complete(new Closed(1006, String.valueOf(error)));
+    }
+  }
+
+  public void sendText(String text) {
+    ws.sendText(text, true).join();
+  }
+
+  public void sendBinary(byte[] bytes) {
+    ws.sendBinary(ByteBuffer.wrap(bytes), true).join();
+  }
+
+  /** The next text message within 5 s; fails if none arrives or the socket closes first. */
+  public String nextText() {
+    return nextText(Duration.ofSeconds(5));
+  }
+
+  public String nextText(Duration timeout) {
+    try {
+      String t = texts.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      if (t == null) {
+        throw new AssertionError("no text message within " + timeout
+            + (closed.isDone() ? "; the socket closed: " + closed.join() : ""));
+      }
+      return t;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  /** Waits for the close and returns it (fails after {@code timeout}). */
+  public Closed awaitClose(Duration timeout) {
+    try {
+      return closed.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new AssertionError("socket still open after " + timeout);
+    } catch (InterruptedException | ExecutionException e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  public Closed awaitClose() {
+    return awaitClose(Duration.ofSeconds(5));
+  }
+
+  public boolean isClosed() {
+    return closed.isDone();
+  }
+
+  /** Messages received and not yet read. */
+  public int pending() {
+    return texts.size();
+  }
+
+  @Override
+  public void close() {
+    if (ws != null && !closed.isDone()) {
+      ws.abort();
+    }
+  }
+}
