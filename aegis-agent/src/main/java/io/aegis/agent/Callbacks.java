@@ -56,6 +56,10 @@ final class Callbacks {
     run("backendKeyAnnounced", () -> listener.backendKeyAnnounced(key));
   }
 
+  void backendKeyPromoted(IdentityPublicKey key) {
+    run("backendKeyPromoted", () -> listener.backendKeyPromoted(key));
+  }
+
   void error(Throwable error) {
     run("error", () -> listener.error(error));
   }

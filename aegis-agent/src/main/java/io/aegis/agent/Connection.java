@@ -1,5 +1,6 @@
 package io.aegis.agent;
 
+import io.aegis.protocol.IdentityPublicKey;
 import io.aegis.protocol.PinnedBackendKeys;
 import io.aegis.protocol.Protocol;
 import io.aegis.protocol.SecureMessage;
@@ -60,8 +61,8 @@ final class Connection {
 
   /** What the connection reports to its owner, on the I/O thread. */
   interface Events {
-    /** The handshake completed; records may be sent. */
-    void established(Connection c, SessionInfo session);
+    /** The handshake completed, signed by the pinned {@code backendKey}; records may be sent. */
+    void established(Connection c, SessionInfo session, IdentityPublicKey backendKey);
 
     /** An application or control record arrived (key updates already applied). */
     void record(Connection c, OpenedRecord r);
@@ -317,7 +318,7 @@ final class Connection {
         est.backendKey().keyIdHex());
     log.info("agent {}: session {} established with {} (backend key {})", config.agentId(), info.sessionId(),
         config.endpoint(), info.backendKeyId());
-    events.established(this, info);
+    events.established(this, info, est.backendKey());
   }
 
   private void control() {

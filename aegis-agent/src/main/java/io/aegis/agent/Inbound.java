@@ -26,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * <tr><td>{@code ack} on {@code control}</td><td>completes the send futures of {@code ids}</td></tr>
  * <tr><td>{@code error} on {@code control}</td><td>fails the send named by {@code in-reply-to}</td></tr>
  * <tr><td>{@code backend_key} on {@code control}</td><td>verified, pinned as the next key, reported</td></tr>
- * <tr><td>{@code response} with {@code in-reply-to} naming a pending {@link AgentClient#request}</td>
- *     <td>completes that request</td></tr>
+ * <tr><td>{@code response} with {@code in-reply-to} naming a message this agent sent</td>
+ *     <td>completes that request (a signed one, which came through the durable queue, is
+ *     verified and acknowledged too); an unsigned one for a request already settled is dropped</td></tr>
  * <tr><td>anything else off {@code control}</td><td>a delivered message: verified, de-duplicated,
  *     handed to its handler, acknowledged</td></tr>
  * </table>
@@ -98,6 +99,21 @@ final class Inbound {
     return pins;
   }
 
+  /**
+   * A session was established, its handshake signed by {@code signer}. If that is the pinned
+   * next key, the backend has rotated: the next key becomes the current pin (PROTOCOL.md §10.3).
+   */
+  void sessionSignedBy(IdentityPublicKey signer) {
+    PinnedBackendKeys now = pins;
+    if (signer.equals(now.next())) {
+      pins = PinnedBackendKeys.of(signer);
+      verifier = newVerifier(pins);
+      log.info("agent {}: the backend now signs with its next key {}; it is the current pin", config.agentId(),
+          signer.keyIdHex());
+      callbacks.backendKeyPromoted(signer);
+    }
+  }
+
   /** True while handlers are {@code maxPendingDeliveries} messages behind. */
   boolean backlogged() {
     return pendingDeliveries >= config.maxPendingDeliveries();
@@ -114,8 +130,14 @@ final class Inbound {
     if (MessageTypes.RESPONSE.equals(r.type())) {
       String to = r.headers().get(AgentMessage.IN_REPLY_TO);
       OutgoingMessage request = to == null ? null : outbox.inFlight(to);
-      if (request != null && request.awaitsResponse()) {
+      if (request != null) {
         answer(request, r);
+        return;
+      }
+      if (to != null && !r.isSigned()) {
+        // The gateway's own answers are unsigned and not queued: one for a request that
+        // already timed out has no one to go to.
+        log.debug("agent {}: answer to {} arrived after the request was settled; dropped", config.agentId(), to);
         return;
       }
     }
@@ -184,21 +206,40 @@ final class Inbound {
     }
   }
 
+  /**
+   * A {@code response} naming one of this agent's requests. The gateway's own answers (policy,
+   * artifacts) are unsigned and need no acknowledgement; a signed one came through the durable
+   * queue, so it is verified and acknowledged like any delivered message. The answer completes
+   * {@link AgentClient#request}; the answer to a plain {@link AgentClient#send} of a request
+   * completes that send and goes to the channel's handler.
+   */
   private void answer(OutgoingMessage request, OpenedRecord r) {
     if (r.isSigned()) {
       VerificationResult v = verifier.verify(r);
+      if (v == VerificationResult.REPLAYED) {
+        acks.ack(r.id());
+        return;
+      }
       if (!v.accepted()) {
+        acks.reject(r.id(), reason(v));
         reject(r, v);
         settle(request);
         AgentException e = new AgentException("response to " + request.id + " refused: " + reason(v));
         callbacks.fail(request.acked, e);
-        callbacks.fail(request.response, e);
+        if (request.response != null) {
+          callbacks.fail(request.response, e);
+        }
         return;
       }
+      acks.ack(r.id());
     }
     settle(request);
     callbacks.complete(request.acked, null);
-    callbacks.complete(request.response, message(r, null));
+    if (request.response != null) {
+      callbacks.complete(request.response, message(r, null));
+    } else {
+      dispatch(r, false);
+    }
   }
 
   private void settle(OutgoingMessage m) {
@@ -259,7 +300,7 @@ final class Inbound {
     switch (v) {
       case ACCEPTED -> {
         if (delivered.accept(r.id())) {
-          dispatch(r);
+          dispatch(r, true);
         } else {
           log.debug("agent {}: message {} was delivered before; acknowledged again", config.agentId(), r.id());
           acks.ack(r.id());
@@ -296,22 +337,31 @@ final class Inbound {
         s == null ? 0 : s.expiresAt(), forRequests);
   }
 
-  private void dispatch(OpenedRecord r) {
+  /**
+   * Hands a message to its handler lane.
+   *
+   * @param queued true for a delivered message (recorded as delivered, then acknowledged); false
+   *               for an answer to this agent's own request (neither)
+   */
+  private void dispatch(OpenedRecord r, boolean queued) {
     MessageHandler handler = config.handlers().getOrDefault(r.channel(), config.defaultHandler());
-    AgentMessage m = message(r, MessageTypes.REQUEST.equals(r.type()) ? replier : null);
+    AgentMessage m = message(r, queued && MessageTypes.REQUEST.equals(r.type()) ? replier : null);
     pendingDeliveries++;
     if (backlogged()) {
       backpressure.pause();
     }
-    lanes.submit(r.channel(), () -> runHandler(handler, m));
+    lanes.submit(r.channel(), () -> runHandler(handler, m, queued));
   }
 
   /** On a handler lane. */
-  private void runHandler(MessageHandler handler, AgentMessage m) {
-    try {
-      delivered.persist(m.id());
-    } catch (IOException | UncheckedIOException e) {
-      callbacks.error(new AgentException("cannot record delivered message " + m.id() + " in the de-duplication file", e));
+  private void runHandler(MessageHandler handler, AgentMessage m, boolean queued) {
+    if (queued) {
+      try {
+        delivered.persist(m.id());
+      } catch (IOException | UncheckedIOException e) {
+        callbacks.error(new AgentException("cannot record delivered message " + m.id()
+            + " in the de-duplication file", e));
+      }
     }
     try {
       if (handler == null) {
@@ -324,13 +374,13 @@ final class Inbound {
       log.warn("agent {}: handler for channel {} failed on message {}", config.agentId(), m.channel(), m.id(), e);
       callbacks.error(new AgentException("handler for channel " + m.channel() + " failed on message " + m.id(), e));
     } finally {
-      io.execute(() -> handled(m));
+      io.execute(() -> handled(m, queued));
     }
   }
 
-  private void handled(AgentMessage m) {
+  private void handled(AgentMessage m, boolean queued) {
     pendingDeliveries--;
-    if (!m.replied()) {
+    if (queued && !m.replied()) {
       acks.ack(m.id());
     }
     if (pendingDeliveries <= config.maxPendingDeliveries() / 2) {

@@ -70,6 +70,14 @@ public interface Listener {
   }
 
   /**
+   * The backend completed a key rotation: it signed a handshake with the pinned next key, which
+   * is now the only pin (the old current key is dropped). Persist it as the agent's current
+   * backend key.
+   */
+  default void backendKeyPromoted(IdentityPublicKey currentKey) {
+  }
+
+  /**
    * Something went wrong that does not end the session: a handler threw, the de-duplication file
    * could not be written, the handshake failed (then {@link #disconnected} follows), and so on.
    */

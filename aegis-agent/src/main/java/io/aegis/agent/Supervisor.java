@@ -1,6 +1,7 @@
 package io.aegis.agent;
 
 import io.aegis.protocol.CloseCode;
+import io.aegis.protocol.IdentityPublicKey;
 import io.aegis.protocol.MessageTypes;
 import io.aegis.protocol.PinnedBackendKeys;
 import io.aegis.protocol.handshake.HandshakeException;
@@ -175,10 +176,11 @@ final class Supervisor implements Connection.Events {
   }
 
   @Override
-  public void established(Connection c, SessionInfo session) {
+  public void established(Connection c, SessionInfo session, IdentityPublicKey backendKey) {
     if (c != connection) {
       return;
     }
+    inbound.sessionSignedBy(backendKey);
     state = AgentClient.State.CONNECTED;
     callbacks.connected(session);
     flush();

@@ -65,7 +65,11 @@ class BackendKeyTest {
     agent.recorder.disconnected();
     agent.recorder.reconnecting();
     gateway.nextSession();
+    // The agent sees the gateway sign with its next pin and promotes it (PROTOCOL.md §10.3).
+    assertThat(agent.recorder.next(Recorder.KeyPromoted.class).key()).isEqualTo(next.publicKey());
     assertThat(agent.recorder.connected().backendKeyId()).isEqualTo(next.publicKey().keyIdHex());
+    assertThat(client.pinnedBackendKeys().current()).isEqualTo(next.publicKey());
+    assertThat(client.pinnedBackendKeys().next()).isNull();
   }
 
   @Test

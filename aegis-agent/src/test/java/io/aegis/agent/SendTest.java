@@ -181,6 +181,40 @@ class SendTest {
   }
 
   @Test
+  void theAnswerToARequestMadeWithSendCompletesItAndGoesToTheHandler() throws Exception {
+    java.util.concurrent.BlockingQueue<AgentMessage> handled = new java.util.concurrent.LinkedBlockingQueue<>();
+    GatewaySession s = connect(agent.builder(gateway).onMessage("policy", handled::add));
+    CompletableFuture<Void> f = client.send("policy", "request", json("{}"));
+    OpenedRecord req = s.nextRecord(MessageTypes.REQUEST);
+    s.sendUnsigned("answer-1", MessageTypes.RESPONSE, "policy", Map.of("in-reply-to", req.id()),
+        json("{\"policies\":[]}"));
+    f.get(5, TimeUnit.SECONDS);
+    AgentMessage answer = handled.poll(5, TimeUnit.SECONDS);
+    assertThat(answer.id()).isEqualTo("answer-1");
+    assertThat(answer.isRequest()).isFalse();
+    s.expectNoRecord(Duration.ofMillis(200)); // the gateway's own answers are not acknowledged
+  }
+
+  @Test
+  void aLateUnsignedAnswerIsDroppedQuietly() throws Exception {
+    GatewaySession s = connect();
+    s.sendUnsigned("answer-1", MessageTypes.RESPONSE, "policy", Map.of("in-reply-to", "a-gone"), json("{}"));
+    s.expectNoRecord(Duration.ofMillis(200));
+    agent.recorder.expectNothing(Duration.ofMillis(100));
+  }
+
+  @Test
+  void aSignedAnswerCameThroughTheQueueAndIsAcknowledged() throws Exception {
+    GatewaySession s = connect();
+    CompletableFuture<AgentMessage> f = client.request("inventory", json("{}"), Duration.ofSeconds(5));
+    OpenedRecord req = s.nextRecord(MessageTypes.REQUEST);
+    s.send(gateway.signer().toAgent(TestAgent.ID, "q-7", MessageTypes.RESPONSE, "inventory", 0,
+        "{\"n\":1}".getBytes(java.nio.charset.StandardCharsets.UTF_8)), Map.of("in-reply-to", req.id()));
+    assertThat(f.get(5, TimeUnit.SECONDS).json().path("n").asInt()).isEqualTo(1);
+    assertThat(json(s.nextRecord(MessageTypes.ACK).bodyText())).isEqualTo(json("{\"ids\":[\"q-7\"]}"));
+  }
+
+  @Test
   void anUnansweredRequestTimesOut() throws Exception {
     GatewaySession s = connect();
     CompletableFuture<AgentMessage> f = client.request("artifacts", json("{\"since\":\"c1\"}"), Duration.ofMillis(300));

@@ -293,6 +293,11 @@ public final class ReferenceAgent implements AutoCloseable {
     }
 
     @Override
+    public void backendKeyPromoted(IdentityPublicKey key) {
+      say("backend now signs with " + key.base64() + " (id " + key.keyIdHex() + "); make it the only --backend-key");
+    }
+
+    @Override
     public void error(Throwable e) {
       say("error: " + e.getMessage());
     }

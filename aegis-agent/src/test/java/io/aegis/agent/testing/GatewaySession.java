@@ -188,10 +188,9 @@ public final class GatewaySession {
     sendUnsigned(nextId(), MessageTypes.ERROR, Protocol.CONTROL_CHANNEL, Map.of("in-reply-to", inReplyTo), body);
   }
 
-  /** Answers an agent request with a signed {@code response}. */
+  /** Answers an agent request as the gateway's router does: an unsigned {@code response}. */
   public void respond(OpenedRecord request, JsonNode body) {
-    send(gateway.signer().toAgent(gateway.agentId(), nextId(), MessageTypes.RESPONSE, request.channel(), 0,
-        bytes(body)), Map.of("in-reply-to", request.id()));
+    sendUnsigned(nextId(), MessageTypes.RESPONSE, request.channel(), Map.of("in-reply-to", request.id()), body);
   }
 
   /** Sends a key update of the gateway's direction, optionally asking the agent to update too. */

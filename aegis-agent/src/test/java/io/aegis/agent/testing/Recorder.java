@@ -29,6 +29,8 @@ public final class Recorder implements Listener {
 
   public record KeyAnnounced(IdentityPublicKey key) { }
 
+  public record KeyPromoted(IdentityPublicKey key) { }
+
   public record Error(Throwable error) { }
 
   private final BlockingQueue<Object> events = new LinkedBlockingQueue<>();
@@ -73,6 +75,11 @@ public final class Recorder implements Listener {
   @Override
   public void backendKeyAnnounced(IdentityPublicKey nextKey) {
     events.add(new KeyAnnounced(nextKey));
+  }
+
+  @Override
+  public void backendKeyPromoted(IdentityPublicKey currentKey) {
+    events.add(new KeyPromoted(currentKey));
   }
 
   @Override
