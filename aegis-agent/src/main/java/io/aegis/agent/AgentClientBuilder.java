@@ -63,6 +63,7 @@ public final class AgentClientBuilder {
   private boolean signMessages = true;
   private Duration ackDelay = Duration.ofMillis(20);
   private int ackBatchSize = 64;
+  private int sendRate = 100;
   private SSLContext sslContext;
   private Clock clock = Clock.systemUTC();
 
@@ -294,6 +295,17 @@ public final class AgentClientBuilder {
     return this;
   }
 
+  /**
+   * Paces the messages this agent sends to {@code perSecond} on average (bursts of twice that);
+   * the rest wait in the outbox. Keep it below the gateway's {@code AEGIS_SESSION_RATE_LIMIT}
+   * (default 200 records/s), which closes a faster session with 4005 (then a long backoff). 0
+   * disables pacing. Default 100.
+   */
+  public AgentClientBuilder sendRate(int perSecond) {
+    this.sendRate = perSecond;
+    return this;
+  }
+
   /** TLS settings for {@code wss://} (for example a private CA). Default: the JVM's. */
   public AgentClientBuilder sslContext(SSLContext context) {
     this.sslContext = Objects.requireNonNull(context, "context");
@@ -338,6 +350,7 @@ public final class AgentClientBuilder {
     range("dedupCapacity", dedupCapacity, 1, 10_000_000);
     positive("ack delay", ackDelay);
     range("ack batch size", ackBatchSize, 1, 4096);
+    range("sendRate", sendRate, 0, 1_000_000);
     if (endpoint.getScheme().equals("ws") && !BackendUrl.isLoopback(endpoint)) {
       log.warn("agent {}: connecting to {} without TLS; use wss:// (https://) outside development", agentId, endpoint);
     }
@@ -359,7 +372,7 @@ public final class AgentClientBuilder {
         defaultHandler, listener, executor, backoffBase, backoffCap, longBackoffBase, longBackoffCap, connectTimeout,
         handshakeTimeout, pingInterval, inactivityTimeout, sendTimeout, closeTimeout, keyUpdateInterval,
         keyUpdateRecords, outboxCapacity, maxPendingDeliveries, maxFrameBytes, dedupCapacity, dedupFile, signMessages,
-        ackDelay, ackBatchSize, sslContext, clock);
+        ackDelay, ackBatchSize, sendRate, sslContext, clock);
     return new AgentClient(config, delivered, owned, handlerThreads);
   }
 

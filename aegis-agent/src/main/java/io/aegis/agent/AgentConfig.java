@@ -43,6 +43,7 @@ record AgentConfig(
     boolean signMessages,
     Duration ackDelay,
     int ackBatchSize,
+    int sendRate,
     SSLContext sslContext,
     Clock clock) {
 

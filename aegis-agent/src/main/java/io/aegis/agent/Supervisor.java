@@ -37,6 +37,8 @@ final class Supervisor implements Connection.Events {
   private final Inbound inbound;
   private final Callbacks callbacks;
   private final ReconnectPolicy policy;
+  private final SendRate sendRate;
+  private ScheduledFuture<?> pacedFlush;
   private final CompletableFuture<StopReason> terminated = new CompletableFuture<>();
   private volatile AgentClient.State state = AgentClient.State.NEW;
   private Connection connection;
@@ -56,6 +58,7 @@ final class Supervisor implements Connection.Events {
       hb.sslContext(config.sslContext());
     }
     this.http = hb.build();
+    this.sendRate = new SendRate(config.sendRate(), System::nanoTime);
     this.acks = new AckBatcher(io, config.ackDelay(), config.ackBatchSize(), this::sendAck);
     SplittableRandom random = new SplittableRandom();
     this.policy = new ReconnectPolicy(new Backoff(config.backoffBase(), config.backoffCap(), random.split()),
@@ -125,13 +128,19 @@ final class Supervisor implements Connection.Events {
     }
   }
 
-  /** Writes queued messages while the session is open and the socket keeps up. */
+  /** Writes queued messages while the session is open, the socket keeps up and the send rate allows. */
   private void flush() {
     while (connection != null && connection.isOpen() && connection.framesAhead() < AgentConfig.MAX_FRAMES_AHEAD) {
-      OutgoingMessage m = outbox.pollQueued();
-      if (m == null) {
+      if (!outbox.hasQueued()) {
         return;
       }
+      if (!sendRate.tryTake()) {
+        if (pacedFlush == null || pacedFlush.isDone()) {
+          pacedFlush = io.schedule(this::flush, sendRate.millisUntilNext(), TimeUnit.MILLISECONDS);
+        }
+        return;
+      }
+      OutgoingMessage m = outbox.pollQueued();
       outbox.markInFlight(m);
       try {
         connection.send(m);

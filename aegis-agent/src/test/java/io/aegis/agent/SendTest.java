@@ -154,6 +154,20 @@ class SendTest {
   }
 
   @Test
+  void theOutboxIsPacedBelowTheGatewaysRateLimit() throws Exception {
+    GatewaySession s = connect(agent.builder(gateway).sendRate(20));
+    long start = System.nanoTime();
+    for (int i = 0; i < 60; i++) {
+      client.send("events", "event", json("{\"n\":" + i + "}"));
+    }
+    for (int i = 0; i < 60; i++) {
+      assertThat(json(s.nextRecord(MessageTypes.EVENT).bodyText()).path("n").asInt()).isEqualTo(i);
+    }
+    // 40 go at once (the burst), the other 20 at 20/s: about a second.
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThan(Duration.ofMillis(800));
+  }
+
+  @Test
   void aSendWithoutAckFailsAfterTheSendTimeout() throws Exception {
     GatewaySession s = connect(agent.builder(gateway).sendTimeout(Duration.ofMillis(300)));
     CompletableFuture<Void> f = client.send("events", "event", json("{}"));
