@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  *     })
  *     .build()
  *     .start();
- * client.sendEvent("process_started", Json.of(...)).join();   // completes on the gateway's ack
+ * client.sendEvent("process_started", body).join();    // completes on the gateway's ack
  * }</pre>
  *
  * <h2>Lifecycle</h2>

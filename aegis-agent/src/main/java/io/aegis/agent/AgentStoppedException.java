@@ -1,5 +1,6 @@
 package io.aegis.agent;
 
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -14,7 +15,7 @@ public final class AgentStoppedException extends AgentException {
 
   /** Creates the exception for a stop reason. */
   public AgentStoppedException(StopReason reason) {
-    super("agent client stopped: " + Objects.requireNonNull(reason, "reason").name().toLowerCase(java.util.Locale.ROOT));
+    super("agent client stopped: " + Objects.requireNonNull(reason, "reason").name().toLowerCase(Locale.ROOT));
     this.reason = reason;
   }
 

@@ -18,6 +18,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -301,7 +302,7 @@ final class Connection {
       }
     } catch (HandshakeException e) {
       log.warn("agent {}: handshake failed: {} ({})", config.agentId(), e.getMessage(), e.reason());
-      closeWith(4001, "handshake failed: " + e.reason().name().toLowerCase(java.util.Locale.ROOT), e);
+      closeWith(4001, "handshake failed: " + e.reason().name().toLowerCase(Locale.ROOT), e);
     } catch (RecordException e) {
       log.warn("agent {}: record refused: {} ({})", config.agentId(), e.getMessage(), e.reason());
       closeWith(4006, "protocol violation", e);

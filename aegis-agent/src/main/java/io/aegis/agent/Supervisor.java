@@ -5,6 +5,7 @@ import io.aegis.protocol.IdentityPublicKey;
 import io.aegis.protocol.MessageTypes;
 import io.aegis.protocol.PinnedBackendKeys;
 import io.aegis.protocol.handshake.HandshakeException;
+import io.aegis.protocol.record.OpenedRecord;
 import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.SplittableRandom;
@@ -196,7 +197,7 @@ final class Supervisor implements Connection.Events {
   }
 
   @Override
-  public void record(Connection c, io.aegis.protocol.record.OpenedRecord r) {
+  public void record(Connection c, OpenedRecord r) {
     if (c != connection) {
       return;
     }

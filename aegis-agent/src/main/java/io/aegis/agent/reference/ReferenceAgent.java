@@ -22,8 +22,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -185,7 +187,7 @@ public final class ReferenceAgent implements AutoCloseable {
     }
     f.whenComplete((v, e) -> {
       if (e != null) {
-        Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+        Throwable cause = e instanceof CompletionException && e.getCause() != null
             ? e.getCause() : e;
         say(what + ": not sent: " + cause.getMessage());
       }
@@ -269,12 +271,12 @@ public final class ReferenceAgent implements AutoCloseable {
 
     @Override
     public void reconnecting(Duration delay, CloseCode.Reaction reaction) {
-      say("reconnecting in " + delay.toMillis() + " ms (" + reaction.name().toLowerCase(java.util.Locale.ROOT) + ")");
+      say("reconnecting in " + delay.toMillis() + " ms (" + reaction.name().toLowerCase(Locale.ROOT) + ")");
     }
 
     @Override
     public void stopped(StopReason reason) {
-      say("stopped: " + reason.name().toLowerCase(java.util.Locale.ROOT) + switch (reason) {
+      say("stopped: " + reason.name().toLowerCase(Locale.ROOT) + switch (reason) {
         case REVOKED -> " (the agent was revoked; an operator must reactivate it)";
         case REPLACED -> " (another instance of this agent connected)";
         case CLOSED -> "";
