@@ -41,6 +41,7 @@ public final class Config {
   private final String bindAddress;
   private final boolean allowInsecure;
   private final Optional<TlsFiles> tls;
+  private final Duration tlsReloadInterval;
   private final String nodeId;
   private final long maxBodySize;
   private final int maxFrameSize;
@@ -80,7 +81,7 @@ public final class Config {
     writeBufferSize = r.bufferSize(Setting.WEBSOCKET_WRITE_BUFFER_SIZE);
     privateKeyPath = r.path(Setting.AUTH_PRIVATE_KEY_PATH, dataDir);
     publicKeyPath = r.path(Setting.AUTH_PUBLIC_KEY_PATH, dataDir);
-    sessionTimeout = r.duration(Setting.SESSION_TIMEOUT, Duration.ofMinutes(1), Duration.ofDays(30));
+    sessionTimeout = r.duration(Setting.SESSION_TIMEOUT, Duration.ofSeconds(1), Duration.ofDays(30));
     r.parse(Setting.ENCRYPTION_ALGORITHM, v -> {
       if (!v.equalsIgnoreCase("chacha20poly1305") && !v.equalsIgnoreCase("chacha20-poly1305")) {
         throw new IllegalArgumentException("only chacha20poly1305 is supported");
@@ -122,6 +123,7 @@ public final class Config {
     } else {
       tls = cert.map(c -> new TlsFiles(Path.of(c).toAbsolutePath(), Path.of(key.get()).toAbsolutePath()));
     }
+    tlsReloadInterval = r.duration(Setting.AEGIS_TLS_RELOAD_INTERVAL, Duration.ofMillis(100), Duration.ofDays(1));
     bindAddress = r.optional(Setting.AEGIS_BIND_ADDRESS)
         .orElse(tls.isPresent() || allowInsecure ? "0.0.0.0" : "127.0.0.1");
     nodeId = r.optional(Setting.AEGIS_NODE_ID).map(v -> r.parse(Setting.AEGIS_NODE_ID, x -> {
@@ -201,6 +203,7 @@ public final class Config {
   public String bindAddress() { return bindAddress; }
   public boolean allowInsecure() { return allowInsecure; }
   public Optional<TlsFiles> tls() { return tls; }
+  public Duration tlsReloadInterval() { return tlsReloadInterval; }
   public String nodeId() { return nodeId; }
   public long maxBodySize() { return maxBodySize; }
   public int maxFrameSize() { return maxFrameSize; }

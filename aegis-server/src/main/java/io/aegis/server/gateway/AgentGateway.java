@@ -84,7 +84,10 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
     this.upgradeLimiter = new RateLimiter(config.handshakeRateLimit(), config.handshakeRateLimit() * 2.0, 100_000);
     this.metrics = new GatewayMetrics(meters, connections::size, pendingHandshakes::get);
     registry.addListener(this);
-    this.lastSeenTimer = vertx.setPeriodic(config.lastSeenFlushInterval().toMillis(), id -> flushLastSeen());
+    this.lastSeenTimer = vertx.setPeriodic(config.lastSeenFlushInterval().toMillis(), id -> {
+      flushLastSeen();
+      connections.forgetRevocationsBefore(System.nanoTime() - config.handshakeTimeout().toNanos() - 60_000_000_000L);
+    });
   }
 
   /** Installs the upgrade route on {@code router}. */
@@ -116,10 +119,6 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
       refuse(ctx, 429, "rate_limited", "too many connection attempts from this address");
       return;
     }
-    if (connections.size() >= config.maxSessions()) {
-      refuse(ctx, 503, "overloaded", "this node holds its maximum number of sessions");
-      return;
-    }
     String agentId = req.getHeader("X-Agent-ID");
     String keyHeader = req.getHeader("X-Agent-Public-Key");
     if (agentId == null || keyHeader == null) {
@@ -138,12 +137,19 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
       refuse(ctx, 400, "bad_request", idError);
       return;
     }
+    // A full node still lets an agent replace its own session (it reconnected after a network
+    // change before its old session timed out); anyone else is sent elsewhere.
+    if (connections.size() >= config.maxSessions() && !connections.isConnected(agentId)) {
+      refuse(ctx, 503, "overloaded", "this node holds its maximum number of sessions");
+      return;
+    }
     if (pendingHandshakes.incrementAndGet() > config.maxPendingHandshakes()) {
       pendingHandshakes.decrementAndGet();
       refuse(ctx, 503, "overloaded", "too many handshakes in progress; retry shortly");
       return;
     }
     IdentityPublicKey key = presented;
+    long revocationMark = connections.mark(); // before the lookup: see ConnectionManager
     req.pause();
     worker.executeBlocking(() -> registry.activePublicKey(agentId), false).onComplete(ar -> {
       if (ar.failed()) {
@@ -166,7 +172,8 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
           log.debug("agent_id={} upgrade failed: {}", agentId, wsr.cause().toString());
           return;
         }
-        new AgentSession(this, wsr.result(), vertx.getOrCreateContext(), agentId, registered.get(), ip).start();
+        new AgentSession(this, wsr.result(), vertx.getOrCreateContext(), agentId, registered.get(), ip,
+            revocationMark).start();
       });
       req.resume();
     });
@@ -205,6 +212,22 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
     return a;
   }
 
+  /**
+   * The label of {@code aegis_handshakes_by_backend_key_total} for the backend key id an agent's
+   * hello asked for: the key id if this node holds that key, else {@code other} (so that clients
+   * cannot grow the label set).
+   */
+  String backendKeyLabel(byte[] askedKeyId) {
+    IdentityKeyPair next = keyRing.next();
+    if (java.util.Arrays.equals(keyRing.current().publicKey().keyId(), askedKeyId)) {
+      return keyRing.current().publicKey().keyIdHex();
+    }
+    if (next != null && java.util.Arrays.equals(next.publicKey().keyId(), askedKeyId)) {
+      return next.publicKey().keyIdHex();
+    }
+    return "other";
+  }
+
   /** Writes the last-seen times of every live session in batches (not one write per heartbeat). */
   private void flushLastSeen() {
     List<Map.Entry<String, Instant>> seen = new ArrayList<>();
@@ -234,18 +257,18 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
 
   @Override
   public void onDeactivated(String agentId) {
-    connections.close(agentId, CloseCode.REVOKED);
+    connections.revoke(agentId, CloseCode.REVOKED);
   }
 
   @Override
   public void onDeleted(String agentId) {
-    connections.close(agentId, CloseCode.REVOKED);
+    connections.revoke(agentId, CloseCode.REVOKED);
   }
 
   @Override
   public void onKeyRotated(String agentId) {
     // The session was authenticated with the old key: make the agent handshake again with the new one.
-    connections.close(agentId, CloseCode.SESSION_EXPIRED);
+    connections.revoke(agentId, CloseCode.SESSION_EXPIRED);
   }
 
   // ------------------------------------------------------------------ for sessions

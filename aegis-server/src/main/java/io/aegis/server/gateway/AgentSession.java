@@ -57,6 +57,7 @@ public final class AgentSession {
   private final String agentId;
   private final IdentityPublicKey registeredKey;
   private final String remoteAddress;
+  private final long revocationMark;
   private final long startNanos = System.nanoTime();
   private ServerHandshake handshake;
   private SecureChannel channel;
@@ -70,17 +71,19 @@ public final class AgentSession {
   private String sessionIdHex;
   private String sessionToken;
   private boolean handshakeCounted;
+  private String backendKeyLabel;
   private double rateTokens;
   private long rateRefilledNanos;
 
   AgentSession(AgentGateway gateway, ServerWebSocket ws, Context context, String agentId,
-               IdentityPublicKey registeredKey, String remoteAddress) {
+               IdentityPublicKey registeredKey, String remoteAddress, long revocationMark) {
     this.gateway = gateway;
     this.ws = ws;
     this.context = context;
     this.agentId = agentId;
     this.registeredKey = registeredKey;
     this.remoteAddress = remoteAddress;
+    this.revocationMark = revocationMark;
     this.handshake = new ServerHandshake(gateway.handshakeConfig());
     this.rateTokens = gateway.config().sessionRateLimit() * 2.0;
     this.rateRefilledNanos = startNanos;
@@ -91,7 +94,7 @@ public final class AgentSession {
     ws.textMessageHandler(this::onText);
     ws.binaryMessageHandler(b -> violation(CloseCode.PROTOCOL_VIOLATION, "binary frame"));
     ws.pongHandler(b -> heard());
-    ws.exceptionHandler(t -> log.debug("agent_id={} socket error: {}", agentId, t.toString()));
+    ws.exceptionHandler(this::onSocketError);
     ws.closeHandler(v -> closed(ws.closeStatusCode() == null ? 1006 : ws.closeStatusCode()));
     ws.drainHandler(v -> {
       if (state == State.OPEN) {
@@ -128,6 +131,7 @@ public final class AgentSession {
         throw new HandshakeException(HandshakeException.Reason.UNKNOWN_AGENT,
             "client_hello agent_id differs from X-Agent-ID");
       }
+      backendKeyLabel = gateway.backendKeyLabel(hello.backendKeyId());
       String m2 = handshake.respond(registeredKey);
       state = State.AWAIT_AUTH;
       write(m2);
@@ -184,13 +188,18 @@ public final class AgentSession {
       violation(CloseCode.INTERNAL_ERROR, "cannot seal the session record: " + e.getMessage());
       return;
     }
+    // Registering first closes this session if its agent was revoked while the handshake ran.
+    gateway.connections().register(this, revocationMark);
+    if (state != State.ESTABLISHING) {
+      return;
+    }
     state = State.OPEN;
     gateway.vertx().cancelTimer(handshakeTimer);
     gateway.pendingHandshakeDone();
     write(record);
     gateway.metrics().recordsOut.increment();
     handshakeOutcome("ok");
-    gateway.connections().register(this);
+    gateway.metrics().handshakeByBackendKey(backendKeyLabel);
     long tick = gateway.config().heartbeatInterval().toMillis();
     tickTimer = gateway.vertx().setPeriodic(tick, tick, id -> tick());
     expiryTimer = gateway.vertx().setTimer(Math.max(1, expiresAt.toEpochMilli() - System.currentTimeMillis()),
@@ -361,6 +370,21 @@ public final class AgentSession {
 
   // ------------------------------------------------------------------ closing
 
+  /**
+   * Vert.x reports a message over {@code maxWebSocketMessageSize} (reassembled from fragments)
+   * as an exception and then goes on reading, treating the rest of that message as a new one; a
+   * session must not survive that. (A single frame over the limit is refused by the frame
+   * decoder itself, which closes with 1009.)
+   */
+  private void onSocketError(Throwable t) {
+    String m = String.valueOf(t.getMessage());
+    if (t instanceof IllegalStateException && m.contains("max message size")) {
+      violation(CloseCode.MESSAGE_TOO_BIG, "message over " + gateway.config().maxFrameSize() + " bytes");
+    } else {
+      log.debug("agent_id={} socket error: {}", agentId, t.toString());
+    }
+  }
+
   private void handshakeFailed(HandshakeException e) {
     log.info("agent_id={} handshake failed from {}: {} ({})", agentId, remoteAddress, e.reason(), e.getMessage());
     handshakeOutcome("failed");
@@ -409,8 +433,8 @@ public final class AgentSession {
       channel.close();
     }
     handshake = null;
+    gateway.connections().unregister(this);
     if (was == State.OPEN) {
-      gateway.connections().unregister(this);
       gateway.metrics().closed(code);
       gateway.handler().onClose(this, code);
       String token = sessionToken;
@@ -422,6 +446,16 @@ public final class AgentSession {
     } else {
       gateway.pendingHandshakeDone();
       handshakeOutcome("closed");
+      if (was == State.ESTABLISHING) {
+        // Its token and connection row are being stored but the agent never received the token.
+        String token = sessionToken;
+        Instant at = Instant.now();
+        gateway.batcher().submit(c -> {
+          gateway.sessions().revoke(c, token);
+          gateway.connectionsTable().disconnected(c, agentId, token, at);
+          return null;
+        });
+      }
     }
   }
 

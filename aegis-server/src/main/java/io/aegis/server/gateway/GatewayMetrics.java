@@ -19,6 +19,7 @@ final class GatewayMetrics {
   private final Map<String, Timer> handshakes = new ConcurrentHashMap<>();
   private final Map<Integer, Counter> closes = new ConcurrentHashMap<>();
   private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
+  private final Map<String, Counter> byBackendKey = new ConcurrentHashMap<>();
   final LongAdder bytesIn = new LongAdder();
   final LongAdder bytesOut = new LongAdder();
   final LongAdder recordsIn = new LongAdder();
@@ -42,6 +43,14 @@ final class GatewayMetrics {
             .publishPercentileHistogram()
             .register(registry))
         .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** A session opened whose hello asked for the backend key labelled {@code keyId} (see AgentGateway#backendKeyLabel). */
+  void handshakeByBackendKey(String keyId) {
+    byBackendKey.computeIfAbsent(keyId, k -> Counter.builder("aegis.handshakes.by.backend.key")
+        .description("Completed handshakes by the backend key id the agent's client_hello asked for: adoption of a next backend key")
+        .tag("key_id", k)
+        .register(registry)).increment();
   }
 
   void closed(int code) {
