@@ -21,6 +21,7 @@ import io.aegis.server.auth.AgentSessions;
 import io.aegis.server.config.Config;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.http.ServerWebSocket;
 import java.time.Instant;
 import java.util.Map;
@@ -371,14 +372,18 @@ public final class AgentSession {
   // ------------------------------------------------------------------ closing
 
   /**
-   * Vert.x reports a message over {@code maxWebSocketMessageSize} (reassembled from fragments)
-   * as an exception and then goes on reading, treating the rest of that message as a new one; a
-   * session must not survive that. (A single frame over the limit is refused by the frame
-   * decoder itself, which closes with 1009.)
+   * WebSocket-level failures. Vert.x runs Netty's frame decoder without its close-on-violation
+   * option, so a frame over {@code maxWebSocketFrameSize} (or otherwise corrupt) arrives here and
+   * Vert.x then drops the TCP connection without a close frame: we send the close frame first.
+   * A message over {@code maxWebSocketMessageSize} reassembled from small fragments also arrives
+   * here, but Vert.x would go on reading and deliver the rest of that message as a new one: a
+   * session must not survive either.
    */
   private void onSocketError(Throwable t) {
-    String m = String.valueOf(t.getMessage());
-    if (t instanceof IllegalStateException && m.contains("max message size")) {
+    if (t instanceof CorruptedWebSocketFrameException c) {
+      violation(c.closeStatus() != null && c.closeStatus().code() == CloseCode.MESSAGE_TOO_BIG.code()
+          ? CloseCode.MESSAGE_TOO_BIG : CloseCode.PROTOCOL_VIOLATION, "bad WebSocket frame: " + t.getMessage());
+    } else if (t instanceof IllegalStateException && String.valueOf(t.getMessage()).contains("max message size")) {
       violation(CloseCode.MESSAGE_TOO_BIG, "message over " + gateway.config().maxFrameSize() + " bytes");
     } else {
       log.debug("agent_id={} socket error: {}", agentId, t.toString());
