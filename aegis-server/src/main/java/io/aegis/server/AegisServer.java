@@ -27,6 +27,7 @@ import io.aegis.server.gateway.ConnectionsTable;
 import io.aegis.server.gateway.StatusRoutes;
 import io.aegis.server.store.Database;
 import io.aegis.server.store.WriteBatcher;
+import io.aegis.server.tls.TlsReloader;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
@@ -63,6 +64,7 @@ public final class AegisServer implements AutoCloseable {
   private final AgentRegistry registry;
   private final WriteBatcher batcher;
   private final AgentGateway gateway;
+  private final TlsReloader tls;
   private final AtomicBoolean draining = new AtomicBoolean();
 
   private AegisServer(Config config) {
@@ -115,8 +117,10 @@ public final class AegisServer implements AutoCloseable {
       if (config.writeBufferSize() > 0) {
         options.setSendBufferSize(config.writeBufferSize());
       }
+      this.tls = TlsReloader.configure(vertx, config, observability.registry(), options);
       this.http = await(vertx.createHttpServer(options).requestHandler(router).listen(), "listen on "
           + config.bindAddress() + ":" + config.port());
+      tls.watch(http);
     } catch (RuntimeException e) {
       database.close();
       throw e;
@@ -215,6 +219,7 @@ public final class AegisServer implements AutoCloseable {
     try {
       // Agents first: they are told to reconnect elsewhere (1001) while the listener still answers.
       gateway.close();
+      tls.close();
       await(http.close(), "close the HTTP listener");
       batcher.close();
       worker.close();
