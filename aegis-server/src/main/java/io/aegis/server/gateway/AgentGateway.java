@@ -188,7 +188,18 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
     response.end(io.vertx.core.buffer.Buffer.buffer(ApiJson.error(code, message)));
   }
 
-  /** Sends the next backend key's announcement, if a next key is configured. */
+  /** How long a backend key announcement is valid; it is signed again once half of that has passed. */
+  static final java.time.Duration ANNOUNCEMENT_LIFETIME = java.time.Duration.ofDays(1);
+
+  private record Announcement(SignedCommand command, long refreshAtMillis) {}
+
+  private volatile Announcement announcement;
+
+  /**
+   * Sends the next backend key's announcement (PROTOCOL.md §10.3), if a next key is configured:
+   * a {@code backend_key} broadcast on {@code control} signed by the current key. One signature
+   * serves every session until it is half-way to its expiry.
+   */
   void announceNextBackendKey(AgentSession session) {
     IdentityKeyPair next = keyRing.next();
     if (next == null) {
@@ -197,19 +208,21 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
     session.send(nextKeyAnnouncement(next), Map.of());
   }
 
-  private volatile SignedCommand announcement;
-
   private SignedCommand nextKeyAnnouncement(IdentityKeyPair next) {
-    SignedCommand a = announcement;
-    if (a == null) {
+    long now = System.currentTimeMillis();
+    Announcement a = announcement;
+    if (a == null || now >= a.refreshAtMillis()) {
       byte[] body = ApiJson.write(ApiJson.MAPPER.createObjectNode()
           .put("key_id", next.publicKey().keyIdHex())
           .put("public_key", next.publicKey().base64()));
-      a = CommandSigner.backend(keyRing.current()).broadcast("backend_key:" + next.publicKey().keyIdHex(),
-          MessageTypes.BACKEND_KEY, Protocol.CONTROL_CHANNEL, 0, body);
+      long lifetime = ANNOUNCEMENT_LIFETIME.toMillis();
+      SignedCommand signed = CommandSigner.backend(keyRing.current()).broadcast(
+          "backend_key:" + next.publicKey().keyIdHex() + ":" + now, MessageTypes.BACKEND_KEY, Protocol.CONTROL_CHANNEL,
+          now + lifetime, body);
+      a = new Announcement(signed, now + lifetime / 2);
       announcement = a;
     }
-    return a;
+    return a.command();
   }
 
   /**
