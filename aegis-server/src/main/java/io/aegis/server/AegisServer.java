@@ -22,6 +22,7 @@ import io.aegis.server.registry.AgentRegistry;
 import io.aegis.server.registry.AgentRoutes;
 import io.aegis.server.registry.EnrollmentRoutes;
 import io.aegis.server.registry.EnrollmentTokens;
+import io.aegis.server.registry.KeyRotationRoutes;
 import io.aegis.server.gateway.AgentGateway;
 import io.aegis.server.gateway.ConnectionsTable;
 import io.aegis.server.gateway.StatusRoutes;
@@ -93,6 +94,7 @@ public final class AegisServer implements AutoCloseable {
       gateway.mount(router);
       new StatusRoutes(registry, gateway.connections(), connectionsTable, agentId -> java.util.List.of()).mount(api);
       new AgentRoutes(registry).mount(api);
+      new KeyRotationRoutes(registry, config.authMaxClockSkew()).mount(api);
       new EnrollmentRoutes(new EnrollmentTokens(database, registry)).mount(api);
       new AuthRoutes(new AgentAuthentication(database, registry, sessions, config.authMaxClockSkew()),
           new RateLimiter(config.authRateLimit(), config.authRateLimit() * 2, 100_000)).mount(api);
