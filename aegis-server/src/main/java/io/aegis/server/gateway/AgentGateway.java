@@ -163,7 +163,10 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
         pendingHandshakeDone();
         log.info("agent_id={} upgrade refused from {}: {}", agentId, ip,
             registered.isEmpty() ? "unknown or inactive agent" : "public key differs from the registered key");
-        refuse(ctx, 401, "authentication_failed", "authentication failed");
+        metrics.refused("authentication_failed");
+        // The same bytes for unknown, inactive and mismatched agents: the handshake's failure frame.
+        ctx.response().setStatusCode(401).putHeader("Content-Type", "application/json")
+            .end(ServerHandshake.FAILURE_FRAME);
         return;
       }
       req.toWebSocket().onComplete(wsr -> {
