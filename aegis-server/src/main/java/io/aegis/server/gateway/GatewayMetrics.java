@@ -60,7 +60,7 @@ final class GatewayMetrics {
         .register(registry)).increment();
   }
 
-  /** An upgrade refused before the WebSocket existed: unauthorized, rate_limited, overloaded, bad_request. */
+  /** An upgrade refused before the WebSocket existed: authentication_failed, rate_limited, overloaded, unavailable, bad_request. */
   void refused(String reason) {
     refusals.computeIfAbsent(reason, r -> Counter.builder("aegis.upgrades.refused")
         .description("WebSocket upgrades refused before the handshake, by reason")
