@@ -202,12 +202,6 @@ public final class TlsReloader implements AutoCloseable {
     });
   }
 
-  /** The certificate served to new connections (null without TLS). */
-  public java.security.cert.X509Certificate certificate() {
-    TlsCredentials c = current;
-    return c == null ? null : c.leaf();
-  }
-
   @Override
   public void close() {
     if (timer != -1) {

