@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLContext;
 
 /**
  * A raw WebSocket client for gateway tests, in the style of OkHttp's WebSocketRecorder: it
@@ -57,8 +58,18 @@ public final class AgentSocket implements AutoCloseable {
 
   /** Opens {@code ws(s)://…/ws/agent} with the given upgrade headers; throws {@link Refused} on an HTTP refusal. */
   public static AgentSocket connect(String baseUrl, String path, Map<String, String> headers) {
+    return connect(baseUrl, path, headers, null);
+  }
+
+  /**
+   * As {@link #connect(String, String, Map)}, over TLS trusting what {@code ssl} trusts
+   * ({@code null}: the JDK default). Each call with a context opens a new TLS connection.
+   */
+  public static AgentSocket connect(String baseUrl, String path, Map<String, String> headers, SSLContext ssl) {
     AgentSocket s = new AgentSocket();
-    WebSocket.Builder b = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+    HttpClient client = ssl == null ? HTTP
+        : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).sslContext(ssl).build();
+    WebSocket.Builder b = client.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
     headers.forEach(b::header);
     String url = baseUrl.replaceFirst("^http", "ws") + path;
     try {
@@ -135,6 +146,11 @@ public final class AgentSocket implements AutoCloseable {
 
   public void sendText(String text) {
     ws.sendText(text, true).join();
+  }
+
+  /** Sends one fragment of a text message ({@code last}: the final one). */
+  public void sendText(String text, boolean last) {
+    ws.sendText(text, last).join();
   }
 
   public void sendBinary(byte[] bytes) {
