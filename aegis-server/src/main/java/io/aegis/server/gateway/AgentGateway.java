@@ -15,6 +15,7 @@ import io.aegis.server.api.ApiJson;
 import io.aegis.server.api.RateLimiter;
 import io.aegis.server.auth.AgentSessions;
 import io.aegis.server.config.Config;
+import io.aegis.protocol.crypto.StrictBase64;
 import io.aegis.server.registry.AgentRegistry;
 import io.aegis.server.store.WriteBatcher;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -126,12 +127,15 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
       return;
     }
     String idError = Identifiers.agentIdError(agentId);
-    IdentityPublicKey presented;
-    try {
-      presented = idError == null ? IdentityPublicKey.parseBase64(keyHeader) : null;
-    } catch (InvalidKeyException e) {
-      presented = null;
-      idError = "X-Agent-Public-Key: " + e.getMessage();
+    byte[] presented = null;
+    if (idError == null) {
+      // Only compared with the registered key, which was validated at registration: decoding is
+      // enough, and a full parse (a point validation) would cost more than a signature check.
+      try {
+        presented = StrictBase64.decode(keyHeader, IdentityPublicKey.LENGTH, "X-Agent-Public-Key");
+      } catch (IllegalArgumentException e) {
+        idError = e.getMessage();
+      }
     }
     if (idError != null) {
       refuse(ctx, 400, "bad_request", idError);
@@ -148,18 +152,18 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
       refuse(ctx, 503, "overloaded", "too many handshakes in progress; retry shortly");
       return;
     }
-    IdentityPublicKey key = presented;
+    byte[] key = presented;
     long revocationMark = connections.mark(); // before the lookup: see ConnectionManager
     req.pause();
-    worker.executeBlocking(() -> registry.activePublicKey(agentId), false).onComplete(ar -> {
+    worker.executeBlocking(() -> registry.activeIdentityKey(agentId), false).onComplete(ar -> {
       if (ar.failed()) {
         pendingHandshakeDone();
         log.error("agent_id={} registry lookup failed: {}", agentId, ar.cause().getMessage());
         refuse(ctx, 503, "unavailable", "the store is unavailable; retry later");
         return;
       }
-      Optional<IdentityPublicKey> registered = ar.result().map(IdentityPublicKey::parseBase64);
-      if (registered.isEmpty() || !MessageDigest.isEqual(registered.get().encoded(), key.encoded())) {
+      Optional<IdentityPublicKey> registered = ar.result();
+      if (registered.isEmpty() || !MessageDigest.isEqual(registered.get().encoded(), key)) {
         pendingHandshakeDone();
         log.info("agent_id={} upgrade refused from {}: {}", agentId, ip,
             registered.isEmpty() ? "unknown or inactive agent" : "public key differs from the registered key");

@@ -46,6 +46,7 @@ public final class AgentRegistry {
   private final Database db;
   private final AgentSessions sessions;
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+  private final PublicKeyCache keyCache = new PublicKeyCache(200_000);
 
   public AgentRegistry(Database db, AgentSessions sessions) {
     this.db = db;
@@ -104,6 +105,14 @@ public final class AgentRegistry {
 
   public Agent get(String agentId) {
     return find(agentId).orElseThrow(() -> notFound(agentId));
+  }
+
+  /**
+   * The registered key of an active agent, parsed (through a cache: a parse validates the point
+   * and costs more than a signature check); empty for unknown and inactive agents alike.
+   */
+  public Optional<io.aegis.protocol.IdentityPublicKey> activeIdentityKey(String agentId) {
+    return activePublicKey(agentId).map(keyCache::parse);
   }
 
   /** The registered key of an active agent; empty for unknown and inactive agents alike. */
