@@ -24,6 +24,13 @@ public final class Protocol {
     public static final String CONTEXT_AGENT_MESSAGE = "Aegis 1, agent message";
     /** Signature context of {@code POST /api/v1/auth}. */
     public static final String CONTEXT_HTTP_AUTH = "Aegis 1, http auth";
+    /**
+     * Signature context of {@code POST /api/v1/auth} when it also establishes record keys (it
+     * carries {@code ephemeral_key}, which the signature then covers).
+     */
+    public static final String CONTEXT_HTTP_SESSION_REQUEST = "Aegis 1, http session request";
+    /** Signature context of the gateway's signature over an HTTP session's transcript. */
+    public static final String CONTEXT_HTTP_SESSION = "Aegis 1, http session";
 
     /** Prefix of every HKDF-Expand-Label label (TLS 1.3 uses {@code "tls13 "}). */
     public static final String LABEL_PREFIX = "aegis1 ";
@@ -32,6 +39,8 @@ public final class Protocol {
     public static final String CLIENT_HELLO_TAG = "aegis/1 client_hello";
     /** Leading bytes of the canonical form of {@code server_hello}. */
     public static final String SERVER_HELLO_TAG = "aegis/1 server_hello";
+    /** Leading bytes of the transcript of an HTTP session ({@code POST /api/v1/auth} with record keys). */
+    public static final String HTTP_SESSION_TAG = "aegis/1 http session";
 
     /** The channel that carries protocol control records ({@code session}, {@code key_update}). */
     public static final String CONTROL_CHANNEL = "control";
