@@ -52,6 +52,10 @@ public final class TestAgent {
     return agentId;
   }
 
+  public TestGateway gateway() {
+    return gateway;
+  }
+
   public IdentityKeyPair key() {
     return key;
   }
