@@ -33,14 +33,21 @@ public final class PollingClient implements AutoCloseable {
 
   private final String agentId;
   private final IdentityKeyPair key;
+  private final String token;
   private final ApiClient api;
   private final HttpSession session;
 
-  private PollingClient(String agentId, IdentityKeyPair key, ApiClient api, HttpSession session) {
+  private PollingClient(String agentId, IdentityKeyPair key, String token, ApiClient api, HttpSession session) {
     this.agentId = agentId;
     this.key = key;
+    this.token = token;
     this.api = api;
     this.session = session;
+  }
+
+  /** The same session (token and keys) against {@code gw}: another node, or this one restarted. */
+  public PollingClient at(TestGateway gw) {
+    return new PollingClient(agentId, key, token, gw.withToken(token), session);
   }
 
   /** Authenticates {@code agent} with an ephemeral key and derives the session; asserts every step. */
@@ -57,7 +64,8 @@ public final class PollingClient implements AutoCloseable {
     try {
       HttpSession session = offer.complete(PinnedBackendKeys.of(gw.server().identity().publicKey()), response,
           Clock.systemUTC(), gw.server().config().maxFrameSize());
-      return new PollingClient(agentId, key, gw.withToken(j.path("session_token").asText()), session);
+      String token = j.path("session_token").asText();
+      return new PollingClient(agentId, key, token, gw.withToken(token), session);
     } catch (HandshakeException e) {
       throw new AssertionError("the gateway's HTTP session does not check out: " + e.getMessage(), e);
     }
