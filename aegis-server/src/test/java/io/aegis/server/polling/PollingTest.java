@@ -5,17 +5,21 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.aegis.protocol.HttpAuth;
 import io.aegis.protocol.IdentityKeyPair;
 import io.aegis.protocol.SecureMessage;
 import io.aegis.protocol.WireJson;
 import io.aegis.protocol.crypto.StrictBase64;
+import io.aegis.protocol.crypto.X25519;
 import io.aegis.protocol.http.AgentPoll;
 import io.aegis.protocol.http.AgentPost;
 import io.aegis.protocol.http.HttpExchange;
+import io.aegis.protocol.http.HttpSessionKeys;
 import io.aegis.protocol.http.RecordBatch;
 import io.aegis.protocol.record.CommandSigner;
 import io.aegis.protocol.record.OpenedRecord;
 import io.aegis.protocol.record.VerificationResult;
+import io.aegis.server.testing.AgentIdentity;
 import io.aegis.server.testing.ApiClient;
 import io.aegis.server.testing.Gateways;
 import io.aegis.server.testing.PollingClient;
@@ -29,6 +33,7 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -139,10 +144,52 @@ class PollingTest {
   }
 
   @Test
+  void whoeverSeesTheAuthRequestCannotSwapItsEphemeralKey() {
+    TestGateway gw = gateways.get(StoreKind.SQLITE);
+    TestAgent agent = TestAgent.register(gw, Gateways.unique("mitm"));
+    var offer = HttpSessionKeys.offer(agent.key(), agent.agentId(), System.currentTimeMillis(),
+        AgentIdentity.nonce(), RANDOM);
+    Map<String, Object> body = new HashMap<>(PollingClient.authBody(offer.request()));
+    byte[] mine = X25519.publicKey(X25519.generatePrivate(RANDOM));
+    Map<String, Object> swapped = new HashMap<>(body);
+    swapped.put("ephemeral_key", StrictBase64.encode(mine));
+    var r = gw.anonymous().post("/api/v1/auth", swapped);
+    assertThat(r.status()).isEqualTo(401);
+    assertThat(r.errorCode()).isEqualTo("authentication_failed");
+    // A request signed the plain way does not get record keys either.
+    Map<String, Object> plain = new HashMap<>(new AgentIdentity(agent.agentId(),
+        agent.key()).authRequest());
+    plain.put("ephemeral_key", body.get("ephemeral_key"));
+    assertThat(gw.anonymous().post("/api/v1/auth", plain).status()).isEqualTo(401);
+    Map<String, Object> malformed = new HashMap<>(body);
+    malformed.put("ephemeral_key", "AAAA");
+    assertThat(gw.anonymous().post("/api/v1/auth", malformed).errorCode()).isEqualTo("invalid_request");
+    // The genuine request still works: refusals did not use up its nonce.
+    var ok = gw.anonymous().post("/api/v1/auth", body);
+    assertThat(ok.status()).as(ok.toString()).isEqualTo(200);
+    assertThat(ok.json().path("backend_key_id").asText()).isEqualTo(gw.server().identity().publicKey().keyIdHex());
+  }
+
+  @Test
+  void aLowOrderEphemeralKeyIsRefusedLikeAnyFailedAuthentication() {
+    TestGateway gw = gateways.get(StoreKind.SQLITE);
+    TestAgent agent = TestAgent.register(gw, Gateways.unique("loworder"));
+    byte[] lowOrder = new byte[32];
+    lowOrder[0] = 1;
+    long now = System.currentTimeMillis();
+    String nonce = AgentIdentity.nonce();
+    byte[] sig = HttpAuth.signSessionRequest(agent.key(), agent.agentId(), now, nonce, lowOrder);
+    var r = gw.anonymous().post("/api/v1/auth", Map.of("agent_id", agent.agentId(), "timestamp", now, "nonce", nonce,
+        "signature", StrictBase64.encode(sig), "ephemeral_key", StrictBase64.encode(lowOrder)));
+    assertThat(r.status()).isEqualTo(401);
+    assertThat(r.errorCode()).isEqualTo("authentication_failed");
+  }
+
+  @Test
   void aSessionWithoutRecordKeysCannotPollButCanAckPlainly() {
     TestGateway gw = gateways.get(StoreKind.SQLITE);
     TestAgent agent = TestAgent.register(gw, Gateways.unique("nokeys"));
-    var auth = gw.anonymous().post("/api/v1/auth", new io.aegis.server.testing.AgentIdentity(agent.agentId(),
+    var auth = gw.anonymous().post("/api/v1/auth", new AgentIdentity(agent.agentId(),
         agent.key()).authRequest());
     assertThat(auth.json().has("session_id")).isFalse();
     assertThat(auth.json().path("backend_key").asText()).isEqualTo(gw.server().identity().publicKey().base64());
