@@ -132,7 +132,7 @@ public final class AegisServer implements AutoCloseable {
       SendService sender = new SendService(config, identity.keyRing(), registry, queue, batcher, delivery);
       MessageRouter agentRouter = new MessageRouter(delivery, subscriptions, batcher, worker);
       this.polling = new Polling(vertx, worker, config, sessions, recordKeys, nonces, registry, queue, delivery,
-          agentRouter);
+          agentRouter, batcher);
       polling.mount(api);
       // Connected: a WebSocket session on this node, or an agent polling this node over HTTP.
       Recipients recipients = new Recipients(database, config, () -> {

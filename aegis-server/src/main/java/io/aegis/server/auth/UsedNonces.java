@@ -1,7 +1,9 @@
 package io.aegis.server.auth;
 
 import io.aegis.server.store.Database;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.time.Instant;
 
 /**
@@ -25,19 +27,22 @@ public final class UsedNonces {
    * expired. Expired nonces of the agent are cleared on the way.
    */
   public boolean remember(String agentId, String nonce, Instant expiresAt) {
-    return db.transaction(c -> {
-      try (PreparedStatement ps = c.prepareStatement("DELETE FROM auth_nonces WHERE agent_id = ? AND expires_at < ?")) {
-        ps.setString(1, agentId);
-        db.dialect().setInstant(ps, 2, Instant.now());
-        ps.executeUpdate();
-      }
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO auth_nonces (agent_id, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
-        ps.setString(1, agentId);
-        ps.setString(2, nonce);
-        db.dialect().setInstant(ps, 3, expiresAt);
-        return ps.executeUpdate() == 1;
-      }
-    });
+    return db.transaction(c -> remember(c, agentId, nonce, expiresAt));
+  }
+
+  /** As {@link #remember(String, String, Instant)}, in the caller's transaction (a group commit). */
+  public boolean remember(Connection c, String agentId, String nonce, Instant expiresAt) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM auth_nonces WHERE agent_id = ? AND expires_at < ?")) {
+      ps.setString(1, agentId);
+      db.dialect().setInstant(ps, 2, Instant.now());
+      ps.executeUpdate();
+    }
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO auth_nonces (agent_id, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
+      ps.setString(1, agentId);
+      ps.setString(2, nonce);
+      db.dialect().setInstant(ps, 3, expiresAt);
+      return ps.executeUpdate() == 1;
+    }
   }
 }

@@ -10,6 +10,7 @@ import io.aegis.server.delivery.DeliveryEngine;
 import io.aegis.server.delivery.MessageQueue;
 import io.aegis.server.registry.AgentRegistry;
 import io.aegis.server.routing.MessageRouter;
+import io.aegis.server.store.WriteBatcher;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 
@@ -24,10 +25,11 @@ public final class Polling implements AutoCloseable {
 
   public Polling(Vertx vertx, WorkerExecutor worker, Config config, AgentSessions sessions, RecordKeyVault vault,
                  UsedNonces nonces, AgentRegistry registry, MessageQueue queue, DeliveryEngine delivery,
-                 MessageRouter router) {
+                 MessageRouter router, WriteBatcher batcher) {
     this.polls = new PollService(vertx, worker, queue, delivery, config.ackTimeout(), config.maxPollWait(),
         config.maxBodySize());
-    PostService posts = new PostService(router, new AgentSignaturePolicy(config.agentSignatures()), nonces, registry);
+    PostService posts = new PostService(router, new AgentSignaturePolicy(config.agentSignatures()), nonces, registry,
+        batcher);
     this.routes = new PollingRoutes(new HttpSessions(sessions, vault, config.maxFrameSize()), polls, posts, delivery,
         config.maxPollWait());
   }

@@ -14,6 +14,7 @@ import io.aegis.server.registry.AgentRegistry;
 import io.aegis.server.routing.AgentOrigin;
 import io.aegis.server.routing.AgentReply;
 import io.aegis.server.routing.MessageRouter;
+import io.aegis.server.store.WriteBatcher;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -37,9 +38,12 @@ final class PostService {
   private final AgentSignaturePolicy policy;
   private final UsedNonces nonces;
   private final AgentRegistry registry;
+  private final WriteBatcher batcher;
   private final SecureRandom random = new SecureRandom();
 
-  PostService(MessageRouter router, AgentSignaturePolicy policy, UsedNonces nonces, AgentRegistry registry) {
+  PostService(MessageRouter router, AgentSignaturePolicy policy, UsedNonces nonces, AgentRegistry registry,
+              WriteBatcher batcher) {
+    this.batcher = batcher;
     this.router = router;
     this.policy = policy;
     this.nonces = nonces;
@@ -47,11 +51,11 @@ final class PostService {
   }
 
   /**
-   * Opens and checks a post (blocking: store reads and the nonce's commit), then processes its
+   * Opens and checks a post (blocking: a store read), commits its nonce, then processes its
    * records; completes with the answer body.
    *
-   * @throws ApiException 400 {@code invalid_records} or {@code bad_signature}, 413, 409
-   *     {@code nonce_reused}; nothing was processed
+   * @throws ApiException 400 {@code invalid_records} or {@code bad_signature}, 413; the future
+   *     fails with 409 {@code nonce_reused}. In each case nothing was processed
    */
   CompletableFuture<byte[]> post(HttpSessions.Opened opened, byte[] body) {
     HttpSession session = opened.keys();
@@ -82,12 +86,18 @@ final class PostService {
       }
       verdicts.add(v);
     }
-    if (!nonces.remember(agentId, UsedNonces.POST_PREFIX + StrictBase64.encode(post.nonce()), opened.expiresAt())) {
-      throw ApiException.conflict("nonce_reused", "this session already used the post's nonce; seal the records "
-          + "anew under a fresh nonce to send them again");
-    }
+    String nonceKey = UsedNonces.POST_PREFIX + StrictBase64.encode(post.nonce());
+    // The nonce is committed (group commit) before any record is processed: a replay is refused even
+    // if this node stops half-way through the records.
+    CompletableFuture<List<AgentReply>> replies = batcher.submit(c -> nonces.remember(c, agentId, nonceKey,
+        opened.expiresAt())).thenApply(fresh -> {
+          if (!fresh) {
+            throw ApiException.conflict("nonce_reused", "this session already used the post's nonce; seal the "
+                + "records anew under a fresh nonce to send them again");
+          }
+          return new ArrayList<>();
+        });
     AgentOrigin origin = router.detachedOrigin(agentId);
-    CompletableFuture<List<AgentReply>> replies = CompletableFuture.completedFuture(new ArrayList<>());
     for (int i = 0; i < post.records().size(); i++) {
       OpenedRecord r = post.records().get(i);
       boolean unsigned = verdicts.get(i) == AgentSignaturePolicy.Verdict.UNSIGNED;
