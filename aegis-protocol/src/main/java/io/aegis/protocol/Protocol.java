@@ -31,6 +31,8 @@ public final class Protocol {
     public static final String CONTEXT_HTTP_SESSION_REQUEST = "Aegis 1, http session request";
     /** Signature context of the gateway's signature over an HTTP session's transcript. */
     public static final String CONTEXT_HTTP_SESSION = "Aegis 1, http session";
+    /** Signature context of an agent key rotation ({@code POST /api/v1/agents/{id}/rotate-key}), signed by both keys. */
+    public static final String CONTEXT_KEY_ROTATION = "Aegis 1, key rotation";
 
     /** Prefix of every HKDF-Expand-Label label (TLS 1.3 uses {@code "tls13 "}). */
     public static final String LABEL_PREFIX = "aegis1 ";

@@ -32,6 +32,7 @@ import io.aegis.server.delivery.MessageRoutes;
 import io.aegis.server.delivery.Recipients;
 import io.aegis.server.delivery.SendService;
 import io.aegis.server.event.EventsChannel;
+import io.aegis.server.registry.KeyRotationRoutes;
 import io.aegis.server.gateway.AgentGateway;
 import io.aegis.server.policy.PolicyChannel;
 import io.aegis.server.polling.Polling;
@@ -45,12 +46,12 @@ import io.aegis.server.gateway.ConnectionsTable;
 import io.aegis.server.gateway.StatusRoutes;
 import io.aegis.server.store.Database;
 import io.aegis.server.store.WriteBatcher;
+import io.aegis.server.tls.TlsReloader;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
 import java.util.List;
 import java.util.Optional;
@@ -85,6 +86,7 @@ public final class AegisServer implements AutoCloseable {
   private final MessageRouter messageRouter;
   private final AgentGateway gateway;
   private final Polling polling;
+  private final TlsReloader tls;
   private final AtomicBoolean draining = new AtomicBoolean();
 
   private AegisServer(Config config) {
@@ -116,6 +118,7 @@ public final class AegisServer implements AutoCloseable {
       Subscriptions subscriptions = new Subscriptions(database);
       new StatusRoutes(registry, gateway.connections(), connectionsTable, subscriptions::subscribed).mount(api);
       new AgentRoutes(registry).mount(api);
+      new KeyRotationRoutes(registry, config.authMaxClockSkew()).mount(api);
       new EnrollmentRoutes(new EnrollmentTokens(database, registry)).mount(api);
       UsedNonces nonces = new UsedNonces(database);
       RecordKeyVault recordKeys = new RecordKeyVault(identity.keyRing());
@@ -167,18 +170,16 @@ public final class AegisServer implements AutoCloseable {
           .setCompressionSupported(false)
           .setMaxWebSocketFrameSize(config.maxFrameSize())
           .setMaxWebSocketMessageSize(config.maxFrameSize());
-      // TLS_CERT_PATH/TLS_KEY_PATH: HTTPS (and WSS) only; the node never serves both.
-      config.tls().ifPresent(tls -> options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
-          .setCertPath(tls.certificate().toString())
-          .setKeyPath(tls.privateKey().toString())));
       if (config.readBufferSize() > 0) {
         options.setReceiveBufferSize(config.readBufferSize());
       }
       if (config.writeBufferSize() > 0) {
         options.setSendBufferSize(config.writeBufferSize());
       }
+      this.tls = TlsReloader.configure(vertx, config, observability.registry(), options);
       this.http = await(vertx.createHttpServer(options).requestHandler(router).listen(), "listen on "
           + config.bindAddress() + ":" + config.port());
+      tls.watch(http);
       // Last, once nothing can fail: a token created by a start that then failed would never be shown.
       this.initialOperatorToken = operatorTokens.createInitialIfNeeded();
     } catch (RuntimeException e) {
@@ -298,6 +299,7 @@ public final class AegisServer implements AutoCloseable {
       gateway.close();
       polling.close();
       delivery.close();
+      tls.close();
       await(http.close(), "close the HTTP listener");
       batcher.close();
       worker.close();

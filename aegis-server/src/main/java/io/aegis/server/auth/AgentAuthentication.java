@@ -30,7 +30,7 @@ import java.util.Optional;
  * them apart. Details go to the server log only.
  *
  * <p>A request with an {@code ephemeral_key} is signed over that key too and also gets record keys
- * for the HTTP transport (docs/PROTOCOL.md §16.1), kept with the session token by
+ * for the HTTP transport (docs/PROTOCOL.md §17.1), kept with the session token by
  * {@link RecordKeyVault}.
  */
 public final class AgentAuthentication {

@@ -13,7 +13,7 @@ import io.vertx.core.http.HttpMethod;
  * {@code POST /api/v1/auth}: the seed's {@code AuthenticationRequest} in,
  * {@code AuthenticationResponse} out ({@code success}, {@code backend_key}, {@code session_token},
  * {@code expires_at} in Unix seconds as in the seed, and {@code agent_id}). A request with an
- * {@code ephemeral_key} also gets the HTTP session's fields (docs/PROTOCOL.md §16.1).
+ * {@code ephemeral_key} also gets the HTTP session's fields (docs/PROTOCOL.md §17.1).
  * Attempts are rate-limited per client address. A refusal is an error body, never a
  * {@code success: false} answer.
  */

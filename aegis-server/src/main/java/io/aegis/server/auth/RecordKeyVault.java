@@ -15,7 +15,7 @@ import java.util.Optional;
 import javax.crypto.AEADBadTagException;
 
 /**
- * Keeps the record keys of HTTP sessions at rest (docs/PROTOCOL.md §16.1): sealed with
+ * Keeps the record keys of HTTP sessions at rest (docs/PROTOCOL.md §17.1): sealed with
  * ChaCha20-Poly1305 under {@code IdentityKeyPair.deriveSecret("http session keys at rest")} of the
  * backend identity key, which every node holds, so any node can serve any HTTP session. The
  * associated data binds the blob to its session token's hash: a blob copied to another row does

@@ -47,7 +47,7 @@ final class HttpSessions {
         .orElseThrow(() -> ApiException.unauthorized("the session token is unknown, expired or revoked"));
     byte[] secrets = live.recordKeys().flatMap(k -> vault.open(k, live.tokenHash())).orElseThrow(() ->
         ApiException.conflict("no_record_keys", "this session has no record keys: authenticate with an "
-            + "ephemeral_key (docs/PROTOCOL.md §16.1) to use the HTTP transport"));
+            + "ephemeral_key (docs/PROTOCOL.md §17.1) to use the HTTP transport"));
     try {
       return new Opened(live.agentId(), live.expiresAt(), HttpSession.restore(secrets, Clock.systemUTC(), maxFrameBytes));
     } finally {

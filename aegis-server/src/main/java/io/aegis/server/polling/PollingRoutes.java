@@ -21,7 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
- * The HTTP transport for agents that cannot hold a WebSocket (docs/PROTOCOL.md §16), all for the
+ * The HTTP transport for agents that cannot hold a WebSocket (docs/PROTOCOL.md §17), all for the
  * agent itself, authenticated by its session token:
  *
  * <ul>

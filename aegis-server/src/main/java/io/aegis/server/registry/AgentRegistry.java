@@ -219,6 +219,45 @@ public final class AgentRegistry {
     return get(agentId);
   }
 
+  /**
+   * Replaces an active agent's identity key, if it is still {@code expectedOldKey} (compare and
+   * set: of two concurrent rotations one wins), sets {@code key_rotated_at}, and revokes the
+   * agent's session tokens in the same transaction; then tells listeners, which close its live
+   * session so that it handshakes again with the new key.
+   *
+   * @throws ApiException 409 {@code key_changed} if the registered key is no longer {@code expectedOldKey}
+   *     or the agent is not active, 404 if it is not registered
+   */
+  public Agent rotateKey(String agentId, String expectedOldKey, String newKey) {
+    db.transaction(c -> {
+      Instant now = Instant.now();
+      try (PreparedStatement ps = c.prepareStatement("UPDATE agents SET public_key = ?, key_rotated_at = ?, updated_at = ? "
+          + "WHERE agent_id = ? AND public_key = ? AND status = ?")) {
+        ps.setString(1, newKey);
+        db.dialect().setInstant(ps, 2, now);
+        db.dialect().setInstant(ps, 3, now);
+        ps.setString(4, agentId);
+        ps.setString(5, expectedOldKey);
+        ps.setString(6, Agent.ACTIVE);
+        if (ps.executeUpdate() == 0) {
+          try (PreparedStatement q = c.prepareStatement("SELECT 1 FROM agents WHERE agent_id = ?")) {
+            q.setString(1, agentId);
+            try (ResultSet rs = q.executeQuery()) {
+              if (!rs.next()) {
+                throw notFound(agentId);
+              }
+            }
+          }
+          throw ApiException.conflict("key_changed", "the agent's key changed (or it was deactivated) meanwhile");
+        }
+      }
+      sessions.revokeAll(c, agentId);
+      return null;
+    });
+    listeners.forEach(l -> l.onKeyRotated(agentId));
+    return get(agentId);
+  }
+
   /** Deletes an agent, its labels and sessions; its events stay for audit. */
   public void delete(String agentId) {
     db.transaction(c -> {

@@ -54,6 +54,7 @@ public final class MessageRouter implements SessionHandler {
   private final Map<String, ChannelHandler> handlers = new ConcurrentHashMap<>();
   private final List<SessionHandler> sessionListeners = new CopyOnWriteArrayList<>();
   private final Map<String, Set<String>> channelsUsed = new ConcurrentHashMap<>();
+  private final RecentIds recentEvents = new RecentIds(50_000);
 
   public MessageRouter(DeliveryEngine delivery, Subscriptions subscriptions, WriteBatcher batcher, WorkerExecutor worker) {
     this.delivery = delivery;
@@ -222,6 +223,11 @@ public final class MessageRouter implements SessionHandler {
     }
     String agentId = origin.agentId();
     AgentMessage message = new AgentMessage(agentId, r.id(), r.type(), r.channel(), r.headers(), body(r));
+    boolean event = r.type().equals(MessageTypes.EVENT);
+    // An agent resends an event whose ack it did not get (its session or post answer was lost): store it once.
+    if (event && !recentEvents.add(agentId, r.id())) {
+      return answer(AgentReply.ack(r.id()));
+    }
     boolean firstUse = channelsUsed.computeIfAbsent(agentId, k -> ConcurrentHashMap.newKeySet()).add(r.channel());
     return worker.<JsonNode>executeBlocking(() -> {
       if (firstUse) {
@@ -233,6 +239,9 @@ public final class MessageRouter implements SessionHandler {
       return handler.handle(message);
     }, false).toCompletionStage().toCompletableFuture().handle((result, t) -> {
       if (t != null) {
+        if (event) {
+          recentEvents.remove(agentId, r.id());
+        }
         Throwable cause = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
         if (cause instanceof ApiException e) {
           return Optional.of(AgentReply.error(r.id(), e.code(), e.getMessage()));

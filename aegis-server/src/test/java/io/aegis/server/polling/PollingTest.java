@@ -44,7 +44,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The HTTP transport's own rules (docs/PROTOCOL.md §16), with an agent built from the protocol
+ * The HTTP transport's own rules (docs/PROTOCOL.md §17), with an agent built from the protocol
  * classes only; the delivery guarantees it shares with WebSocket sessions are in DeliveryTest.
  */
 class PollingTest {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aegis.protocol.IdentityKeyPair;
 import io.aegis.protocol.PinnedBackendKeys;
+import io.aegis.protocol.Protocol;
 import io.aegis.protocol.crypto.Hex;
 import io.aegis.protocol.crypto.StrictBase64;
 import io.aegis.protocol.handshake.HandshakeException;
@@ -50,11 +51,16 @@ public final class PollingClient implements AutoCloseable {
     return new PollingClient(agentId, key, token, gw.withToken(token), session);
   }
 
-  /** Authenticates {@code agent} with an ephemeral key and derives the session; asserts every step. */
+  /** Authenticates an agent of {@code gw} with an ephemeral key and derives the session; asserts every step. */
   public static PollingClient connect(TestGateway gw, String agentId, IdentityKeyPair key) {
-    HttpSessionKeys.Offer offer = HttpSessionKeys.offer(key, agentId, System.currentTimeMillis(), AgentIdentity.nonce(),
-        RANDOM);
-    var r = gw.anonymous().post("/api/v1/auth", authBody(offer.request()));
+    return connect(new TestAgent(gw, agentId, key));
+  }
+
+  /** Authenticates {@code agent} (registered) with an ephemeral key and derives the session; asserts every step. */
+  public static PollingClient connect(TestAgent agent) {
+    HttpSessionKeys.Offer offer = HttpSessionKeys.offer(agent.key(), agent.agentId(), System.currentTimeMillis(),
+        AgentIdentity.nonce(), RANDOM);
+    var r = agent.api(null).post("/api/v1/auth", authBody(offer.request()));
     assertThat(r.status()).as(r.toString()).isEqualTo(200);
     var j = r.json();
     HttpSessionKeys.Response response = new HttpSessionKeys.Response(
@@ -62,10 +68,10 @@ public final class PollingClient implements AutoCloseable {
         Hex.decode(j.path("backend_key_id").asText()), StrictBase64.decode(j.path("backend_signature").asText()),
         Hex.decode(j.path("session_id").asText()));
     try {
-      HttpSession session = offer.complete(PinnedBackendKeys.of(gw.server().identity().publicKey()), response,
-          Clock.systemUTC(), gw.server().config().maxFrameSize());
+      HttpSession session = offer.complete(PinnedBackendKeys.of(agent.backendKey()), response, Clock.systemUTC(),
+          Protocol.DEFAULT_MAX_FRAME_BYTES);
       String token = j.path("session_token").asText();
-      return new PollingClient(agentId, key, token, gw.withToken(token), session);
+      return new PollingClient(agent.agentId(), agent.key(), token, agent.api(token), session);
     } catch (HandshakeException e) {
       throw new AssertionError("the gateway's HTTP session does not check out: " + e.getMessage(), e);
     }

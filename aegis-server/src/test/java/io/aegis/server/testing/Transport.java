@@ -59,7 +59,7 @@ public enum Transport {
   HTTP_POLLING {
     @Override
     public AgentConnection connect(TestAgent agent) {
-      return new Poller(PollingClient.connect(agent.gateway(), agent.agentId(), agent.key()));
+      return new Poller(PollingClient.connect(agent));
     }
   };
 
