@@ -13,7 +13,18 @@ import io.aegis.protocol.crypto.Sha256;
  *
  * <p>with its identity key. The nonce is 16–64 characters of the base64 or base64url alphabet
  * (including {@code =}) chosen at random by the agent; the server refuses a nonce it has seen
- * within its timestamp window. Stateless and thread-safe.
+ * within its timestamp window.
+ *
+ * <p>A request that also establishes record keys for the HTTP transport (it carries the agent's
+ * X25519 {@code ephemeral_key} eA, see {@link io.aegis.protocol.http.HttpSessionKeys}) is signed
+ * under its own context, over a digest that covers eA too, so that nobody who sees the request
+ * (a TLS-terminating proxy) can swap in an ephemeral value of its own:
+ *
+ * <pre>
+ * sign_input("Aegis 1, http session request", H(vec16(agent_id) ‖ u64(timestamp ms) ‖ vec16(nonce) ‖ eA(32)))
+ * </pre>
+ *
+ * <p>Stateless and thread-safe.
  */
 public final class HttpAuth {
 
@@ -43,6 +54,49 @@ public final class HttpAuth {
         byte[] digest = Sha256.hash(new ByteWriter(64 + agentId.length() + nonce.length())
                 .vec16(agentId).u64(timestampMs).vec16(nonce).toByteArray());
         return Ed25519.signInput(Protocol.CONTEXT_HTTP_AUTH, digest);
+    }
+
+    /**
+     * The exact bytes the agent signs for a request that carries {@code ephemeral_key}.
+     *
+     * @throws IllegalArgumentException as {@link #canonical}, or if {@code ephemeralKey} is not 32 bytes
+     */
+    public static byte[] sessionRequestCanonical(String agentId, long timestampMs, String nonce, byte[] ephemeralKey) {
+        Identifiers.requireAgentId(agentId);
+        String err = nonceError(nonce);
+        if (err != null) {
+            throw new IllegalArgumentException(err);
+        }
+        if (timestampMs < 0) {
+            throw new IllegalArgumentException("timestamp must be ≥ 0, was " + timestampMs);
+        }
+        if (ephemeralKey == null || ephemeralKey.length != 32) {
+            throw new IllegalArgumentException("ephemeral_key must be 32 bytes");
+        }
+        byte[] digest = Sha256.hash(new ByteWriter(96 + agentId.length() + nonce.length())
+                .vec16(agentId).u64(timestampMs).vec16(nonce).raw(ephemeralKey).toByteArray());
+        return Ed25519.signInput(Protocol.CONTEXT_HTTP_SESSION_REQUEST, digest);
+    }
+
+    /** Signs a request that carries {@code ephemeral_key}: returns the 64-byte signature. */
+    public static byte[] signSessionRequest(IdentityKeyPair agentKey, String agentId, long timestampMs, String nonce,
+                                            byte[] ephemeralKey) {
+        return agentKey.sign(sessionRequestCanonical(agentId, timestampMs, nonce, ephemeralKey));
+    }
+
+    /**
+     * Verifies the signature of a request that carries {@code ephemeral_key} against the agent's
+     * registered key. Returns {@code false} for a bad signature or malformed input.
+     */
+    public static boolean verifySessionRequest(IdentityPublicKey registeredKey, String agentId, long timestampMs,
+                                               String nonce, byte[] ephemeralKey, byte[] signature) {
+        byte[] input;
+        try {
+            input = sessionRequestCanonical(agentId, timestampMs, nonce, ephemeralKey);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        return registeredKey.verify(input, signature);
     }
 
     /** Signs a request: returns the 64-byte signature. */

@@ -61,6 +61,33 @@ public final class IdentityKeyPair {
         return sign(Ed25519.signInput(context, digest));
     }
 
+    /**
+     * A 32-byte secret derived from the private key for the holder's own use, never sent: for
+     * example the key under which a gateway keeps HTTP session keys at rest, which every node
+     * holding this identity can derive.
+     *
+     * <pre>
+     * secret = Expand-Label(HKDF-Extract(salt = "", IKM = seed), label, "", 32)
+     * </pre>
+     *
+     * Distinct labels give independent secrets; none reveals the seed or a signature. The caller
+     * erases the result.
+     */
+    public byte[] deriveSecret(String label) {
+        if (label == null || label.isEmpty() || label.length() > 200) {
+            throw new IllegalArgumentException("label must be 1..200 characters");
+        }
+        if (destroyed) {
+            throw new IllegalStateException("key pair was destroyed");
+        }
+        byte[] prk = io.aegis.protocol.crypto.Hkdf.extract(new byte[0], seed);
+        try {
+            return io.aegis.protocol.crypto.Hkdf.expandLabel(prk, label, new byte[0], 32);
+        } finally {
+            Secrets.erase(prk);
+        }
+    }
+
     /** A copy of the 32-byte seed, for {@link KeyFiles}; the caller erases it. */
     byte[] seedCopy() {
         if (destroyed) {

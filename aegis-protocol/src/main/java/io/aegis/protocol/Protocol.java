@@ -24,6 +24,13 @@ public final class Protocol {
     public static final String CONTEXT_AGENT_MESSAGE = "Aegis 1, agent message";
     /** Signature context of {@code POST /api/v1/auth}. */
     public static final String CONTEXT_HTTP_AUTH = "Aegis 1, http auth";
+    /**
+     * Signature context of {@code POST /api/v1/auth} when it also establishes record keys (it
+     * carries {@code ephemeral_key}, which the signature then covers).
+     */
+    public static final String CONTEXT_HTTP_SESSION_REQUEST = "Aegis 1, http session request";
+    /** Signature context of the gateway's signature over an HTTP session's transcript. */
+    public static final String CONTEXT_HTTP_SESSION = "Aegis 1, http session";
     /** Signature context of an agent key rotation ({@code POST /api/v1/agents/{id}/rotate-key}), signed by both keys. */
     public static final String CONTEXT_KEY_ROTATION = "Aegis 1, key rotation";
 
@@ -34,6 +41,8 @@ public final class Protocol {
     public static final String CLIENT_HELLO_TAG = "aegis/1 client_hello";
     /** Leading bytes of the canonical form of {@code server_hello}. */
     public static final String SERVER_HELLO_TAG = "aegis/1 server_hello";
+    /** Leading bytes of the transcript of an HTTP session ({@code POST /api/v1/auth} with record keys). */
+    public static final String HTTP_SESSION_TAG = "aegis/1 http session";
 
     /** The channel that carries protocol control records ({@code session}, {@code key_update}). */
     public static final String CONTROL_CHANNEL = "control";

@@ -31,7 +31,12 @@ public final class WireFormatException extends Exception {
         return new WireFormatException("frame of " + size + " bytes exceeds the limit of " + max + " bytes", null, true);
     }
 
-    /** True if the input was refused for its size alone, before parsing. */
+    /** Too many items of a list (records of an HTTP exchange), a size refusal like {@link #tooLarge}. */
+    public static WireFormatException tooMany(String message) {
+        return new WireFormatException(message, null, true);
+    }
+
+    /** True if the input was refused for its size (or number of items) alone. */
     public boolean isTooLarge() {
         return tooLarge;
     }

@@ -13,10 +13,13 @@ import io.aegis.protocol.handshake.AuthenticationResponse;
 import io.aegis.protocol.handshake.ClientAuth;
 import io.aegis.protocol.handshake.ClientHello;
 import io.aegis.protocol.handshake.ServerHello;
+import io.aegis.protocol.http.RecordBatch;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -40,6 +43,17 @@ public final class WireJson {
             .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
             .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(3).build())
             .build();
+    /** The HTTP exchange bodies nest one level deeper: object, array, record, headers. */
+    private static final JsonFactory BATCH_FACTORY = JsonFactory.builder()
+            .disable(StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION)
+            .disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+            .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(4).build())
+            .build();
+
+    /** Field name of the agent's nonce in the body of an agent post. */
+    public static final String AGENT_POST_NONCE = "nonce";
+    /** Field name of the gateway's nonce in the body of a gateway answer. */
+    public static final String GATEWAY_ANSWER_NONCE = "server_nonce";
 
     private WireJson() {
     }
@@ -102,6 +116,15 @@ public final class WireJson {
 
     private static SecureMessage readSecureMessage(JsonParser p) throws IOException, WireFormatException {
         startObject(p);
+        SecureMessage m = readSecureMessageFields(p);
+        if (p.nextToken() != null) {
+            throw new WireFormatException("trailing data after the JSON object");
+        }
+        return m;
+    }
+
+    /** Reads the fields of an envelope whose START_OBJECT was just read, up to its END_OBJECT. */
+    private static SecureMessage readSecureMessageFields(JsonParser p) throws IOException, WireFormatException {
         String id = null;
         String type = null;
         String channel = null;
@@ -149,7 +172,7 @@ public final class WireJson {
                 default -> throw unknown(name);
             }
         }
-        endObject(p, seen, MESSAGE_FIELDS);
+        requireFields(p, seen, MESSAGE_FIELDS);
         try {
             return new SecureMessage(id, type, channel, payload, timestamp, nonce, signature, headers);
         } catch (IllegalArgumentException e) {
@@ -490,6 +513,85 @@ public final class WireJson {
         }
     }
 
+    // ------------------------------------------------------------------ HTTP exchanges
+
+    /**
+     * Encodes the body of an HTTP exchange: {@code {"<nonceField>":"b64(nonce)","records":[…]}}, the
+     * records in order, each as {@link #encode(SecureMessage)} writes it.
+     *
+     * @param nonceField {@link #AGENT_POST_NONCE} or {@link #GATEWAY_ANSWER_NONCE}
+     */
+    public static String encode(String nonceField, RecordBatch batch) {
+        if (!nonceField.equals(AGENT_POST_NONCE) && !nonceField.equals(GATEWAY_ANSWER_NONCE)) {
+            throw new IllegalArgumentException("nonce field must be 'nonce' or 'server_nonce'");
+        }
+        StringBuilder b = new StringBuilder(64 + 512 * batch.records().size());
+        b.append("{\"").append(nonceField).append("\":\"").append(StrictBase64.encode(batch.nonce()))
+                .append("\",\"records\":[");
+        for (int i = 0; i < batch.records().size(); i++) {
+            b.append(i == 0 ? "" : ",").append(encode(batch.records().get(i)));
+        }
+        return b.append("]}").toString();
+    }
+
+    /**
+     * Decodes the body of an HTTP exchange strictly: exactly the fields {@code nonceField} (canonical
+     * base64 of {@code nonceLength} bytes) and {@code records} (an array of envelopes, each decoded
+     * as {@link #decodeSecureMessage(String, int)} does).
+     *
+     * @param maxRecords      refuse more records than this ({@link WireFormatException#isTooLarge()})
+     * @param maxRecordBytes  refuse a record whose payload is longer than this many characters
+     *                        ({@link WireFormatException#isTooLarge()})
+     */
+    public static RecordBatch decodeRecordBatch(byte[] utf8, String nonceField, int nonceLength, int maxRecords,
+                                                int maxRecordBytes) throws WireFormatException {
+        try (JsonParser p = BATCH_FACTORY.createParser(utf8)) {
+            startObject(p);
+            byte[] nonce = null;
+            List<SecureMessage> records = null;
+            int seen = 0;
+            String name;
+            while ((name = p.nextFieldName()) != null) {
+                if (name.equals(nonceField)) {
+                    seen = mark(seen, 0, name);
+                    nonce = base64(p, name, nonceLength);
+                } else if (name.equals("records")) {
+                    seen = mark(seen, 1, name);
+                    records = records(p, maxRecords, maxRecordBytes);
+                } else {
+                    throw unknown(name);
+                }
+            }
+            endObject(p, seen, new String[] {nonceField, "records"});
+            return new RecordBatch(nonce, records);
+        } catch (IOException e) {
+            throw malformed(e);
+        }
+    }
+
+    private static List<SecureMessage> records(JsonParser p, int maxRecords, int maxRecordBytes)
+            throws IOException, WireFormatException {
+        if (p.nextToken() != JsonToken.START_ARRAY) {
+            throw new WireFormatException("field 'records' must be an array");
+        }
+        List<SecureMessage> out = new ArrayList<>();
+        JsonToken t;
+        while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+            if (t != JsonToken.START_OBJECT) {
+                throw new WireFormatException("field 'records' must hold JSON objects");
+            }
+            if (out.size() == maxRecords) {
+                throw WireFormatException.tooMany("at most " + maxRecords + " records are allowed");
+            }
+            SecureMessage m = readSecureMessageFields(p);
+            if (m.payload().length() > maxRecordBytes) {
+                throw WireFormatException.tooLarge(m.payload().length(), maxRecordBytes);
+            }
+            out.add(m);
+        }
+        return out;
+    }
+
     // ------------------------------------------------------------------ helpers
 
     @FunctionalInterface
@@ -552,6 +654,14 @@ public final class WireJson {
 
     /** After the fields: the object must be closed, every required field present, nothing after. */
     private static void endObject(JsonParser p, int seen, String[] required) throws IOException, WireFormatException {
+        requireFields(p, seen, required);
+        if (p.nextToken() != null) {
+            throw new WireFormatException("trailing data after the JSON object");
+        }
+    }
+
+    /** After the fields: the object must be closed and every required field present. */
+    private static void requireFields(JsonParser p, int seen, String[] required) throws WireFormatException {
         if (p.currentToken() != JsonToken.END_OBJECT) {
             throw new WireFormatException("malformed object");
         }
@@ -564,9 +674,6 @@ public final class WireJson {
             if (Integer.bitCount(seen) != required.length) {
                 throw new WireFormatException("fields not allowed in this form of the object");
             }
-        }
-        if (p.nextToken() != null) {
-            throw new WireFormatException("trailing data after the JSON object");
         }
     }
 

@@ -39,4 +39,25 @@ class HttpAuthTest {
         assertThatThrownBy(() -> HttpAuth.canonical(Sessions.AGENT_ID, 1, "short")).isInstanceOf(IllegalArgumentException.class);
         assertThat(HttpAuth.verify(Sessions.AGENT_KEY.publicKey(), Sessions.AGENT_ID, 1, "short", new byte[64])).isFalse();
     }
+
+    @Test
+    void aSessionRequestSignatureCoversTheEphemeralKeyAndIsNoPlainAuthSignature() {
+        byte[] eA = new byte[32];
+        eA[0] = 9;
+        byte[] other = eA.clone();
+        other[1] = 1;
+        IdentityPublicKey pub = Sessions.AGENT_KEY.publicKey();
+        byte[] sig = HttpAuth.signSessionRequest(Sessions.AGENT_KEY, Sessions.AGENT_ID, 1234, NONCE, eA);
+        assertThat(HttpAuth.verifySessionRequest(pub, Sessions.AGENT_ID, 1234, NONCE, eA, sig)).isTrue();
+        // Whoever swaps the ephemeral key (a TLS-terminating proxy) breaks the signature.
+        assertThat(HttpAuth.verifySessionRequest(pub, Sessions.AGENT_ID, 1234, NONCE, other, sig)).isFalse();
+        // The two kinds of request signature never stand in for each other.
+        assertThat(HttpAuth.verify(pub, Sessions.AGENT_ID, 1234, NONCE, sig)).isFalse();
+        byte[] plain = HttpAuth.sign(Sessions.AGENT_KEY, Sessions.AGENT_ID, 1234, NONCE);
+        assertThat(HttpAuth.verifySessionRequest(pub, Sessions.AGENT_ID, 1234, NONCE, eA, plain)).isFalse();
+        assertThat(HttpAuth.verifySessionRequest(pub, Sessions.AGENT_ID, 1234, NONCE, new byte[31], sig)).isFalse();
+        assertThat(HttpAuth.sessionRequestCanonical(Sessions.AGENT_ID, 1234, NONCE, eA)).isEqualTo(SpecMath.signInput(
+                "Aegis 1, http session request", SpecMath.sha256(SpecMath.bytes().vec16(Sessions.AGENT_ID).u64(1234)
+                        .vec16(NONCE).raw(eA).bytes())));
+    }
 }

@@ -11,6 +11,8 @@ import io.aegis.server.auth.AgentSessions;
 import io.aegis.server.auth.AuthRoutes;
 import io.aegis.server.auth.BackendIdentity;
 import io.aegis.server.auth.OperatorTokens;
+import io.aegis.server.auth.RecordKeyVault;
+import io.aegis.server.auth.UsedNonces;
 import io.aegis.server.auth.TokenAuthenticator;
 import io.aegis.server.config.Config;
 import io.aegis.server.event.EventRoutes;
@@ -33,6 +35,7 @@ import io.aegis.server.event.EventsChannel;
 import io.aegis.server.registry.KeyRotationRoutes;
 import io.aegis.server.gateway.AgentGateway;
 import io.aegis.server.policy.PolicyChannel;
+import io.aegis.server.polling.Polling;
 import io.aegis.server.push.ArtifactPush;
 import io.aegis.server.push.PolicyPush;
 import io.aegis.server.push.SyncState;
@@ -82,6 +85,7 @@ public final class AegisServer implements AutoCloseable {
   private final DeliveryEngine delivery;
   private final MessageRouter messageRouter;
   private final AgentGateway gateway;
+  private final Polling polling;
   private final TlsReloader tls;
   private final AtomicBoolean draining = new AtomicBoolean();
 
@@ -116,7 +120,10 @@ public final class AegisServer implements AutoCloseable {
       new AgentRoutes(registry).mount(api);
       new KeyRotationRoutes(registry, config.authMaxClockSkew()).mount(api);
       new EnrollmentRoutes(new EnrollmentTokens(database, registry)).mount(api);
-      new AuthRoutes(new AgentAuthentication(database, registry, sessions, config.authMaxClockSkew()),
+      UsedNonces nonces = new UsedNonces(database);
+      RecordKeyVault recordKeys = new RecordKeyVault(identity.keyRing());
+      new AuthRoutes(new AgentAuthentication(nonces, registry, sessions, config.authMaxClockSkew(), identity.keyRing(),
+          recordKeys, config.maxFrameSize()),
           new RateLimiter(config.authRateLimit(), config.authRateLimit() * 2, 100_000), identity).mount(api);
       this.policies = new PolicyStore(database);
       this.artifacts = new ArtifactStore(database);
@@ -126,10 +133,17 @@ public final class AegisServer implements AutoCloseable {
       MessageQueue queue = new MessageQueue(database, config.messageQueueTable());
       this.delivery = new DeliveryEngine(vertx, config, queue, batcher, worker, observability.registry());
       SendService sender = new SendService(config, identity.keyRing(), registry, queue, batcher, delivery);
-      Recipients recipients = new Recipients(database, config,
-          () -> gateway.connections().all().stream().map(s -> s.agentId()).collect(java.util.stream.Collectors.toSet()));
-      new MessageRoutes(config, sender, queue, batcher, delivery, recipients, registry).mount(api);
       MessageRouter agentRouter = new MessageRouter(delivery, subscriptions, batcher, worker);
+      this.polling = new Polling(vertx, worker, config, sessions, recordKeys, nonces, registry, queue, delivery,
+          agentRouter, batcher);
+      polling.mount(api);
+      // Connected: a WebSocket session on this node, or an agent polling this node over HTTP.
+      Recipients recipients = new Recipients(database, config, () -> {
+        java.util.Set<String> local = polling.reachable();
+        gateway.connections().all().forEach(s -> local.add(s.agentId()));
+        return local;
+      });
+      new MessageRoutes(config, sender, queue, batcher, delivery, recipients, registry).mount(api);
       agentRouter.register("events", new EventsChannel(events));
       agentRouter.register("policy", new PolicyChannel(policies));
       agentRouter.register("artifacts", new ArtifactsChannel(artifacts));
@@ -283,6 +297,7 @@ public final class AegisServer implements AutoCloseable {
     try {
       // Agents first: they are told to reconnect elsewhere (1001) while the listener still answers.
       gateway.close();
+      polling.close();
       delivery.close();
       tls.close();
       await(http.close(), "close the HTTP listener");

@@ -25,6 +25,20 @@ public final class RecordFormat {
     private RecordFormat() {
     }
 
+    /** Checks the inputs of an exchange's sealer or opener (public factories, so checked here). */
+    static void checkExchangeKeys(byte[] sessionId, byte direction, byte[] secret) {
+        if (sessionId == null || sessionId.length != 16) {
+            throw new IllegalArgumentException("session id must be 16 bytes");
+        }
+        if (secret == null || secret.length != 32) {
+            throw new IllegalArgumentException("traffic secret must be 32 bytes");
+        }
+        if (direction != io.aegis.protocol.Protocol.DIRECTION_CLIENT_TO_SERVER
+                && direction != io.aegis.protocol.Protocol.DIRECTION_SERVER_TO_CLIENT) {
+            throw new IllegalArgumentException("direction must be 'C' (0x43) or 'S' (0x53)");
+        }
+    }
+
     /**
      * The associated data of a record. {@code headers} must iterate in ascending key order (a
      * {@link java.util.SortedMap}, as in {@link io.aegis.protocol.SecureMessage}); keys are ASCII,

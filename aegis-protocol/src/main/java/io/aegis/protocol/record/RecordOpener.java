@@ -17,12 +17,14 @@ import javax.crypto.AEADBadTagException;
  * of the next expected sequence number, so a replayed, reordered, dropped or reflected record
  * fails before decryption; any change to the clear fields fails the tag.
  *
- * <p>Not thread-safe; callers serialize. After any failure the opener is closed.
+ * <p>Not thread-safe; callers serialize. After any failure the opener is closed. Obtained from
+ * {@link SecureChannel#opener()}, or for one HTTP exchange from {@link #forExchange}.
  */
 public final class RecordOpener {
 
     private final byte[] sessionId;
     private final byte direction;
+    private final boolean exchange;
     private byte[] secret;
     private byte[] iv;
     private final Aead aead;
@@ -34,8 +36,13 @@ public final class RecordOpener {
     private boolean closed;
 
     RecordOpener(byte[] sessionId, byte direction, byte[] secret, long nowMillis) {
+        this(sessionId, direction, secret, nowMillis, false);
+    }
+
+    private RecordOpener(byte[] sessionId, byte direction, byte[] secret, long nowMillis, boolean exchange) {
         this.sessionId = sessionId.clone();
         this.direction = direction;
+        this.exchange = exchange;
         this.secret = secret.clone();
         byte[] key = TrafficKeys.key(this.secret);
         this.aead = new Aead(key);
@@ -43,6 +50,21 @@ public final class RecordOpener {
         this.iv = TrafficKeys.iv(this.secret);
         this.epochStartMillis = nowMillis;
         this.expectedNonce = StrictBase64.encode(TrafficKeys.nonce(iv, 0));
+    }
+
+    /**
+     * An opener for the records of one HTTP exchange (docs/PROTOCOL.md, "HTTP transport"): it
+     * demands sequence numbers 0, 1, 2… exactly as a session's opener does, but refuses
+     * {@code session} and {@code key_update} records, which an exchange never carries. Callers
+     * normally use {@code io.aegis.protocol.http.HttpExchange} rather than this factory.
+     *
+     * @param sessionId the 16-byte session id bound into every record's associated data
+     * @param direction the direction of the records to open
+     * @param secret    the exchange's 32-byte traffic secret (copied; the caller erases its own)
+     */
+    public static RecordOpener forExchange(byte[] sessionId, byte direction, byte[] secret) {
+        RecordFormat.checkExchangeKeys(sessionId, direction, secret);
+        return new RecordOpener(sessionId, direction, secret, 0, true);
     }
 
     /**
@@ -115,6 +137,13 @@ public final class RecordOpener {
     }
 
     private void checkPlacement(SecureMessage m, RecordFormat.Parsed parsed) throws RecordException {
+        if (exchange) {
+            if (m.type().equals(MessageTypes.SESSION) || m.type().equals(MessageTypes.KEY_UPDATE)) {
+                throw new RecordException(RecordException.Reason.BAD_CONTROL,
+                        "an HTTP exchange carries no " + m.type() + " record");
+            }
+            return;
+        }
         boolean first = direction == Protocol.DIRECTION_SERVER_TO_CLIENT && epoch == 0 && seq == 0;
         boolean session = m.type().equals(MessageTypes.SESSION);
         if (first != session) {
@@ -166,7 +195,8 @@ public final class RecordOpener {
         return epochStartMillis;
     }
 
-    void close() {
+    /** Erases the traffic secret; every later open fails. Idempotent. */
+    public void close() {
         closed = true;
         Secrets.erase(secret, iv);
     }

@@ -16,13 +16,15 @@ import java.util.Map;
  * direction's traffic secret, with nonce {@code iv XOR (0^32 ‖ u64(seq))} and the record's
  * associated data. {@code seq} starts at 0 in every epoch and never repeats under one key.
  *
- * <p>Not thread-safe; callers serialize. Obtained from {@link SecureChannel#sealer()}.
+ * <p>Not thread-safe; callers serialize. Obtained from {@link SecureChannel#sealer()}, or for one
+ * HTTP exchange from {@link #forExchange}.
  */
 public final class RecordSealer {
 
     private final byte[] sessionId;
     private final byte direction;
     private final int maxFrameBytes;
+    private final boolean exchange;
     private byte[] secret;
     private byte[] iv;
     private final Aead aead;
@@ -33,14 +35,20 @@ public final class RecordSealer {
     private boolean closed;
 
     RecordSealer(byte[] sessionId, byte direction, byte[] secret, int maxFrameBytes, long nowMillis) {
-        this(sessionId, direction, secret, maxFrameBytes, nowMillis, 0);
+        this(sessionId, direction, secret, maxFrameBytes, nowMillis, 0, false);
     }
 
     /** Package-private for tests that start near the sequence limit. */
     RecordSealer(byte[] sessionId, byte direction, byte[] secret, int maxFrameBytes, long nowMillis, long firstSeq) {
+        this(sessionId, direction, secret, maxFrameBytes, nowMillis, firstSeq, false);
+    }
+
+    private RecordSealer(byte[] sessionId, byte direction, byte[] secret, int maxFrameBytes, long nowMillis,
+                         long firstSeq, boolean exchange) {
         this.sessionId = sessionId.clone();
         this.direction = direction;
         this.maxFrameBytes = maxFrameBytes;
+        this.exchange = exchange;
         this.secret = secret.clone();
         byte[] key = TrafficKeys.key(this.secret);
         this.aead = new Aead(key);
@@ -48,6 +56,26 @@ public final class RecordSealer {
         this.iv = TrafficKeys.iv(this.secret);
         this.epochStartMillis = nowMillis;
         this.seq = firstSeq;
+    }
+
+    /**
+     * A sealer for the records of one HTTP exchange (docs/PROTOCOL.md, "HTTP transport"): the
+     * same nonces and associated data as a session's record layer, with sequence numbers from 0
+     * under a secret used for this exchange only, but no {@code session} record, no key update and
+     * no epochs. Callers normally use {@code io.aegis.protocol.http.HttpExchange} rather than
+     * this factory.
+     *
+     * @param sessionId     the 16-byte session id bound into every record's associated data
+     * @param direction     {@link Protocol#DIRECTION_SERVER_TO_CLIENT} or {@link Protocol#DIRECTION_CLIENT_TO_SERVER}
+     * @param secret        the exchange's 32-byte traffic secret (copied; the caller erases its own)
+     * @param maxFrameBytes largest record frame produced, in UTF-8 bytes (at least 1024)
+     */
+    public static RecordSealer forExchange(byte[] sessionId, byte direction, byte[] secret, int maxFrameBytes) {
+        if (maxFrameBytes < 1024) {
+            throw new IllegalArgumentException("maxFrameBytes must be at least 1024, was " + maxFrameBytes);
+        }
+        RecordFormat.checkExchangeKeys(sessionId, direction, secret);
+        return new RecordSealer(sessionId, direction, secret, maxFrameBytes, 0, 0, true);
     }
 
     /**
@@ -78,6 +106,9 @@ public final class RecordSealer {
 
     /** Seals a {@code key_update} record, then switches this direction to the next epoch. */
     SecureMessage sealKeyUpdate(boolean updateRequested, long timestamp, long nowMillis) throws RecordException {
+        if (exchange) {
+            throw new IllegalStateException("an HTTP exchange has no key updates");
+        }
         if (direction == Protocol.DIRECTION_SERVER_TO_CLIENT && epoch == 0 && seq == 0) {
             throw new IllegalStateException("the first gateway record must be the session record");
         }
@@ -91,6 +122,12 @@ public final class RecordSealer {
     }
 
     private void checkPlacement(String type, String channel) {
+        if (exchange) {
+            if (type.equals(MessageTypes.SESSION)) {
+                throw new IllegalArgumentException("an HTTP exchange carries no session record");
+            }
+            return;
+        }
         boolean first = direction == Protocol.DIRECTION_SERVER_TO_CLIENT && epoch == 0 && seq == 0;
         boolean session = type.equals(MessageTypes.SESSION);
         if (first != session) {
@@ -184,8 +221,8 @@ public final class RecordSealer {
         return epochStartMillis;
     }
 
-    /** Erases the traffic secret; every later seal fails. */
-    void close() {
+    /** Erases the traffic secret; every later seal fails. Idempotent. */
+    public void close() {
         closed = true;
         Secrets.erase(secret, iv);
     }

@@ -69,7 +69,7 @@ class TestVectorsTest {
         assertThat(diffs).isEmpty();
     }
 
-    private static void diff(String path, JsonNode expected, JsonNode actual, List<String> out) {
+    static void diff(String path, JsonNode expected, JsonNode actual, List<String> out) {
         if (expected.isObject() && actual != null && actual.isObject()) {
             Iterator<String> names = expected.fieldNames();
             while (names.hasNext()) {
@@ -201,7 +201,7 @@ class TestVectorsTest {
         assertThat(missing).isEmpty();
     }
 
-    private static void collect(JsonNode n, String path, String doc, List<String> missing) {
+    static void collect(JsonNode n, String path, String doc, List<String> missing) {
         if (n.isObject()) {
             n.fields().forEachRemaining(e -> collect(e.getValue(), path + "/" + e.getKey(), doc, missing));
         } else if (!doc.contains(n.asText())) {

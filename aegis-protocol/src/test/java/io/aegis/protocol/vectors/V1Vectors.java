@@ -80,7 +80,7 @@ public final class V1Vectors {
     }
 
     /** One record's vectors. */
-    private static Map<String, Object> record(byte[] sessionId, int direction, byte[] secret, long epoch, long seq,
+    static Map<String, Object> record(byte[] sessionId, int direction, byte[] secret, long epoch, long seq,
                                               String id, String type, String channel, long ts,
                                               SortedMap<String, String> headers, byte[] plaintext) {
         byte[] key = SpecMath.key(secret);
@@ -106,7 +106,7 @@ public final class V1Vectors {
     }
 
     /** Plaintext with a signature block. */
-    private static byte[] signedPlaintext(IdentityKeyPair signer, String context, String id, String type,
+    static byte[] signedPlaintext(IdentityKeyPair signer, String context, String id, String type,
                                           String channel, String audience, long expiresAt, byte[] body,
                                           Map<String, Object> out) {
         byte[] d = SpecMath.commandDigest(id, type, channel, audience, expiresAt, body);
@@ -344,10 +344,15 @@ public final class V1Vectors {
     }
 
     /** The vectors as Markdown for docs/PROTOCOL.md: one fenced block per group, "name = value" lines. */
-    @SuppressWarnings("unchecked")
     public static String markdown() {
+        return markdown(compute());
+    }
+
+    /** Any vector map as Markdown, in the same layout. */
+    @SuppressWarnings("unchecked")
+    static String markdown(Map<String, Object> vectors) {
         StringBuilder sb = new StringBuilder();
-        for (Map.Entry<String, Object> group : compute().entrySet()) {
+        for (Map.Entry<String, Object> group : vectors.entrySet()) {
             if (!(group.getValue() instanceof Map<?, ?> g)) {
                 continue;
             }

@@ -73,6 +73,14 @@ public final class ApiRequest {
     return Optional.ofNullable(ctx.request().getHeader(name));
   }
 
+  /**
+   * Runs {@code action} if the client closes the connection before the answer is sent (a long
+   * poll whose client went away). Runs on the connection's event loop.
+   */
+  public void onClientGone(Runnable action) {
+    ctx.response().closeHandler(v -> action.run());
+  }
+
   public String remoteAddress() {
     var a = ctx.request().remoteAddress();
     return a == null ? "" : a.hostAddress();

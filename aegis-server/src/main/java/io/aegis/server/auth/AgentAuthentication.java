@@ -5,12 +5,16 @@ import io.aegis.protocol.Identifiers;
 import io.aegis.protocol.IdentityKeyPair;
 import io.aegis.protocol.IdentityPublicKey;
 import io.aegis.protocol.InvalidKeyException;
+import io.aegis.protocol.BackendKeyRing;
+import io.aegis.protocol.crypto.Secrets;
 import io.aegis.protocol.crypto.StrictBase64;
+import io.aegis.protocol.handshake.HandshakeException;
+import io.aegis.protocol.http.HttpSession;
+import io.aegis.protocol.http.HttpSessionKeys;
 import io.aegis.server.api.ApiException;
 import io.aegis.server.registry.AgentRegistry;
-import io.aegis.server.store.Database;
 import java.security.SecureRandom;
-import java.sql.PreparedStatement;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
@@ -24,29 +28,45 @@ import java.util.Optional;
  * agent, inactive agent, key mismatch, bad signature, stale timestamp and replayed nonce all get
  * one answer; an unknown agent still costs a signature verification so timing does not tell
  * them apart. Details go to the server log only.
+ *
+ * <p>A request with an {@code ephemeral_key} is signed over that key too and also gets record keys
+ * for the HTTP transport (docs/PROTOCOL.md §17.1), kept with the session token by
+ * {@link RecordKeyVault}.
  */
 public final class AgentAuthentication {
   /** A fixed key to verify against for unknown agents, so that their answer takes as long. */
   private static final IdentityPublicKey DECOY = IdentityKeyPair.generate(new SecureRandom()).publicKey();
 
   private static final int SIGNATURE_LENGTH = 64;
+  private static final SecureRandom RANDOM = new SecureRandom();
 
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AgentAuthentication.class);
 
-  private final Database db;
+  private final UsedNonces nonces;
   private final AgentRegistry registry;
   private final AgentSessions sessions;
   private final Duration maxSkew;
+  private final BackendKeyRing backendKeys;
+  private final RecordKeyVault vault;
+  private final int maxFrameBytes;
 
-  public AgentAuthentication(Database db, AgentRegistry registry, AgentSessions sessions, Duration maxSkew) {
-    this.db = db;
+  public AgentAuthentication(UsedNonces nonces, AgentRegistry registry, AgentSessions sessions, Duration maxSkew,
+                             BackendKeyRing backendKeys, RecordKeyVault vault, int maxFrameBytes) {
+    this.nonces = nonces;
     this.registry = registry;
     this.sessions = sessions;
     this.maxSkew = maxSkew;
+    this.backendKeys = backendKeys;
+    this.vault = vault;
+    this.maxFrameBytes = maxFrameBytes;
   }
 
-  /** The issued session. */
-  public record Result(String agentId, AgentSessions.Issued session) {}
+  /**
+   * The issued session.
+   *
+   * @param recordKeys the answer's HTTP session fields, when the request carried {@code ephemeral_key}
+   */
+  public record Result(String agentId, AgentSessions.Issued session, Optional<HttpSessionKeys.Response> recordKeys) {}
 
   public Result authenticate(AuthenticationRequest req) {
     // Shape errors are the client's bug, not an authentication decision: say exactly what is wrong.
@@ -71,10 +91,20 @@ public final class AgentAuthentication {
       throw ApiException.invalid("signature must be canonical base64 of the 64-byte Ed25519 signature");
     }
     Optional<byte[]> presented = Optional.ofNullable(req.publicKey()).map(AgentAuthentication::decodeKey);
+    byte[] ephemeral = null;
+    if (req.ephemeralKey() != null) {
+      try {
+        ephemeral = StrictBase64.decode(req.ephemeralKey(), 32, "ephemeral_key");
+      } catch (IllegalArgumentException e) {
+        throw ApiException.invalid("ephemeral_key must be canonical base64 of a 32-byte X25519 public value");
+      }
+    }
 
     Optional<IdentityPublicKey> registered = registry.activeIdentityKey(req.agentId());
     IdentityPublicKey key = registered.orElse(DECOY);
-    boolean signatureOk = HttpAuth.verify(key, req.agentId(), req.timestamp(), req.nonce(), signature);
+    boolean signatureOk = ephemeral == null
+        ? HttpAuth.verify(key, req.agentId(), req.timestamp(), req.nonce(), signature)
+        : HttpAuth.verifySessionRequest(key, req.agentId(), req.timestamp(), req.nonce(), ephemeral, signature);
     boolean keyMatches = presented.isEmpty()
         || registered.isPresent() && java.security.MessageDigest.isEqual(presented.get(), key.encoded());
     if (!keyMatches) {
@@ -91,11 +121,31 @@ public final class AgentAuthentication {
               : !signatureOk ? "bad signature" : "timestamp outside skew window");
       throw failed();
     }
-    if (!rememberNonce(req.agentId(), req.nonce(), stamp.plus(maxSkew))) {
+    if (!nonces.remember(req.agentId(), req.nonce(), stamp.plus(maxSkew))) {
       log.info("authentication refused agent_id={} reason=replayed nonce", req.agentId());
       throw failed();
     }
-    return new Result(req.agentId(), sessions.issue(req.agentId()));
+    if (ephemeral == null) {
+      return new Result(req.agentId(), sessions.issue(req.agentId()), Optional.empty());
+    }
+    HttpSessionKeys.Issued keys;
+    try {
+      keys = HttpSessionKeys.issue(backendKeys.current(), key,
+          new HttpSessionKeys.Request(req.agentId(), req.timestamp(), req.nonce(), signature, ephemeral), RANDOM,
+          Clock.systemUTC(), maxFrameBytes);
+    } catch (HandshakeException e) {
+      log.info("authentication refused agent_id={} reason={}", req.agentId(), e.getMessage());
+      throw failed();
+    }
+    try (HttpSession session = keys.session()) {
+      byte[] secrets = session.export();
+      try {
+        AgentSessions.Issued issued = sessions.issue(req.agentId(), tokenHash -> vault.seal(secrets, tokenHash));
+        return new Result(req.agentId(), issued, Optional.of(keys.response()));
+      } finally {
+        Secrets.erase(secrets);
+      }
+    }
   }
 
   /**
@@ -116,24 +166,6 @@ public final class AgentAuthentication {
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest("invalid_public_key", e.getMessage());
     }
-  }
-
-  /** Records the nonce; false if this agent already used it within the window. */
-  private boolean rememberNonce(String agentId, String nonce, Instant expiresAt) {
-    return db.transaction(c -> {
-      try (PreparedStatement ps = c.prepareStatement("DELETE FROM auth_nonces WHERE agent_id = ? AND expires_at < ?")) {
-        ps.setString(1, agentId);
-        db.dialect().setInstant(ps, 2, Instant.now());
-        ps.executeUpdate();
-      }
-      try (PreparedStatement ps = c.prepareStatement(
-          "INSERT INTO auth_nonces (agent_id, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")) {
-        ps.setString(1, agentId);
-        ps.setString(2, nonce);
-        db.dialect().setInstant(ps, 3, expiresAt);
-        return ps.executeUpdate() == 1;
-      }
-    });
   }
 
   static ApiException failed() {

@@ -10,7 +10,9 @@ import java.util.Optional;
 /**
  * Agent session tokens, issued by {@code POST /api/v1/auth} and by the WebSocket handshake.
  * Stored only as hashes; valid until {@code SESSION_TIMEOUT}, revocation, or the agent's
- * deactivation (the lookup requires the agent to be active).
+ * deactivation (the lookup requires the agent to be active). A token issued with an
+ * {@code ephemeral_key} also carries the HTTP session's record keys, sealed by
+ * {@link RecordKeyVault}.
  */
 public final class AgentSessions {
   private final Database db;
@@ -39,16 +41,35 @@ public final class AgentSessions {
     return new Issued(Tokens.generate(Tokens.SESSION), Instant.now().plus(timeout));
   }
 
+  /** Issues a session that carries HTTP record keys ({@code sealer} seals them for the new token's hash). */
+  public Issued issue(String agentId, java.util.function.Function<String, RecordKeyVault.Sealed> sealer) {
+    Issued issued = newSession();
+    RecordKeyVault.Sealed keys = sealer.apply(Tokens.hash(issued.token()));
+    db.transaction(c -> {
+      store(c, agentId, issued, keys);
+      return null;
+    });
+    return issued;
+  }
+
   /** Stores {@code issued} for {@code agentId} in the caller's transaction. */
   public void store(java.sql.Connection c, String agentId, Issued issued) throws java.sql.SQLException {
+    store(c, agentId, issued, null);
+  }
+
+  private void store(java.sql.Connection c, String agentId, Issued issued, RecordKeyVault.Sealed keys)
+      throws java.sql.SQLException {
     Instant now = Instant.now();
-    try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO agent_sessions (token_hash, agent_id, created_at, expires_at, revoked) VALUES (?, ?, ?, ?, ?)")) {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO agent_sessions"
+        + " (token_hash, agent_id, created_at, expires_at, revoked, record_keys, record_keys_key_id)"
+        + " VALUES (?, ?, ?, ?, ?, ?, ?)")) {
       ps.setString(1, Tokens.hash(issued.token()));
       ps.setString(2, agentId);
       db.dialect().setInstant(ps, 3, now);
       db.dialect().setInstant(ps, 4, issued.expiresAt());
       ps.setBoolean(5, false);
+      ps.setString(6, keys == null ? null : keys.blob());
+      ps.setString(7, keys == null ? null : keys.keyId());
       ps.executeUpdate();
     }
     // Expired sessions are of no use to anyone; clear them out as new ones are issued.
@@ -73,6 +94,40 @@ public final class AgentSessions {
         db.dialect().setInstant(ps, 3, Instant.now());
         try (ResultSet rs = ps.executeQuery()) {
           return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+        }
+      }
+    });
+  }
+
+  /**
+   * A live session as the HTTP transport needs it.
+   *
+   * @param recordKeys the sealed record keys, or empty for a session authenticated without them
+   */
+  public record Live(String agentId, String tokenHash, Instant expiresAt, Optional<RecordKeyVault.Sealed> recordKeys) {}
+
+  /** The live session of an active agent holding {@code token}, or empty. */
+  public Optional<Live> live(String token) {
+    if (!token.startsWith(Tokens.SESSION)) {
+      return Optional.empty();
+    }
+    String hash = Tokens.hash(token);
+    return db.read(c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT s.agent_id, s.expires_at, s.record_keys, s.record_keys_key_id FROM agent_sessions s"
+              + " JOIN agents a ON a.agent_id = s.agent_id"
+              + " WHERE s.token_hash = ? AND s.revoked = ? AND s.expires_at > ? AND a.status = 'active'")) {
+        ps.setString(1, hash);
+        ps.setBoolean(2, false);
+        db.dialect().setInstant(ps, 3, Instant.now());
+        try (ResultSet rs = ps.executeQuery()) {
+          if (!rs.next()) {
+            return Optional.empty();
+          }
+          String blob = rs.getString(3);
+          String keyId = rs.getString(4);
+          return Optional.of(new Live(rs.getString(1), hash, db.dialect().getInstant(rs, "expires_at"),
+              blob == null || keyId == null ? Optional.empty() : Optional.of(new RecordKeyVault.Sealed(blob, keyId))));
         }
       }
     });

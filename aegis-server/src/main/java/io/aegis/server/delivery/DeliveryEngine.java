@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,6 +53,7 @@ public final class DeliveryEngine implements AutoCloseable {
   private final Map<String, CompletableFuture<JsonNode>> responseWaiters = new ConcurrentHashMap<>();
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   private final List<Consumer<String>> offerListeners = new CopyOnWriteArrayList<>();
+  private final List<Predicate<String>> reach = new CopyOnWriteArrayList<>();
   private final long sweepTimer;
 
   public DeliveryEngine(Vertx vertx, Config config, MessageQueue queue, WriteBatcher batcher, WorkerExecutor worker,
@@ -121,27 +123,15 @@ public final class DeliveryEngine implements AutoCloseable {
   }
 
   /**
-   * The agent answered request {@code messageId}: the answer also acknowledges it. {@code then}
-   * runs on the session's event loop once the answer is stored.
+   * The agent answered request {@code messageId} in its session: the answer also acknowledges it.
+   * Completes once the answer is stored (and a send waiting for it has been told).
    */
-  public void responded(AgentSession session, String messageId, byte[] body, Runnable then) {
+  public CompletableFuture<Void> responded(AgentSession session, String messageId, byte[] body) {
     AgentDispatcher d = dispatchers.get(session.agentId());
     if (d != null && d.session() == session) {
       d.acknowledged(messageId, null);
     }
-    String response = new String(body, StandardCharsets.UTF_8);
-    Instant at = Instant.now();
-    batcher.submit(c -> queue.markDelivered(c, session.agentId(), messageId, response, at)).whenComplete((ok, err) -> {
-      if (err != null) {
-        log.error("agent_id={} message_id={} cannot store the response: {}", session.agentId(), messageId, err.getMessage());
-        return;
-      }
-      CompletableFuture<JsonNode> waiter = responseWaiters.remove(messageId);
-      if (waiter != null) {
-        waiter.complete(ApiJson.tree(body));
-      }
-      session.execute(then);
-    });
+    return storeResponse(session.agentId(), messageId, body);
   }
 
   // ------------------------------------------------------------------ senders (any thread)
@@ -159,20 +149,26 @@ public final class DeliveryEngine implements AutoCloseable {
 
   /**
    * Acknowledgements that did not come through a session on this node (the HTTP polling
-   * transport): recorded in the store, and the session's dispatcher, if any, is told too.
+   * transport). Completes once the store recorded them; if a session of the agent on this node
+   * holds them in flight, its dispatcher records them instead and this completes at once.
    */
-  public void acknowledged(String agentId, List<String> ids, Map<String, String> rejected) {
+  public CompletableFuture<Void> acknowledged(String agentId, List<String> ids, Map<String, String> rejected) {
     AgentDispatcher d = dispatchers.get(agentId);
     if (d != null) {
       d.session().execute(() -> ids.forEach(id -> d.acknowledged(id, rejected.get(id))));
-      return;
+      return CompletableFuture.completedFuture(null);
     }
-    ids.forEach(id -> acknowledgedUnknown(agentId, id, rejected.get(id)));
+    return CompletableFuture.allOf(ids.stream()
+        .map(id -> acknowledgedUnknown(agentId, id, rejected.get(id)))
+        .toArray(CompletableFuture[]::new));
   }
 
-  /** Records a transmission made by another transport (HTTP polling): status sent, attempts. */
-  public void transmittedElsewhere(QueuedMessage m, SecureMessage sealed) {
-    transmitted(m, sealed);
+  /**
+   * Records a transmission made by another transport (HTTP polling): status sent, attempts (already
+   * counted in {@code m}), the record as sealed. Completes once the store recorded it.
+   */
+  public CompletableFuture<Void> transmittedElsewhere(QueuedMessage m, SecureMessage sealed) {
+    return transmitted(m, sealed);
   }
 
   /** Ends a message whose retries another transport used up. */
@@ -181,21 +177,37 @@ public final class DeliveryEngine implements AutoCloseable {
   }
 
   /** Records a response that came through another transport and wakes a waiting send. */
-  public CompletableFuture<Boolean> respondedElsewhere(String agentId, String messageId, byte[] body) {
+  public CompletableFuture<Void> respondedElsewhere(String agentId, String messageId, byte[] body) {
+    return storeResponse(agentId, messageId, body);
+  }
+
+  /**
+   * Also counts {@code agentId} as delivered to on this node when {@code reaches} says so (an HTTP
+   * poller): a send then answers {@code sent} and a broadcast counts the agent as connected.
+   */
+  public void addReach(Predicate<String> reaches) {
+    reach.add(reaches);
+  }
+
+  private CompletableFuture<Void> storeResponse(String agentId, String messageId, byte[] body) {
     String response = new String(body, StandardCharsets.UTF_8);
     Instant at = Instant.now();
     return batcher.submit(c -> queue.markDelivered(c, agentId, messageId, response, at)).whenComplete((ok, err) -> {
-      CompletableFuture<JsonNode> waiter = err == null ? responseWaiters.remove(messageId) : null;
+      if (err != null) {
+        log.error("agent_id={} message_id={} cannot store the response: {}", agentId, messageId, err.getMessage());
+        return;
+      }
+      CompletableFuture<JsonNode> waiter = responseWaiters.remove(messageId);
       if (waiter != null) {
         waiter.complete(ApiJson.tree(body));
       }
-    });
+    }).thenApply(ok -> null);
   }
 
   /** Whether an agent's session is on this node. */
   public boolean deliversLocally(String agentId) {
     AgentDispatcher d = dispatchers.get(agentId);
-    return d != null && d.session().isOpen();
+    return d != null && d.session().isOpen() || reach.stream().anyMatch(r -> r.test(agentId));
   }
 
   /**
@@ -237,10 +249,10 @@ public final class DeliveryEngine implements AutoCloseable {
         .onFailure(e -> log.warn("agent_id={} cannot read the backlog: {}", agentId, e.getMessage()));
   }
 
-  void transmitted(QueuedMessage m, SecureMessage sealed) {
+  CompletableFuture<Void> transmitted(QueuedMessage m, SecureMessage sealed) {
     metrics.count(m.attempts() == 1 ? "sent" : "redelivered", m.channel());
     Instant at = Instant.now();
-    batcher.submit(c -> {
+    return batcher.submit(c -> {
       queue.markSent(c, m.rowId(), m.attempts(), sealed.payload(), sealed.nonce(), at);
       return null;
     });
@@ -262,20 +274,19 @@ public final class DeliveryEngine implements AutoCloseable {
         .thenRun(() -> listeners.forEach(l -> l.onDelivered(m)));
   }
 
-  void acknowledgedUnknown(String agentId, String messageId, String rejection) {
+  CompletableFuture<Void> acknowledgedUnknown(String agentId, String messageId, String rejection) {
     if (rejection != null) {
-      rejected(agentId, messageId, "unknown", rejection);
-      return;
+      return rejected(agentId, messageId, "unknown", rejection);
     }
     Instant at = Instant.now();
-    batcher.submit(c -> queue.markDelivered(c, agentId, messageId, null, at));
+    return batcher.submit(c -> queue.markDelivered(c, agentId, messageId, null, at)).thenApply(ok -> null);
   }
 
-  private void rejected(String agentId, String messageId, String channel, String reason) {
+  private CompletableFuture<Void> rejected(String agentId, String messageId, String channel, String reason) {
     metrics.count("rejected", channel);
     log.info("agent_id={} message_id={} refused by the agent: {}", agentId, messageId, reason);
     Instant at = Instant.now();
-    batcher.submit(c -> {
+    return batcher.submit(c -> {
       queue.markFailed(c, agentId, messageId, "refused by the agent: " + reason, at);
       return null;
     });

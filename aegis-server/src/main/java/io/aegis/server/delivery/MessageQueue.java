@@ -144,6 +144,37 @@ public final class MessageQueue {
     });
   }
 
+  /**
+   * A row of an agent's undelivered backlog and when it was last transmitted.
+   *
+   * @param sentAt the last transmission, or null if never transmitted
+   */
+  public record Backlogged(QueuedMessage message, Instant sentAt) {}
+
+  /**
+   * A page of the agent's undelivered backlog in delivery order (priority, then FIFO), starting
+   * after position ({@code afterPriority}, {@code afterSeq}); pass (-1, -1) for the first page.
+   */
+  public List<Backlogged> backlogPage(String agentId, int afterPriority, long afterSeq, int limit) {
+    return db.read(c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT * FROM " + table
+          + " WHERE agent_id = ? AND status IN ('pending', 'sent') AND (priority > ? OR (priority = ? AND seq > ?))"
+          + " ORDER BY priority, seq LIMIT " + limit)) {
+        ps.setString(1, agentId);
+        ps.setInt(2, afterPriority);
+        ps.setInt(3, afterPriority);
+        ps.setLong(4, afterSeq);
+        List<Backlogged> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(new Backlogged(map(rs), dialect.getInstant(rs, "sent_at")));
+          }
+        }
+        return out;
+      }
+    });
+  }
+
   /** Records a transmission: status sent, attempts, and the record as transmitted. */
   public void markSent(Connection c, String rowId, int attempts, String encryptedPayload, String nonce, Instant at)
       throws SQLException {

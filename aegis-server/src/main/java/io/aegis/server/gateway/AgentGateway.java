@@ -14,6 +14,7 @@ import io.aegis.protocol.record.SignedCommand;
 import io.aegis.server.api.ApiJson;
 import io.aegis.server.api.RateLimiter;
 import io.aegis.server.auth.AgentSessions;
+import io.aegis.server.auth.AgentSignaturePolicy;
 import io.aegis.server.config.Config;
 import io.aegis.protocol.crypto.StrictBase64;
 import io.aegis.server.registry.AgentRegistry;
@@ -65,6 +66,7 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
   private final RateLimiter upgradeLimiter;
   private final AtomicInteger pendingHandshakes = new AtomicInteger();
   private final GatewayMetrics metrics;
+  private final AgentSignaturePolicy signaturePolicy;
   private final long lastSeenTimer;
   private volatile SessionHandler handler = SessionHandler.NONE;
   private volatile boolean draining;
@@ -84,6 +86,7 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
     this.worker = worker;
     this.upgradeLimiter = new RateLimiter(config.handshakeRateLimit(), config.handshakeRateLimit() * 2.0, 100_000);
     this.metrics = new GatewayMetrics(meters, connections::size, pendingHandshakes::get);
+    this.signaturePolicy = new AgentSignaturePolicy(config.agentSignatures());
     registry.addListener(this);
     this.lastSeenTimer = vertx.setPeriodic(config.lastSeenFlushInterval().toMillis(), id -> {
       flushLastSeen();
@@ -303,6 +306,10 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
 
   ServerHandshake.Config handshakeConfig() {
     return handshakeConfig;
+  }
+
+  AgentSignaturePolicy signaturePolicy() {
+    return signaturePolicy;
   }
 
   AgentSessions sessions() {

@@ -10,15 +10,13 @@ import io.aegis.protocol.WireJson;
 import io.aegis.protocol.handshake.ClientHello;
 import io.aegis.protocol.handshake.HandshakeException;
 import io.aegis.protocol.handshake.ServerHandshake;
-import io.aegis.protocol.record.AgentMessageVerifier;
 import io.aegis.protocol.record.OpenedRecord;
 import io.aegis.protocol.record.RecordException;
 import io.aegis.protocol.record.SecureChannel;
 import io.aegis.protocol.record.SignedCommand;
-import io.aegis.protocol.record.VerificationResult;
 import io.aegis.server.api.ApiJson;
 import io.aegis.server.auth.AgentSessions;
-import io.aegis.server.config.Config;
+import io.aegis.server.auth.AgentSignaturePolicy;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
@@ -238,26 +236,21 @@ public final class AgentSession {
 
   /** Applies the agent-signature policy (AEGIS_AGENT_SIGNATURES) to data records. */
   private boolean signatureAcceptable(OpenedRecord record) {
-    String type = record.type();
-    boolean data = type.equals(MessageTypes.EVENT) || type.equals(MessageTypes.REQUEST) || type.equals(MessageTypes.RESPONSE);
-    if (!data || gateway.config().agentSignatures() == Config.AgentSignatures.OFF) {
-      return true;
-    }
-    if (record.isSigned()) {
-      VerificationResult result = AgentMessageVerifier.verify(record, registeredKey);
-      if (!result.accepted()) {
-        // A record that decrypted under this session's keys but carries a bad signature is not
-        // a transmission error: the sender is broken or hostile.
-        violation(CloseCode.PROTOCOL_VIOLATION, "bad agent signature: " + result);
+    switch (gateway.signaturePolicy().check(record, registeredKey)) {
+      case ACCEPT -> {
+        return true;
+      }
+      case UNSIGNED -> {
+        sendError(record.id(), AgentSignaturePolicy.SIGNATURE_REQUIRED, AgentSignaturePolicy.SIGNATURE_REQUIRED_MESSAGE);
         return false;
       }
-      return true;
+      default -> {
+        // A record that decrypted under this session's keys but carries a bad signature is not
+        // a transmission error: the sender is broken or hostile.
+        violation(CloseCode.PROTOCOL_VIOLATION, "bad agent signature");
+        return false;
+      }
     }
-    if (gateway.config().agentSignatures() == Config.AgentSignatures.REQUIRED) {
-      sendError(record.id(), "signature_required", "this gateway requires agent messages to be signed");
-      return false;
-    }
-    return true;
   }
 
   private boolean withinRate() {

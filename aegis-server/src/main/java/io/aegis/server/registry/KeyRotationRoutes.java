@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code POST /api/v1/agents/{agent_id}/rotate-key}: an agent replaces its own identity key
- * (docs/PROTOCOL.md §15.3). Only the agent itself may call it (its session token proves a recent
+ * (docs/PROTOCOL.md §16.3). Only the agent itself may call it (its session token proves a recent
  * authentication with the current key); the body proves possession of both keys:
  *
  * <pre>{@code {"new_public_key": b64, "timestamp": ms, "signature_old": b64, "signature_new": b64}}</pre>

@@ -17,15 +17,18 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Routes what agents send inside their sessions:
+ * Routes what agents send, inside their sessions or in HTTP posts ({@link #handle}, shared by
+ * both transports):
  *
  * <ul>
  *   <li>{@code ack} (channel {@code control}) → delivery: the agent has the messages;
@@ -36,8 +39,9 @@ import org.slf4j.LoggerFactory;
  *   <li>anything else, or a channel nobody handles → an {@code error} record to the agent.
  * </ul>
  *
- * Every message gets an answer ({@code ack}, {@code response} or {@code error}); none is dropped
- * silently and none can take the router down. Thread-safe.
+ * Every message but an ack gets an answer ({@code ack}, {@code response} or {@code error}), which
+ * the transport seals back to the agent; none is dropped silently and none can take the router
+ * down. Thread-safe.
  */
 public final class MessageRouter implements SessionHandler {
   private static final Logger log = LoggerFactory.getLogger(MessageRouter.class);
@@ -93,21 +97,73 @@ public final class MessageRouter implements SessionHandler {
 
   @Override
   public void onRecord(AgentSession session, OpenedRecord r) {
-    try {
-      switch (r.type()) {
-        case MessageTypes.ACK -> onAck(session, r);
-        case MessageTypes.SUBSCRIBE -> onSubscribe(session, r, true);
-        case MessageTypes.UNSUBSCRIBE -> onSubscribe(session, r, false);
-        case MessageTypes.RESPONSE -> onResponse(session, r);
-        case MessageTypes.EVENT, MessageTypes.REQUEST -> onData(session, r);
-        default -> throw new ApiException(400, "unsupported_type", "agents cannot send records of type '" + r.type() + "'");
+    handle(sessionOrigin(session), r).thenAccept(reply -> reply.ifPresent(a ->
+        session.execute(() -> session.sendUnsigned(a.id(), a.type(), a.channel(), a.headers(), a.body()))));
+  }
+
+  /** Records of a live session: acks and responses go to the session's dispatcher. */
+  public AgentOrigin sessionOrigin(AgentSession session) {
+    return new AgentOrigin() {
+      @Override
+      public String agentId() {
+        return session.agentId();
       }
+
+      @Override
+      public CompletableFuture<Void> acknowledged(List<String> ids, Map<String, String> rejected) {
+        delivery.acknowledged(session, ids, rejected);
+        return CompletableFuture.completedFuture(null);
+      }
+
+      @Override
+      public CompletableFuture<Void> responded(String messageId, byte[] body) {
+        return delivery.responded(session, messageId, body);
+      }
+    };
+  }
+
+  /** Records that did not come through a session on this node (the HTTP transport). */
+  public AgentOrigin detachedOrigin(String agentId) {
+    return new AgentOrigin() {
+      @Override
+      public String agentId() {
+        return agentId;
+      }
+
+      @Override
+      public CompletableFuture<Void> acknowledged(List<String> ids, Map<String, String> rejected) {
+        return delivery.acknowledged(agentId, ids, rejected);
+      }
+
+      @Override
+      public CompletableFuture<Void> responded(String messageId, byte[] body) {
+        return delivery.respondedElsewhere(agentId, messageId, body);
+      }
+    };
+  }
+
+  /**
+   * Handles one opened record of an agent, whatever its transport, once the transport has applied
+   * the agent-signature policy. Completes with the record to answer it with ({@code ack},
+   * {@code response} or {@code error}), or empty for an {@code ack} (acks are not answered). Never
+   * completes exceptionally: every failure is an {@code error} answer.
+   */
+  public CompletableFuture<Optional<AgentReply>> handle(AgentOrigin origin, OpenedRecord r) {
+    try {
+      return switch (r.type()) {
+        case MessageTypes.ACK -> onAck(origin, r);
+        case MessageTypes.SUBSCRIBE -> onSubscribe(origin, r, true);
+        case MessageTypes.UNSUBSCRIBE -> onSubscribe(origin, r, false);
+        case MessageTypes.RESPONSE -> onResponse(origin, r);
+        case MessageTypes.EVENT, MessageTypes.REQUEST -> onData(origin, r);
+        default -> throw new ApiException(400, "unsupported_type", "agents cannot send records of type '" + r.type() + "'");
+      };
     } catch (ApiException e) {
-      session.sendError(r.id(), e.code(), e.getMessage());
+      return answer(AgentReply.error(r.id(), e.code(), e.getMessage()));
     }
   }
 
-  private void onAck(AgentSession session, OpenedRecord r) {
+  private CompletableFuture<Optional<AgentReply>> onAck(AgentOrigin origin, OpenedRecord r) {
     requireControl(r);
     JsonNode body = body(r);
     JsonNode ids = body.path("ids");
@@ -118,10 +174,15 @@ public final class MessageRouter implements SessionHandler {
     ids.forEach(id -> list.add(id.asText()));
     Map<String, String> rejected = new LinkedHashMap<>();
     body.path("rejected").fields().forEachRemaining(e -> rejected.put(e.getKey(), e.getValue().asText()));
-    delivery.acknowledged(session, list, rejected);
+    return origin.acknowledged(list, rejected).handle((ok, err) -> {
+      if (err != null) {
+        log.warn("agent_id={} cannot record an ack: {}", origin.agentId(), err.getMessage());
+      }
+      return Optional.empty();
+    });
   }
 
-  private void onSubscribe(AgentSession session, OpenedRecord r, boolean active) {
+  private CompletableFuture<Optional<AgentReply>> onSubscribe(AgentOrigin origin, OpenedRecord r, boolean active) {
     requireControl(r);
     JsonNode channels = body(r).path("channels");
     if (!channels.isArray() || channels.isEmpty() || channels.size() > MAX_CHANNELS_PER_SUBSCRIBE) {
@@ -137,73 +198,69 @@ public final class MessageRouter implements SessionHandler {
       }
       names.add(name);
     }
-    batcher.submit(c -> {
-      subscriptions.set(c, session.agentId(), names, active);
+    return batcher.submit(c -> {
+      subscriptions.set(c, origin.agentId(), names, active);
       return null;
-    }).whenComplete((ok, err) -> session.execute(() -> {
-      if (err != null) {
-        session.sendError(r.id(), "unavailable", "the subscription could not be stored; retry");
-      } else {
-        ack(session, r.id());
-      }
-    }));
+    }).handle((ok, err) -> Optional.of(err != null
+        ? AgentReply.error(r.id(), "unavailable", "the subscription could not be stored; retry")
+        : AgentReply.ack(r.id())));
   }
 
-  private void onResponse(AgentSession session, OpenedRecord r) {
+  private CompletableFuture<Optional<AgentReply>> onResponse(AgentOrigin origin, OpenedRecord r) {
     String inReplyTo = r.headers().get("in-reply-to");
     if (inReplyTo == null) {
       throw ApiException.badRequest("invalid_response", "a response needs an in-reply-to header naming the request");
     }
-    delivery.responded(session, inReplyTo, r.body(), () -> ack(session, r.id()));
+    return origin.responded(inReplyTo, r.body()).handle((ok, err) -> Optional.of(err != null
+        ? AgentReply.error(r.id(), "unavailable", "the response could not be stored; retry")
+        : AgentReply.ack(r.id())));
   }
 
-  private void onData(AgentSession session, OpenedRecord r) {
+  private CompletableFuture<Optional<AgentReply>> onData(AgentOrigin origin, OpenedRecord r) {
     ChannelHandler handler = handlers.get(r.channel());
     if (handler == null) {
       throw new ApiException(404, "unknown_channel", "no handler for channel '" + r.channel() + "'");
     }
-    AgentMessage message = new AgentMessage(session.agentId(), r.id(), r.type(), r.channel(), r.headers(), body(r));
+    String agentId = origin.agentId();
+    AgentMessage message = new AgentMessage(agentId, r.id(), r.type(), r.channel(), r.headers(), body(r));
     boolean event = r.type().equals(MessageTypes.EVENT);
-    // An agent resends an event whose ack it did not get (its session ended first): store it once.
-    if (event && !recentEvents.add(session.agentId(), r.id())) {
-      ack(session, r.id());
-      return;
+    // An agent resends an event whose ack it did not get (its session or post answer was lost): store it once.
+    if (event && !recentEvents.add(agentId, r.id())) {
+      return answer(AgentReply.ack(r.id()));
     }
-    boolean firstUse = channelsUsed.computeIfAbsent(session.agentId(), k -> ConcurrentHashMap.newKeySet()).add(r.channel());
-    worker.<JsonNode>executeBlocking(() -> {
+    boolean firstUse = channelsUsed.computeIfAbsent(agentId, k -> ConcurrentHashMap.newKeySet()).add(r.channel());
+    return worker.<JsonNode>executeBlocking(() -> {
       if (firstUse) {
         batcher.submit(c -> {
-          subscriptions.recordUse(c, session.agentId(), r.channel());
+          subscriptions.recordUse(c, agentId, r.channel());
           return null;
         });
       }
       return handler.handle(message);
-    }, false).onComplete(ar -> session.execute(() -> {
-      if (ar.failed()) {
+    }, false).toCompletionStage().toCompletableFuture().handle((result, t) -> {
+      if (t != null) {
         if (event) {
-          recentEvents.remove(session.agentId(), r.id());
+          recentEvents.remove(agentId, r.id());
         }
-        Throwable t = ar.cause();
-        if (t instanceof ApiException e) {
-          session.sendError(r.id(), e.code(), e.getMessage());
-        } else {
-          String incident = UUID.randomUUID().toString();
-          log.error("agent_id={} channel={} handler failed (incident {})", session.agentId(), r.channel(), incident, t);
-          session.sendError(r.id(), "internal_error", "the message could not be handled (incident " + incident + ")");
+        Throwable cause = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+        if (cause instanceof ApiException e) {
+          return Optional.of(AgentReply.error(r.id(), e.code(), e.getMessage()));
         }
-      } else if (r.type().equals(MessageTypes.REQUEST)) {
-        JsonNode answer = ar.result() == null ? ApiJson.MAPPER.createObjectNode() : ar.result();
-        session.sendUnsigned(UUID.randomUUID().toString(), MessageTypes.RESPONSE, r.channel(),
-            Map.of("in-reply-to", r.id()), ApiJson.write(answer));
-      } else {
-        ack(session, r.id());
+        String incident = UUID.randomUUID().toString();
+        log.error("agent_id={} channel={} handler failed (incident {})", agentId, r.channel(), incident, cause);
+        return Optional.of(AgentReply.error(r.id(), "internal_error",
+            "the message could not be handled (incident " + incident + ")"));
       }
-    }));
+      if (r.type().equals(MessageTypes.REQUEST)) {
+        JsonNode answer = result == null ? ApiJson.MAPPER.createObjectNode() : result;
+        return Optional.of(AgentReply.response(r.channel(), r.id(), ApiJson.write(answer)));
+      }
+      return Optional.of(AgentReply.ack(r.id()));
+    });
   }
 
-  private static void ack(AgentSession session, String id) {
-    byte[] body = ApiJson.write(ApiJson.MAPPER.createObjectNode().set("ids", ApiJson.MAPPER.createArrayNode().add(id)));
-    session.sendUnsigned(UUID.randomUUID().toString(), MessageTypes.ACK, Protocol.CONTROL_CHANNEL, Map.of(), body);
+  private static CompletableFuture<Optional<AgentReply>> answer(AgentReply reply) {
+    return CompletableFuture.completedFuture(Optional.of(reply));
   }
 
   private static void requireControl(OpenedRecord r) {

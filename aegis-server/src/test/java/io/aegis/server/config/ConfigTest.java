@@ -94,6 +94,7 @@ class ConfigTest {
       new Bad(Setting.AEGIS_DELIVERY_WINDOW, "0", "between 1 and"),
       new Bad(Setting.AEGIS_DELIVERY_SWEEP_INTERVAL, "soon", "not a duration"),
       new Bad(Setting.AEGIS_MAX_SEND_WAIT, "11m", "between"),
+      new Bad(Setting.AEGIS_MAX_POLL_WAIT, "0s", "between"),
       new Bad(Setting.AEGIS_DB_POOL_SIZE, "0", "between 1 and 1000"),
       new Bad(Setting.AEGIS_BLOCKING_POOL_SIZE, "many", "whole number"));
 

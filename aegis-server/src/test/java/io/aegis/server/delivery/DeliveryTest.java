@@ -6,20 +6,28 @@ import static org.awaitility.Awaitility.await;
 import io.aegis.protocol.record.CommandVerifier;
 import io.aegis.protocol.record.OpenedRecord;
 import io.aegis.protocol.record.VerificationResult;
+import io.aegis.server.testing.AgentConnection;
 import io.aegis.server.testing.ApiClient;
 import io.aegis.server.testing.Gateways;
 import io.aegis.server.testing.StoreKind;
 import io.aegis.server.testing.TestAgent;
 import io.aegis.server.testing.TestGateway;
+import io.aegis.server.testing.Transport;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
-/** Reliable delivery through real sessions, on both stores. */
+/**
+ * Reliable delivery, on both stores and over every transport: the same scenarios through a
+ * WebSocket session and through HTTP polling.
+ */
 class DeliveryTest {
   static final Gateways gateways = new Gateways(Map.of(
       "AEGIS_ACK_TIMEOUT", "300ms",
@@ -31,6 +39,10 @@ class DeliveryTest {
     gateways.close();
   }
 
+  static Stream<Arguments> storesAndTransports() {
+    return Stream.of(StoreKind.values()).flatMap(store -> Stream.of(Transport.values()).map(t -> Arguments.of(store, t)));
+  }
+
   static ApiClient.Response send(TestGateway gw, String agentId, Map<String, Object> body) {
     return gw.operator().post("/api/v1/agents/" + agentId + "/send", body);
   }
@@ -40,12 +52,12 @@ class DeliveryTest {
   }
 
   @ParameterizedTest
-  @EnumSource(StoreKind.class)
-  void aMessageToAConnectedAgentArrivesSignedAndIsDeliveredOnAck(StoreKind store) {
+  @MethodSource("storesAndTransports")
+  void aMessageToAConnectedAgentArrivesSignedAndIsDeliveredOnAck(StoreKind store, Transport transport) {
     TestGateway gw = gateways.get(store);
     TestAgent agent = TestAgent.register(gw, Gateways.unique("online"));
     CommandVerifier verifier = agent.verifier();
-    try (TestAgent.Session s = agent.connect()) {
+    try (AgentConnection s = transport.connect(agent)) {
       var r = send(gw, agent.agentId(), Map.of("channel", "commands", "message", Map.of("action", "scan"),
           "message_type", "request"));
       assertThat(r.status()).isEqualTo(202);
@@ -68,15 +80,15 @@ class DeliveryTest {
   }
 
   @ParameterizedTest
-  @EnumSource(StoreKind.class)
-  void aMessageToAnOfflineAgentIsQueuedAndDeliveredWhenItConnects(StoreKind store) {
+  @MethodSource("storesAndTransports")
+  void aMessageToAnOfflineAgentIsQueuedAndDeliveredWhenItConnects(StoreKind store, Transport transport) {
     TestGateway gw = gateways.get(store);
     TestAgent agent = TestAgent.register(gw, Gateways.unique("offline"));
     var r = send(gw, agent.agentId(), Map.of("channel", "commands", "message", Map.of("n", 1)));
     assertThat(r.json().path("status").asText()).isEqualTo("queued");
     String id = r.json().path("message_id").asText();
     assertThat(status(gw, id)).isEqualTo("pending");
-    try (TestAgent.Session s = agent.connect()) {
+    try (AgentConnection s = transport.connect(agent)) {
       OpenedRecord rec = s.nextNonAck();
       assertThat(rec.id()).isEqualTo(id);
       s.ack(id);
@@ -85,11 +97,11 @@ class DeliveryTest {
   }
 
   @ParameterizedTest
-  @EnumSource(StoreKind.class)
-  void anUnacknowledgedMessageIsRedeliveredUpToTheLimitThenFails(StoreKind store) {
+  @MethodSource("storesAndTransports")
+  void anUnacknowledgedMessageIsRedeliveredUpToTheLimitThenFails(StoreKind store, Transport transport) {
     TestGateway gw = gateways.get(store);
     TestAgent agent = TestAgent.register(gw, Gateways.unique("noack"));
-    try (TestAgent.Session s = agent.connect()) {
+    try (AgentConnection s = transport.connect(agent)) {
       String id = send(gw, agent.agentId(), Map.of("channel", "commands", "message", Map.of("n", 1)))
           .json().path("message_id").asText();
       // MESSAGE_RETRY_ATTEMPTS=2: the first transmission and two redeliveries.
@@ -105,22 +117,22 @@ class DeliveryTest {
   }
 
   @ParameterizedTest
-  @EnumSource(StoreKind.class)
-  void anExpiredMessageIsNeverDelivered(StoreKind store) throws Exception {
+  @MethodSource("storesAndTransports")
+  void anExpiredMessageIsNeverDelivered(StoreKind store, Transport transport) throws Exception {
     TestGateway gw = gateways.get(store);
     TestAgent agent = TestAgent.register(gw, Gateways.unique("expire"));
     String id = send(gw, agent.agentId(), Map.of("channel", "commands", "message", Map.of("n", 1), "ttl", "500ms"))
         .json().path("message_id").asText();
     Thread.sleep(800);
-    try (TestAgent.Session s = agent.connect()) {
+    try (AgentConnection s = transport.connect(agent)) {
       s.expectNothing(Duration.ofSeconds(1));
     }
     await().atMost(Duration.ofSeconds(5)).until(() -> status(gw, id).equals("expired"));
   }
 
   @ParameterizedTest
-  @EnumSource(StoreKind.class)
-  void orderHoldsAcrossReconnectsAndAcknowledgedMessagesAreNotResent(StoreKind store) {
+  @MethodSource("storesAndTransports")
+  void orderHoldsAcrossReconnectsAndAcknowledgedMessagesAreNotResent(StoreKind store, Transport transport) {
     TestGateway gw = gateways.get(store);
     TestAgent agent = TestAgent.register(gw, Gateways.unique("order"));
     List<String> ids = new ArrayList<>();
@@ -128,14 +140,14 @@ class DeliveryTest {
       ids.add(send(gw, agent.agentId(), Map.of("channel", "commands", "message", Map.of("n", i)))
           .json().path("message_id").asText());
     }
-    try (TestAgent.Session s = agent.connect()) {
+    try (AgentConnection s = transport.connect(agent)) {
       for (int i = 0; i < 10; i++) {
         assertThat(s.nextNonAck().id()).as("message %d", i).isEqualTo(ids.get(i));
       }
       s.ack(ids.subList(0, 5).toArray(String[]::new));
       await().atMost(Duration.ofSeconds(5)).until(() -> status(gw, ids.get(4)).equals("delivered"));
     }
-    try (TestAgent.Session s = agent.connect()) {
+    try (AgentConnection s = transport.connect(agent)) {
       for (int i = 5; i < 10; i++) {
         assertThat(s.nextNonAck().id()).as("redelivered message %d", i).isEqualTo(ids.get(i));
       }
@@ -145,8 +157,8 @@ class DeliveryTest {
   }
 
   @ParameterizedTest
-  @EnumSource(StoreKind.class)
-  void controlMessagesOvertakeBulkOnes(StoreKind store) {
+  @MethodSource("storesAndTransports")
+  void controlMessagesOvertakeBulkOnes(StoreKind store, Transport transport) {
     TestGateway gw = gateways.get(store);
     TestAgent agent = TestAgent.register(gw, Gateways.unique("prio"));
     for (int i = 0; i < 3; i++) {
@@ -154,22 +166,22 @@ class DeliveryTest {
     }
     String control = send(gw, agent.agentId(), Map.of("channel", "commands", "message", Map.of("stop", true),
         "priority", "control")).json().path("message_id").asText();
-    try (TestAgent.Session s = agent.connect()) {
+    try (AgentConnection s = transport.connect(agent)) {
       assertThat(s.nextNonAck().id()).isEqualTo(control);
     }
   }
 
   @ParameterizedTest
-  @EnumSource(StoreKind.class)
-  void aBroadcastReachesEveryConnectedAgentUnderOneSignature(StoreKind store) {
+  @MethodSource("storesAndTransports")
+  void aBroadcastReachesEveryConnectedAgentUnderOneSignature(StoreKind store, Transport transport) {
     TestGateway gw = gateways.get(store);
     String label = Gateways.unique("fleet");
     List<TestAgent> agents = new ArrayList<>();
-    List<TestAgent.Session> sessions = new ArrayList<>();
+    List<AgentConnection> sessions = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
       TestAgent a = TestAgent.register(gw, Gateways.unique("bc"), Map.of("fleet", label));
       agents.add(a);
-      sessions.add(a.connect());
+      sessions.add(transport.connect(a));
     }
     TestAgent offline = TestAgent.register(gw, Gateways.unique("bcoff"), Map.of("fleet", label));
     try {
@@ -194,16 +206,16 @@ class DeliveryTest {
       await().atMost(Duration.ofSeconds(5)).until(() ->
           gw.operator().get("/api/v1/messages/" + id).json().path("recipients").path("delivered").asInt() == 5);
     } finally {
-      sessions.forEach(TestAgent.Session::close);
+      sessions.forEach(AgentConnection::close);
     }
   }
 
   @ParameterizedTest
-  @EnumSource(StoreKind.class)
-  void aRequestCanWaitForTheAgentsResponse(StoreKind store) throws Exception {
+  @MethodSource("storesAndTransports")
+  void aRequestCanWaitForTheAgentsResponse(StoreKind store, Transport transport) throws Exception {
     TestGateway gw = gateways.get(store);
     TestAgent agent = TestAgent.register(gw, Gateways.unique("rr"));
-    try (TestAgent.Session s = agent.connect()) {
+    try (AgentConnection s = transport.connect(agent)) {
       var answer = java.util.concurrent.CompletableFuture.supplyAsync(() -> send(gw, agent.agentId(),
           Map.of("channel", "commands", "message", Map.of("q", "uptime"), "wait", "5s")));
       OpenedRecord rec = s.nextNonAck();
@@ -229,8 +241,8 @@ class DeliveryTest {
   }
 
   @ParameterizedTest
-  @EnumSource(StoreKind.class)
-  void aCancelledMessageIsNotDelivered(StoreKind store) {
+  @MethodSource("storesAndTransports")
+  void aCancelledMessageIsNotDelivered(StoreKind store, Transport transport) {
     TestGateway gw = gateways.get(store);
     TestAgent agent = TestAgent.register(gw, Gateways.unique("cancel"));
     String id = send(gw, agent.agentId(), Map.of("channel", "commands", "message", Map.of("n", 1)))
@@ -239,7 +251,7 @@ class DeliveryTest {
     assertThat(r.status()).isEqualTo(200);
     assertThat(status(gw, id)).isEqualTo("cancelled");
     assertThat(gw.operator().delete("/api/v1/messages/" + id).errorCode()).isEqualTo("not_cancellable");
-    try (TestAgent.Session s = agent.connect()) {
+    try (AgentConnection s = transport.connect(agent)) {
       s.expectNothing(Duration.ofMillis(700));
     }
   }

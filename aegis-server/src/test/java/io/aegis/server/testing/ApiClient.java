@@ -90,6 +90,53 @@ public final class ApiClient {
     return send("PATCH", path, body, Map.of());
   }
 
+  /**
+   * Sends without waiting: cancelling the returned future aborts the request (the server sees the
+   * client go away). For long polls.
+   */
+  public java.util.concurrent.CompletableFuture<Response> sendAsync(String method, String path, Object body,
+                                                                     Map<String, String> headers) {
+    HttpRequest request;
+    try {
+      request = request(method, path, body, headers, Duration.ofSeconds(90));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray()).thenApply(ApiClient::response);
+  }
+
+  private HttpRequest request(String method, String path, Object body, Map<String, String> headers, Duration timeout)
+      throws IOException {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(timeout);
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    boolean hasContentType = headers.keySet().stream().anyMatch(k -> k.equalsIgnoreCase("Content-Type"));
+    headers.forEach(b::header);
+    if (body == null) {
+      b.method(method, HttpRequest.BodyPublishers.noBody());
+    } else {
+      byte[] bytes = body instanceof byte[] raw ? raw
+          : body instanceof String s ? s.getBytes(StandardCharsets.UTF_8)
+          : JSON.writeValueAsBytes(body);
+      if (!hasContentType) {
+        b.header("Content-Type", "application/json");
+      }
+      b.method(method, HttpRequest.BodyPublishers.ofByteArray(bytes));
+    }
+    return b.build();
+  }
+
+  private static Response response(HttpResponse<byte[]> r) {
+    JsonNode json;
+    try {
+      json = r.body().length == 0 ? MissingNode.getInstance() : JSON.readTree(r.body());
+    } catch (IOException e) {
+      json = MissingNode.getInstance();
+    }
+    return new Response(r.statusCode(), r.headers().map(), r.body(), json);
+  }
+
   public Response send(String method, String path, Object body, Map<String, String> headers) {
     try {
       HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(30));

@@ -77,6 +77,11 @@ public final class TestAgent {
     return agentId;
   }
 
+  /** A REST client of this agent's gateway that sends {@code token} ({@code null}: none). */
+  public ApiClient api(String token) {
+    return new ApiClient(baseUrl.get(), token, ssl.get());
+  }
+
   public IdentityKeyPair key() {
     return key;
   }

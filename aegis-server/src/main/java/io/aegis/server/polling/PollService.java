@@ -1,0 +1,424 @@
+package io.aegis.server.polling;
+
+import io.aegis.protocol.SecureMessage;
+import io.aegis.protocol.http.GatewayAnswer;
+import io.aegis.protocol.http.HttpSession;
+import io.aegis.protocol.record.RecordException;
+import io.aegis.server.delivery.DeliveryEngine;
+import io.aegis.server.delivery.MessageQueue;
+import io.aegis.server.delivery.QueuedMessage;
+import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Delivery to agents that poll over HTTP, with the guarantees of a session: an answer carries the
+ * agent's due messages in delivery order (priority, then FIFO) — pending ones, and sent ones whose
+ * acknowledgement timeout ({@code AEGIS_ACK_TIMEOUT}, doubled per transmission) has passed — never
+ * an expired one; a message whose retries are used up is failed instead. Each message carried is
+ * recorded as sent (attempts + 1) through {@link DeliveryEngine#transmittedElsewhere} before the
+ * answer leaves.
+ *
+ * <p>When nothing is due a poll waits up to its {@code wait}: it looks again when a send for its
+ * agent is committed on this node ({@link DeliveryEngine#onOffer}), when the next sent message
+ * becomes due, and at least once a second (a send accepted by another node). No thread waits.
+ *
+ * <p>One poll per agent at a time on this node: a new poll ends a waiting one with an empty
+ * answer, and looking at the store is serialized per agent, so two polls never carry the same
+ * transmission. An agent counts as reachable here ({@link DeliveryEngine#addReach}) while a poll
+ * waits and for {@code AEGIS_MAX_POLL_WAIT} after its last poll.
+ *
+ * <p>Thread-safe: each agent's state is guarded by its own lock.
+ */
+public final class PollService implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(PollService.class);
+  /** Backlog rows looked at per collection at most (the rest waits for the next poll). */
+  private static final int MAX_SCAN = 10_000;
+  private static final long RECHECK_MILLIS = 1000;
+
+  private final Vertx vertx;
+  private final WorkerExecutor worker;
+  private final MessageQueue queue;
+  private final DeliveryEngine delivery;
+  private final long ackTimeoutMillis;
+  private final long presenceMillis;
+  private final long maxAnswerBytes;
+  private final SecureRandom random = new SecureRandom();
+  private final Map<String, AgentPolls> agents = new ConcurrentHashMap<>();
+  private final long cleanupTimer;
+
+  public PollService(Vertx vertx, WorkerExecutor worker, MessageQueue queue, DeliveryEngine delivery,
+                     Duration ackTimeout, Duration presence, long maxAnswerBytes) {
+    this.vertx = vertx;
+    this.worker = worker;
+    this.queue = queue;
+    this.delivery = delivery;
+    this.ackTimeoutMillis = ackTimeout.toMillis();
+    this.presenceMillis = presence.toMillis();
+    this.maxAnswerBytes = maxAnswerBytes;
+    delivery.onOffer(this::offered);
+    delivery.addReach(this::reaches);
+    this.cleanupTimer = vertx.setPeriodic(Math.max(1000, presenceMillis), id -> cleanup());
+  }
+
+  /** One agent's polls on this node; its fields are guarded by the object itself. */
+  private static final class AgentPolls {
+    private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+    private Poll waiting;
+    private long lastSeenMillis;
+  }
+
+  /** The result of looking at an agent's backlog: an answer body if anything was due. */
+  private record Collected(byte[] body, long nextDueMillis) {}
+
+  /** What a scan of the backlog found. */
+  private record Scan(List<QueuedMessage> due, List<QueuedMessage> exhausted, long nextDueMillis) {}
+
+  /**
+   * Answers one poll: the body of a sealed answer (possibly empty) once messages are due or
+   * {@code wait} has passed. {@code clientGone} is how the caller reports that the client left.
+   */
+  CompletableFuture<byte[]> poll(String agentId, HttpSession session, byte[] clientNonce, Duration wait, int max,
+                                 java.util.function.Consumer<Runnable> clientGone) {
+    AgentPolls state = agents.computeIfAbsent(agentId, k -> new AgentPolls());
+    Poll p = new Poll(agentId, state, session, clientNonce, max, wait.toMillis());
+    Poll superseded;
+    synchronized (state) {
+      superseded = state.waiting;
+      state.waiting = p;
+      state.lastSeenMillis = System.currentTimeMillis();
+    }
+    if (superseded != null) {
+      superseded.finishEmpty();
+    }
+    clientGone.accept(p::cancel);
+    p.start();
+    return p.result;
+  }
+
+  /** Whether {@code agentId} polls this node (a poll waits, or one ended within the presence window). */
+  boolean reaches(String agentId) {
+    AgentPolls state = agents.get(agentId);
+    if (state == null) {
+      return false;
+    }
+    synchronized (state) {
+      return state.waiting != null || System.currentTimeMillis() - state.lastSeenMillis < presenceMillis;
+    }
+  }
+
+  /** Every agent that {@link #reaches} this node now. */
+  java.util.Set<String> reachable() {
+    java.util.Set<String> out = new java.util.HashSet<>();
+    for (String agentId : agents.keySet()) {
+      if (reaches(agentId)) {
+        out.add(agentId);
+      }
+    }
+    return out;
+  }
+
+  private void offered(String agentId) {
+    AgentPolls state = agents.get(agentId);
+    if (state == null) {
+      return;
+    }
+    Poll p;
+    synchronized (state) {
+      p = state.waiting;
+    }
+    if (p != null) {
+      p.check();
+    }
+  }
+
+  private void cleanup() {
+    long now = System.currentTimeMillis();
+    agents.entrySet().removeIf(e -> {
+      AgentPolls s = e.getValue();
+      synchronized (s) {
+        return s.waiting == null && now - s.lastSeenMillis > presenceMillis && s.tail.isDone();
+      }
+    });
+  }
+
+  /** Ends every waiting poll with an empty answer (the node is stopping). */
+  @Override
+  public void close() {
+    vertx.cancelTimer(cleanupTimer);
+    for (AgentPolls s : agents.values()) {
+      Poll p;
+      synchronized (s) {
+        p = s.waiting;
+      }
+      if (p != null) {
+        p.finishEmpty();
+      }
+    }
+  }
+
+  /** One poll in progress. Its mutable fields are guarded by its agent's {@link AgentPolls}. */
+  private final class Poll {
+    private final String agentId;
+    private final AgentPolls state;
+    private final HttpSession session;
+    private final byte[] clientNonce;
+    private final int max;
+    private final long waitMillis;
+    private final CompletableFuture<byte[]> result = new CompletableFuture<>();
+    private boolean done;
+    private boolean checking;
+    private boolean again;
+    private boolean deadlinePassed;
+    private long recheckTimer = -1;
+    private long deadlineTimer = -1;
+
+    Poll(String agentId, AgentPolls state, HttpSession session, byte[] clientNonce, int max, long waitMillis) {
+      this.agentId = agentId;
+      this.state = state;
+      this.session = session;
+      this.clientNonce = clientNonce;
+      this.max = max;
+      this.waitMillis = waitMillis;
+    }
+
+    void start() {
+      synchronized (state) {
+        if (waitMillis <= 0) {
+          deadlinePassed = true;
+        } else {
+          deadlineTimer = vertx.setTimer(waitMillis, id -> deadline());
+        }
+      }
+      check();
+    }
+
+    /** Looks at the backlog now, or right after the look under way. */
+    void check() {
+      synchronized (state) {
+        if (done) {
+          return;
+        }
+        if (checking) {
+          again = true;
+          return;
+        }
+        checking = true;
+        cancelRecheck();
+      }
+      collect().whenComplete(this::checked);
+    }
+
+    private void checked(Collected c, Throwable err) {
+      byte[] finished = null;
+      boolean lookAgain = false;
+      Throwable failure = null;
+      synchronized (state) {
+        checking = false;
+        if (done) {
+          // Superseded or abandoned while looking: anything collected goes out again after its timeout.
+          return;
+        }
+        if (err != null) {
+          failure = err;
+          end();
+        } else if (c.body() != null) {
+          finished = c.body();
+          end();
+        } else if (deadlinePassed) {
+          finished = emptyBody();
+          end();
+        } else if (again) {
+          again = false;
+          lookAgain = true;
+        } else {
+          long untilDue = c.nextDueMillis() - System.currentTimeMillis();
+          recheckTimer = vertx.setTimer(Math.max(1, Math.min(RECHECK_MILLIS, untilDue)), id -> check());
+        }
+      }
+      if (failure != null) {
+        result.completeExceptionally(failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+            ? failure.getCause() : failure);
+      } else if (finished != null) {
+        result.complete(finished);
+      } else if (lookAgain) {
+        check();
+      }
+    }
+
+    private void deadline() {
+      byte[] empty = null;
+      synchronized (state) {
+        deadlinePassed = true;
+        if (!done && !checking) {
+          empty = emptyBody();
+          end();
+        }
+      }
+      if (empty != null) {
+        result.complete(empty);
+      }
+    }
+
+    /** Ends the poll with an empty answer (superseded by a newer poll, or the node stops). */
+    void finishEmpty() {
+      byte[] empty;
+      synchronized (state) {
+        if (done) {
+          return;
+        }
+        empty = emptyBody();
+        end();
+      }
+      result.complete(empty);
+    }
+
+    /** The client went away: stop looking. */
+    void cancel() {
+      finishEmpty();
+    }
+
+    /** Marks the poll done; the caller holds the lock. */
+    private void end() {
+      done = true;
+      cancelRecheck();
+      if (deadlineTimer >= 0) {
+        vertx.cancelTimer(deadlineTimer);
+      }
+      if (state.waiting == this) {
+        state.waiting = null;
+      }
+      state.lastSeenMillis = System.currentTimeMillis();
+    }
+
+    private void cancelRecheck() {
+      if (recheckTimer >= 0) {
+        vertx.cancelTimer(recheckTimer);
+        recheckTimer = -1;
+      }
+    }
+
+    private byte[] emptyBody() {
+      return session.newAnswer(clientNonce, random).body().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private boolean isDone() {
+      synchronized (state) {
+        return done;
+      }
+    }
+
+    /** Collects due messages into an answer, serialized with every other collection for this agent. */
+    private CompletableFuture<Collected> collect() {
+      CompletableFuture<Collected> run;
+      synchronized (state) {
+        run = state.tail.handle((v, e) -> null).thenCompose(v -> collectNow());
+        state.tail = run.handle((v, e) -> null);
+      }
+      return run;
+    }
+
+    private CompletableFuture<Collected> collectNow() {
+      if (isDone()) {
+        return CompletableFuture.completedFuture(new Collected(null, Long.MAX_VALUE));
+      }
+      Instant now = Instant.now();
+      return worker.executeBlocking(() -> scan(now), false).toCompletionStage().toCompletableFuture()
+          .thenCompose(scan -> {
+            for (QueuedMessage m : scan.exhausted()) {
+              delivery.failedElsewhere(m, "retries exhausted: " + m.attempts() + " transmissions without acknowledgement");
+            }
+            if (scan.due().isEmpty() || isDone()) {
+              return CompletableFuture.completedFuture(new Collected(null, scan.nextDueMillis()));
+            }
+            return seal(scan);
+          });
+    }
+
+    /** Seals the due messages into one answer and records each as sent before the answer leaves. */
+    private CompletableFuture<Collected> seal(Scan scan) {
+      GatewayAnswer answer = session.newAnswer(clientNonce, random);
+      List<CompletableFuture<Void>> marks = new ArrayList<>();
+      for (QueuedMessage m : scan.due()) {
+        if (answer.size() > 0 && answer.encodedLength() + estimate(m) > maxAnswerBytes) {
+          break;
+        }
+        QueuedMessage sent = m.withAttempts(m.attempts() + 1);
+        SecureMessage record;
+        try {
+          record = answer.seal(sent.command(), sent.headers());
+        } catch (RecordException | RuntimeException e) {
+          log.error("agent_id={} message_id={} cannot be sealed: {}", agentId, m.messageId(), e.getMessage());
+          continue;
+        }
+        marks.add(delivery.transmittedElsewhere(sent, record));
+      }
+      byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
+      boolean any = answer.size() > 0;
+      return CompletableFuture.allOf(marks.toArray(CompletableFuture[]::new))
+          .thenApply(v -> new Collected(any ? body : null, scan.nextDueMillis()));
+    }
+
+    /** The agent's backlog in delivery order: what is due now, what is used up, and when the next becomes due. */
+    private Scan scan(Instant now) {
+      List<QueuedMessage> due = new ArrayList<>();
+      List<QueuedMessage> exhausted = new ArrayList<>();
+      long nextDue = Long.MAX_VALUE;
+      int page = Math.max(64, max);
+      int priority = -1;
+      long seq = -1;
+      int scanned = 0;
+      while (due.size() < max && scanned < MAX_SCAN) {
+        List<MessageQueue.Backlogged> rows = queue.backlogPage(agentId, priority, seq, page);
+        for (MessageQueue.Backlogged row : rows) {
+          QueuedMessage m = row.message();
+          priority = m.priority().rank();
+          seq = m.seq();
+          scanned++;
+          if (m.expired(now)) {
+            continue;
+          }
+          if (row.sentAt() != null) {
+            // Each transmission waits twice as long as the one before, as in a session.
+            long dueAt = row.sentAt().toEpochMilli() + (ackTimeoutMillis << Math.min(Math.max(m.attempts() - 1, 0), 10));
+            if (dueAt > now.toEpochMilli()) {
+              nextDue = Math.min(nextDue, dueAt);
+              continue;
+            }
+          }
+          if (m.retriesExhausted()) {
+            exhausted.add(m);
+            continue;
+          }
+          due.add(m);
+          if (due.size() == max) {
+            break;
+          }
+        }
+        if (rows.size() < page) {
+          break;
+        }
+      }
+      return new Scan(due, exhausted, nextDue);
+    }
+  }
+
+  /** An upper bound on the JSON length of a message's record (base64 of body and signature block, envelope, headers). */
+  private static long estimate(QueuedMessage m) {
+    long n = (m.payload().length + 200L) * 4 / 3 + 400 + m.messageId().length() + m.channel().length();
+    for (Map.Entry<String, String> h : m.headers().entrySet()) {
+      n += h.getKey().length() + 6L * h.getValue().length() + 8;
+    }
+    return n;
+  }
+}
