@@ -58,6 +58,11 @@ final class AgentCommand implements Callable<Integer> {
       description = "Remember delivered message ids in FILE, so a restarted agent does not handle them again.")
   Path dedupFile;
 
+  @Option(names = "--ca-cert", paramLabel = "FILE",
+      description = "Trust the gateway certificates issued by this CA (PEM), besides the system's trusted CAs"
+          + " (for a gateway with a private or self-signed certificate).")
+  Path caCert;
+
   @Option(names = "--exit-on-eof",
       description = "At the end of stdin, wait for the gateway to acknowledge what was sent, then exit.")
   boolean exitOnEof;
@@ -79,7 +84,11 @@ final class AgentCommand implements Callable<Integer> {
       if (dedupFile != null) {
         builder.dedupFile(dedupFile);
       }
-    } catch (IllegalArgumentException | UncheckedIOException e) { // InvalidKeyException included
+      if (caCert != null) {
+        builder.sslContext(TrustedCa.sslContext(caCert));
+      }
+    } catch (IllegalArgumentException | UncheckedIOException | java.security.GeneralSecurityException e) {
+      // InvalidKeyException included
       System.err.println("aegis: " + e.getMessage());
       return 2;
     }
