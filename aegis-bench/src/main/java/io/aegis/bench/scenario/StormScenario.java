@@ -1,0 +1,149 @@
+package io.aegis.bench.scenario;
+
+import io.aegis.bench.DurationConverter;
+import io.aegis.bench.Harness;
+import io.aegis.bench.agent.AgentFleet;
+import io.aegis.bench.agent.AgentIdentity;
+import io.aegis.bench.agent.Backoff;
+import io.aegis.bench.agent.FleetStats;
+import io.aegis.bench.agent.SimulatedAgent;
+import io.aegis.bench.report.CpuMeter;
+import io.aegis.bench.report.LatencyRecorder;
+import io.aegis.bench.report.RateMeter;
+import io.aegis.bench.report.Report;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code storm}: N agents connect; then every connection is dropped at once the way a network
+ * failure or a crashed agent drops it (TCP reset, no WebSocket close frame) and every agent
+ * reconnects at once, either immediately ({@code --jitter none}) or as the agent SDK does
+ * (first attempt after a uniform random delay in [0, base), failed attempts after exponential
+ * backoff with full jitter). Measures the time until every agent has a session again.
+ */
+@Command(name = "storm", mixinStandardHelpOptions = true,
+    description = "Connect N agents, drop every connection at once (TCP reset), reconnect them all; report the time "
+        + "until all are back.")
+public final class StormScenario extends ScenarioCommand {
+  @Option(names = "--agents", defaultValue = "1000", description = "Agents (default ${DEFAULT-VALUE}).")
+  int agents;
+
+  @Option(names = "--jitter", defaultValue = "sdk", description = "Reconnect timing: sdk (full jitter, see --backoff-base "
+      + "and --backoff-cap; the default) or none (every agent reconnects at the same instant).")
+  String jitter;
+
+  @Option(names = "--backoff-base", defaultValue = "1s", converter = DurationConverter.class,
+      description = "First reconnect waits uniform [0, base); each failure doubles the bound (default ${DEFAULT-VALUE}).")
+  Duration backoffBase;
+
+  @Option(names = "--backoff-cap", defaultValue = "60s", converter = DurationConverter.class,
+      description = "Largest backoff bound (default ${DEFAULT-VALUE}).")
+  Duration backoffCap;
+
+  @Option(names = "--max-in-flight", defaultValue = "256", description = "Attempts in progress at once during the "
+      + "initial connect (default ${DEFAULT-VALUE}); the storm itself is unbounded.")
+  int maxInFlight;
+
+  @Option(names = "--timeout", defaultValue = "10m", converter = DurationConverter.class,
+      description = "Give up waiting for the fleet after this long (default ${DEFAULT-VALUE}).")
+  Duration timeout;
+
+  @Override
+  String name() {
+    return "storm";
+  }
+
+  @Override
+  int run(Harness h) throws Exception {
+    boolean none = jitter.equals("none");
+    if (!none && !jitter.equals("sdk")) {
+      throw new io.aegis.bench.BenchException("--jitter must be sdk or none, was " + jitter);
+    }
+    Backoff backoff = new Backoff(backoffBase, backoffCap);
+    Report report = h.report();
+    report.parameter("agents", agents).parameter("jitter", none ? "none (first reconnect immediate)" : "sdk")
+        .parameter("backoff", backoff.toString());
+    List<AgentIdentity> ids = h.agents(agents);
+    AgentFleet fleet = h.fleet(ids, backoff, true);
+    FleetStats s = fleet.stats();
+
+    // 1. Every agent connects.
+    h.progress().phase("connect", () -> String.format("open %d/%d  in flight %d  failed %d (%s)", s.open.get(), agents,
+        s.inFlight.get(), s.failureCount(), FleetStats.brief(s.failures)));
+    fleet.connectAll(0, maxInFlight);
+    if (!fleet.awaitOpen(agents, timeout)) {
+      throw new io.aegis.bench.BenchException("only " + s.open.get() + " of " + agents + " agents connected");
+    }
+    Thread.sleep(1000);
+    h.progress().say("all " + agents + " connected; dropping every connection");
+
+    // 2. Drop them all, and reconnect.
+    LatencyRecorder back = new LatencyRecorder("reconnect");
+    AtomicInteger reopened = new AtomicInteger();
+    AtomicLong lastOpen = new AtomicLong();
+    long attempts0 = s.attempts.sum();
+    long failures0 = s.failureCount();
+    long t0 = System.nanoTime();
+    fleet.events(new AgentFleet.Events() {
+      @Override
+      public void onOpen(SimulatedAgent agent, long handshakeNanos) {
+        long now = System.nanoTime();
+        back.record(now - t0);
+        reopened.incrementAndGet();
+        lastOpen.accumulateAndGet(now, Math::max);
+      }
+    });
+    fleet.launcher().configure(0, 0);
+    CpuMeter cpu = new CpuMeter(h.probe().pid());
+    for (SimulatedAgent a : fleet.agents()) {
+      a.abort();
+      fleet.launcher().submitLater(a, none ? 0 : backoff.delayMillis(0));
+    }
+    RateMeter rate = new RateMeter(reopened::get);
+    h.progress().phase("storm", () -> String.format("back %d/%d  %.0f/s  in flight %d  queued %d  failed %d (%s)",
+        reopened.get(), agents, rate.sample(), s.inFlight.get(), fleet.launcher().queued(), s.failureCount() - failures0,
+        FleetStats.brief(s.failures)));
+    GatewayWatch watch = new GatewayWatch(h.probe(), agents, t0);
+    watch.start();
+    long deadline = t0 + timeout.toNanos();
+    while (reopened.get() < agents && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    boolean recovered = reopened.get() >= agents;
+    double allBack = recovered ? (lastOpen.get() - t0) / 1e9 : -1;
+    CpuMeter.Usage usage = cpu.stop();
+    watch.awaitFull(Duration.ofSeconds(30));
+    watch.stop();
+    h.progress().say(recovered ? String.format("all %d back after %.2f s", agents, allBack)
+        : "only " + reopened.get() + " of " + agents + " back after " + timeout.toSeconds() + " s");
+    fleet.closeAll();
+
+    report.figure("recovered", recovered ? "yes" : "no", "", "every agent had a session again before --timeout");
+    report.figure("time_to_all_back", Harness.round(allBack), "s",
+        "from the drop (all connections reset at once) to the last agent's session record opened; -1 if not all came back");
+    report.figure("agents_back", reopened.get(), "agents", "agents with a new session");
+    report.figure("gateway_min_sessions_seen", (long) watch.minSeen(), "sessions",
+        "fewest aegis_sessions_open the gateway reported during the storm (250 ms samples): how many drops it noticed");
+    report.figure("gateway_time_to_all_sessions", Harness.round(watch.fullAfterSeconds()), "s",
+        "from the drop until the gateway itself reported N sessions open (250 ms samples; -1 if never)");
+    report.figure("reconnect_attempts", s.attempts.sum() - attempts0, "attempts", "connection attempts during the storm");
+    report.figure("failed_attempts", s.failureCount() - failures0, "attempts",
+        "storm attempts that failed (by reason in the JSON) and were retried after backoff");
+    report.figure("handshakes_per_second_storm", Harness.round(agents / Math.max(1e-9, allBack)), "1/s",
+        "N / time_to_all_back");
+    report.figure("handshakes_per_second_peak", Harness.round(rate.peak()), "1/s", "most sessions re-opened in one second");
+    if (usage.gateway() >= 0) {
+      report.figure("gateway_cpu_seconds", Harness.round(usage.gateway()), "s", "gateway CPU during the storm");
+    }
+    report.figure("other_processes_cpu", Harness.round(usage.others() / Math.max(1e-9, usage.seconds())), "CPUs",
+        "average CPUs used by other processes on the machine during the storm");
+    report.latency("reconnect", back.total(), "per agent: from the drop to its new session record opened (jitter "
+        + "delay, retries and handshake included)");
+    report.extra("failures_by_reason", FleetStats.snapshot(s.failures));
+    return recovered ? 0 : 1;
+  }
+}
