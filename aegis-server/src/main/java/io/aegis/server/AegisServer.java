@@ -1,6 +1,7 @@
 package io.aegis.server;
 
 import io.aegis.server.api.ApiRouter;
+import io.aegis.server.api.OpenApiRoutes;
 import io.aegis.server.api.RouteSpec;
 import io.aegis.server.artifact.ArtifactRoutes;
 import io.aegis.server.artifact.ArtifactStore;
@@ -22,7 +23,21 @@ import io.aegis.server.registry.AgentRegistry;
 import io.aegis.server.registry.AgentRoutes;
 import io.aegis.server.registry.EnrollmentRoutes;
 import io.aegis.server.registry.EnrollmentTokens;
+import io.aegis.server.artifact.ArtifactsChannel;
+import io.aegis.server.delivery.DeliveryEngine;
+import io.aegis.server.delivery.MessageQueue;
+import io.aegis.server.delivery.MessageRoutes;
+import io.aegis.server.delivery.Recipients;
+import io.aegis.server.delivery.SendService;
+import io.aegis.server.event.EventsChannel;
 import io.aegis.server.gateway.AgentGateway;
+import io.aegis.server.policy.PolicyChannel;
+import io.aegis.server.push.ArtifactPush;
+import io.aegis.server.push.PolicyPush;
+import io.aegis.server.push.SyncState;
+import io.aegis.server.routing.ChannelRoutes;
+import io.aegis.server.routing.MessageRouter;
+import io.aegis.server.routing.Subscriptions;
 import io.aegis.server.gateway.ConnectionsTable;
 import io.aegis.server.gateway.StatusRoutes;
 import io.aegis.server.store.Database;
@@ -32,6 +47,7 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
 import java.util.List;
 import java.util.Optional;
@@ -62,21 +78,25 @@ public final class AegisServer implements AutoCloseable {
   private final BackendIdentity identity;
   private final AgentRegistry registry;
   private final WriteBatcher batcher;
+  private final DeliveryEngine delivery;
+  private final MessageRouter messageRouter;
   private final AgentGateway gateway;
   private final AtomicBoolean draining = new AtomicBoolean();
 
   private AegisServer(Config config) {
     this.config = config;
+    // The key files are checked before anything else, so a refused key leaves nothing behind.
+    this.identity = BackendIdentity.loadOrCreate(config);
     this.database = Database.open(config);
+    Observability metrics = null;
+    Vertx started = null;
     try {
-      this.observability = new Observability(config.nodeId());
-      this.vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+      this.observability = metrics = new Observability(config.nodeId());
+      this.vertx = started = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
       this.worker = vertx.createSharedWorkerExecutor("aegis-blocking", config.blockingPoolSize());
 
       OperatorTokens operatorTokens = new OperatorTokens(database, config.adminToken());
-      this.initialOperatorToken = operatorTokens.createInitialIfNeeded();
       AgentSessions sessions = new AgentSessions(database, config.sessionTimeout());
-      this.identity = BackendIdentity.loadOrCreate(config);
       this.registry = new AgentRegistry(database, sessions);
 
       Router router = Router.router(vertx);
@@ -89,17 +109,41 @@ public final class AegisServer implements AutoCloseable {
       this.gateway = new AgentGateway(vertx, config, identity.keyRing(), registry, sessions, connectionsTable,
           batcher, worker, observability.registry());
       gateway.mount(router);
-      new StatusRoutes(registry, gateway.connections(), connectionsTable, agentId -> java.util.List.of()).mount(api);
+      Subscriptions subscriptions = new Subscriptions(database);
+      new StatusRoutes(registry, gateway.connections(), connectionsTable, subscriptions::subscribed).mount(api);
       new AgentRoutes(registry).mount(api);
       new EnrollmentRoutes(new EnrollmentTokens(database, registry)).mount(api);
       new AuthRoutes(new AgentAuthentication(database, registry, sessions, config.authMaxClockSkew()),
-          new RateLimiter(config.authRateLimit(), config.authRateLimit() * 2, 100_000)).mount(api);
+          new RateLimiter(config.authRateLimit(), config.authRateLimit() * 2, 100_000), identity).mount(api);
       this.policies = new PolicyStore(database);
       this.artifacts = new ArtifactStore(database);
       this.events = new EventStore(database);
       new PolicyRoutes(policies).mount(api);
+
+      MessageQueue queue = new MessageQueue(database, config.messageQueueTable());
+      this.delivery = new DeliveryEngine(vertx, config, queue, batcher, worker, observability.registry());
+      SendService sender = new SendService(config, identity.keyRing(), registry, queue, batcher, delivery);
+      Recipients recipients = new Recipients(database, config,
+          () -> gateway.connections().all().stream().map(s -> s.agentId()).collect(java.util.stream.Collectors.toSet()));
+      new MessageRoutes(config, sender, queue, batcher, delivery, recipients, registry).mount(api);
+      MessageRouter agentRouter = new MessageRouter(delivery, subscriptions, batcher, worker);
+      agentRouter.register("events", new EventsChannel(events));
+      agentRouter.register("policy", new PolicyChannel(policies));
+      agentRouter.register("artifacts", new ArtifactsChannel(artifacts));
+      SyncState sync = new SyncState(database);
+      PolicyPush policyPush = new PolicyPush(database, policies, sender, queue, sync, batcher, worker, gateway.connections());
+      ArtifactPush artifactPush = new ArtifactPush(artifacts, sender, sync, batcher, worker, gateway.connections());
+      agentRouter.addSessionListener(policyPush);
+      agentRouter.addSessionListener(artifactPush);
+      delivery.addListener(policyPush);
+      delivery.addListener(artifactPush);
+      registry.addListener(policyPush);
+      gateway.handler(agentRouter);
+      this.messageRouter = agentRouter;
+      new ChannelRoutes(subscriptions).mount(api);
       new ArtifactRoutes(artifacts, config.artifactMaxContentSize()).mount(api);
       new EventRoutes(events).mount(api);
+      OpenApiRoutes.mount(api);
       api.finish();
       this.routes = api.routes();
 
@@ -109,6 +153,10 @@ public final class AegisServer implements AutoCloseable {
           .setCompressionSupported(false)
           .setMaxWebSocketFrameSize(config.maxFrameSize())
           .setMaxWebSocketMessageSize(config.maxFrameSize());
+      // TLS_CERT_PATH/TLS_KEY_PATH: HTTPS (and WSS) only; the node never serves both.
+      config.tls().ifPresent(tls -> options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+          .setCertPath(tls.certificate().toString())
+          .setKeyPath(tls.privateKey().toString())));
       if (config.readBufferSize() > 0) {
         options.setReceiveBufferSize(config.readBufferSize());
       }
@@ -117,7 +165,16 @@ public final class AegisServer implements AutoCloseable {
       }
       this.http = await(vertx.createHttpServer(options).requestHandler(router).listen(), "listen on "
           + config.bindAddress() + ":" + config.port());
+      // Last, once nothing can fail: a token created by a start that then failed would never be shown.
+      this.initialOperatorToken = operatorTokens.createInitialIfNeeded();
     } catch (RuntimeException e) {
+      if (started != null) {
+        // Vert.x threads are not daemons: a failed start must not keep the JVM alive.
+        started.close();
+      }
+      if (metrics != null) {
+        metrics.close();
+      }
       database.close();
       throw e;
     }
@@ -197,6 +254,16 @@ public final class AegisServer implements AutoCloseable {
     return gateway;
   }
 
+  /** The message router: register handlers for agent→backend channels here. */
+  public MessageRouter messageRouter() {
+    return messageRouter;
+  }
+
+  /** Reliable delivery of queued messages to this node's sessions. */
+  public DeliveryEngine delivery() {
+    return delivery;
+  }
+
   /** Every REST route, for the OpenAPI completeness check. */
   public List<RouteSpec> routes() {
     return routes;
@@ -215,6 +282,7 @@ public final class AegisServer implements AutoCloseable {
     try {
       // Agents first: they are told to reconnect elsewhere (1001) while the listener still answers.
       gateway.close();
+      delivery.close();
       await(http.close(), "close the HTTP listener");
       batcher.close();
       worker.close();

@@ -71,6 +71,35 @@ public final class ApiRouter {
     });
   }
 
+  /**
+   * Registers an endpoint whose answer comes later (it waits on a commit or on an agent): it runs
+   * on a worker like any endpoint, but returns a future, so no thread is held while it waits.
+   */
+  public void routeAsync(HttpMethod method, String path, Access access, AsyncEndpoint endpoint) {
+    routes.add(new RouteSpec(method.name(), path.replaceAll(":([a-z_]+)", "{$1}"), access));
+    router.route(method, path).handler(ctx -> {
+      long start = System.nanoTime();
+      ctx.addEndHandler(v -> record(ctx, method, path, start));
+      io.vertx.core.Context context = ctx.vertx().getOrCreateContext();
+      worker.<java.util.concurrent.CompletionStage<Reply>>executeBlocking(() -> {
+        Caller caller = authorize(ctx, access);
+        return endpoint.handle(new ApiRequest(ctx, caller));
+      }, false).onComplete(ar -> {
+        if (ar.failed()) {
+          fail(ctx, ar.cause());
+          return;
+        }
+        ar.result().whenComplete((reply, err) -> context.runOnContext(v -> {
+          if (err != null) {
+            fail(ctx, err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err);
+          } else {
+            send(ctx, reply);
+          }
+        }));
+      });
+    });
+  }
+
   /** Routes registered so far, for the OpenAPI document's completeness test. */
   public List<RouteSpec> routes() {
     return List.copyOf(routes);

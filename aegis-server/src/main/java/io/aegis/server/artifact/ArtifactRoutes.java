@@ -31,7 +31,7 @@ public final class ArtifactRoutes {
   record ArtifactPage(List<Artifact> artifacts, String nextCursor) {}
 
   /** An agent's poll: what is new, and the {@code since} to send next time. */
-  record Feed(List<AgentArtifact> artifacts, String cursor) {}
+  public record Feed(List<AgentArtifact> artifacts, String cursor) {}
 
   public void mount(ApiRouter api) {
     api.route(HttpMethod.POST, "/api/v1/artifacts", Access.OPERATOR, this::publish);

@@ -2,7 +2,9 @@ package io.aegis.server.artifact;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.aegis.protocol.Identifiers;
 import io.aegis.server.api.ApiException;
+import io.aegis.server.registry.Labels;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.security.MessageDigest;
@@ -28,9 +30,6 @@ record PublishRequest(String name, String version, String sha256, Long size, Str
   static final int MAX_URL_LENGTH = 2048;
   static final int MAX_TARGET_AGENTS = 1000;
   static final int MAX_TARGET_LABELS = 32;
-  static final int MAX_AGENT_ID_LENGTH = 255;
-  static final int MAX_LABEL_NAME_LENGTH = 63;
-  static final int MAX_LABEL_VALUE_LENGTH = 255;
 
   /** Validates every field; {@code maxContentSize} is {@code AEGIS_ARTIFACT_MAX_CONTENT_SIZE}. */
   NewArtifact validate(long maxContentSize) {
@@ -100,23 +99,19 @@ record PublishRequest(String name, String version, String sha256, Long size, Str
       Map<String, String> labels = target.labels();
       require(!labels.isEmpty() && labels.size() <= MAX_TARGET_LABELS,
           "'target.labels' must hold 1-" + MAX_TARGET_LABELS + " labels (use {\"all\": true} for every agent)");
-      labels.forEach((k, v) -> require(k.length() <= MAX_LABEL_NAME_LENGTH && !k.isEmpty() && k.indexOf('=') < 0
-              && v != null && v.length() <= MAX_LABEL_VALUE_LENGTH && printable(k) && printable(v),
-          "'target.labels' keys are 1-" + MAX_LABEL_NAME_LENGTH + " characters without '=', values strings of at most "
-              + MAX_LABEL_VALUE_LENGTH));
+      labels.forEach((k, v) -> {
+        String error = Labels.error(k, v);
+        require(error == null, "'target.labels' keys and values follow the label syntax: " + error);
+      });
       return ArtifactTarget.withLabels(labels);
     }
     List<String> ids = target.agentIds();
     require(!ids.isEmpty() && ids.size() <= MAX_TARGET_AGENTS, "'target.agent_ids' must list 1-" + MAX_TARGET_AGENTS + " agents");
     for (String id : ids) {
-      require(id != null && !id.isBlank() && id.length() <= MAX_AGENT_ID_LENGTH && printable(id),
-          "'target.agent_ids' entries are agent ids of 1-" + MAX_AGENT_ID_LENGTH + " printable characters");
+      String error = Identifiers.agentIdError(id);
+      require(error == null, "'target.agent_ids' entries are agent ids: " + error);
     }
     return ArtifactTarget.agents(new LinkedHashSet<>(ids).stream().sorted().toList());
-  }
-
-  private static boolean printable(String s) {
-    return s.chars().noneMatch(Character::isISOControl);
   }
 
   private static void require(boolean ok, String message) {

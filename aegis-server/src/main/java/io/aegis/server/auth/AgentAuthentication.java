@@ -1,18 +1,18 @@
 package io.aegis.server.auth;
 
 import io.aegis.protocol.HttpAuth;
+import io.aegis.protocol.Identifiers;
 import io.aegis.protocol.IdentityKeyPair;
 import io.aegis.protocol.IdentityPublicKey;
 import io.aegis.protocol.InvalidKeyException;
+import io.aegis.protocol.crypto.StrictBase64;
 import io.aegis.server.api.ApiException;
 import io.aegis.server.registry.AgentRegistry;
 import io.aegis.server.store.Database;
 import java.security.SecureRandom;
 import java.sql.PreparedStatement;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.Optional;
 
 /**
@@ -28,6 +28,8 @@ import java.util.Optional;
 public final class AgentAuthentication {
   /** A fixed key to verify against for unknown agents, so that their answer takes as long. */
   private static final IdentityPublicKey DECOY = IdentityKeyPair.generate(new SecureRandom()).publicKey();
+
+  private static final int SIGNATURE_LENGTH = 64;
 
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AgentAuthentication.class);
 
@@ -51,24 +53,29 @@ public final class AgentAuthentication {
     if (req.agentId() == null || req.timestamp() == null || req.nonce() == null || req.signature() == null) {
       throw ApiException.invalid("agent_id, timestamp, nonce and signature are required");
     }
+    String agentIdError = Identifiers.agentIdError(req.agentId());
+    if (agentIdError != null) {
+      throw ApiException.invalid("invalid agent_id: " + agentIdError);
+    }
     String nonceError = HttpAuth.nonceError(req.nonce());
     if (nonceError != null) {
       throw ApiException.invalid(nonceError);
     }
     if (req.timestamp() < 100_000_000_000L) {
-      throw ApiException.invalid("timestamp must be milliseconds since the epoch");
+      throw ApiException.invalid("timestamp must be milliseconds since the epoch (this looks like seconds)");
     }
     byte[] signature;
     try {
-      signature = Base64.getDecoder().decode(req.signature());
+      signature = StrictBase64.decode(req.signature(), SIGNATURE_LENGTH, "signature");
     } catch (IllegalArgumentException e) {
-      throw ApiException.invalid("signature must be base64");
+      throw ApiException.invalid("signature must be canonical base64 of the 64-byte Ed25519 signature");
     }
+    Optional<IdentityPublicKey> presented = Optional.ofNullable(req.publicKey()).map(AgentAuthentication::parseKey);
 
     Optional<String> registered = registry.activePublicKey(req.agentId());
     IdentityPublicKey key = registered.map(IdentityPublicKey::parseBase64).orElse(DECOY);
     boolean signatureOk = HttpAuth.verify(key, req.agentId(), req.timestamp(), req.nonce(), signature);
-    boolean keyMatches = req.publicKey() == null || registered.isPresent() && sameKey(req.publicKey(), key);
+    boolean keyMatches = presented.isEmpty() || registered.isPresent() && presented.get().equals(key);
     Instant now = Instant.now();
     Instant stamp = Instant.ofEpochMilli(req.timestamp());
     boolean fresh = Duration.between(stamp, now).abs().compareTo(maxSkew) <= 0;
@@ -86,11 +93,12 @@ public final class AgentAuthentication {
     return new Result(req.agentId(), sessions.issue(req.agentId()));
   }
 
-  private static boolean sameKey(String presented, IdentityPublicKey registered) {
+  /** The optional public_key field: a malformed key is the client's bug (400), a different one a refusal. */
+  private static IdentityPublicKey parseKey(String base64) {
     try {
-      return IdentityPublicKey.parseBase64(presented).equals(registered);
+      return IdentityPublicKey.parseBase64(base64);
     } catch (InvalidKeyException e) {
-      return false;
+      throw ApiException.badRequest("invalid_public_key", "public_key: " + e.getMessage());
     }
   }
 
@@ -108,8 +116,6 @@ public final class AgentAuthentication {
         ps.setString(2, nonce);
         db.dialect().setInstant(ps, 3, expiresAt);
         return ps.executeUpdate() == 1;
-      } catch (SQLException e) {
-        throw e;
       }
     });
   }

@@ -3,6 +3,7 @@ package io.aegis.server.auth;
 import io.aegis.protocol.BackendKeyRing;
 import io.aegis.protocol.IdentityKeyPair;
 import io.aegis.protocol.IdentityPublicKey;
+import io.aegis.protocol.InvalidKeyException;
 import io.aegis.protocol.KeyFiles;
 import io.aegis.server.config.Config;
 import java.io.IOException;
@@ -38,9 +39,9 @@ public final class BackendIdentity {
           throw new IllegalStateException("AUTH_PRIVATE_KEY_PATH " + priv
               + " is readable by group or others; run: chmod 600 " + priv);
         }
-        IdentityKeyPair key = KeyFiles.readPrivateKey(priv);
+        IdentityKeyPair key = read(priv, "AUTH_PRIVATE_KEY_PATH", () -> KeyFiles.readPrivateKey(priv));
         if (Files.exists(pub)) {
-          IdentityPublicKey onDisk = KeyFiles.readPublicKey(pub);
+          IdentityPublicKey onDisk = read(pub, "AUTH_PUBLIC_KEY_PATH", () -> KeyFiles.readPublicKey(pub));
           if (!onDisk.equals(key.publicKey())) {
             throw new IllegalStateException("AUTH_PUBLIC_KEY_PATH " + pub
                 + " does not hold the public half of AUTH_PRIVATE_KEY_PATH " + priv);
@@ -66,6 +67,19 @@ public final class BackendIdentity {
     }
   }
 
+  private interface KeyReader<T> {
+    T read() throws IOException;
+  }
+
+  /** Reads a key file; a file that is not a valid Ed25519 PEM key stops the start, naming the variable. */
+  private static <T> T read(Path file, String variable, KeyReader<T> reader) throws IOException {
+    try {
+      return reader.read();
+    } catch (InvalidKeyException e) {
+      throw new IllegalStateException(variable + " " + file + " is not a valid Ed25519 key: " + e.getMessage(), e);
+    }
+  }
+
   /** Adds {@code AUTH_NEXT_PRIVATE_KEY_PATH}, if set, as the key ring's next key. */
   private static BackendKeyRing withNext(IdentityKeyPair current, Config config) throws IOException {
     if (config.nextPrivateKeyPath().isEmpty()) {
@@ -79,7 +93,7 @@ public final class BackendIdentity {
       throw new IllegalStateException("AUTH_NEXT_PRIVATE_KEY_PATH " + next
           + " is readable by group or others; run: chmod 600 " + next);
     }
-    IdentityKeyPair nextKey = KeyFiles.readPrivateKey(next);
+    IdentityKeyPair nextKey = read(next, "AUTH_NEXT_PRIVATE_KEY_PATH", () -> KeyFiles.readPrivateKey(next));
     if (nextKey.publicKey().equals(current.publicKey())) {
       throw new IllegalStateException("AUTH_NEXT_PRIVATE_KEY_PATH holds the same key as AUTH_PRIVATE_KEY_PATH");
     }

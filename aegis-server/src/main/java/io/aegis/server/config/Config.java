@@ -20,6 +20,8 @@ import java.util.regex.Pattern;
 public final class Config {
   private static final Pattern TABLE_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
   private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+  private static final Pattern BIND_ADDRESS = Pattern.compile(
+      "(\\d{1,3}(\\.\\d{1,3}){3})|(\\[?[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*\\]?)|([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)");
 
   private final int port;
   private final String websocketPath;
@@ -58,6 +60,10 @@ public final class Config {
   private final int sessionRateLimit;
   private final AgentSignatures agentSignatures;
   private final Duration lastSeenFlushInterval;
+  private final Duration ackTimeout;
+  private final int deliveryWindow;
+  private final Duration deliverySweepInterval;
+  private final Duration maxSendWait;
   private final int dbPoolSize;
   private final int blockingPoolSize;
 
@@ -68,7 +74,8 @@ public final class Config {
   public record TlsFiles(Path certificate, Path privateKey) {}
 
   private Config(Reader r) {
-    dataDir = Path.of(r.raw(Setting.AEGIS_DATA_DIR)).toAbsolutePath().normalize();
+    Path dir = r.parse(Setting.AEGIS_DATA_DIR, v -> Path.of(v).toAbsolutePath().normalize());
+    dataDir = dir == null ? Path.of(".").toAbsolutePath() : dir;
     port = r.integer(Setting.WEBSOCKET_PORT, 0, 65535);
     websocketPath = r.parse(Setting.WEBSOCKET_PATH, v -> {
       if (!v.startsWith("/") || v.contains(" ") || v.startsWith("/api/")) {
@@ -80,7 +87,7 @@ public final class Config {
     writeBufferSize = r.bufferSize(Setting.WEBSOCKET_WRITE_BUFFER_SIZE);
     privateKeyPath = r.path(Setting.AUTH_PRIVATE_KEY_PATH, dataDir);
     publicKeyPath = r.path(Setting.AUTH_PUBLIC_KEY_PATH, dataDir);
-    sessionTimeout = r.duration(Setting.SESSION_TIMEOUT, Duration.ofMinutes(1), Duration.ofDays(30));
+    sessionTimeout = r.duration(Setting.SESSION_TIMEOUT, Duration.ofSeconds(1), Duration.ofDays(30));
     r.parse(Setting.ENCRYPTION_ALGORITHM, v -> {
       if (!v.equalsIgnoreCase("chacha20poly1305") && !v.equalsIgnoreCase("chacha20-poly1305")) {
         throw new IllegalArgumentException("only chacha20poly1305 is supported");
@@ -119,11 +126,21 @@ public final class Config {
       r.problem(cert.isPresent() ? Setting.TLS_KEY_PATH : Setting.TLS_CERT_PATH,
           "TLS_CERT_PATH and TLS_KEY_PATH must be set together");
       tls = Optional.empty();
+    } else if (cert.isPresent()) {
+      Path certFile = r.readableFile(Setting.TLS_CERT_PATH);
+      Path keyFile = r.readableFile(Setting.TLS_KEY_PATH);
+      tls = certFile == null || keyFile == null ? Optional.empty() : Optional.of(new TlsFiles(certFile, keyFile));
     } else {
-      tls = cert.map(c -> new TlsFiles(Path.of(c).toAbsolutePath(), Path.of(key.get()).toAbsolutePath()));
+      tls = Optional.empty();
     }
     bindAddress = r.optional(Setting.AEGIS_BIND_ADDRESS)
+        .map(v -> r.parse(Setting.AEGIS_BIND_ADDRESS, Config::bindAddress))
         .orElse(tls.isPresent() || allowInsecure ? "0.0.0.0" : "127.0.0.1");
+    if (bindAddress != null && !isLoopback(bindAddress) && tls.isEmpty() && !allowInsecure
+        && !r.hasProblem(Setting.TLS_CERT_PATH) && !r.hasProblem(Setting.TLS_KEY_PATH)) {
+      r.problem(Setting.AEGIS_BIND_ADDRESS, "'" + bindAddress + "' is not a loopback address: serving plain HTTP "
+          + "there needs TLS_CERT_PATH and TLS_KEY_PATH, or AEGIS_ALLOW_INSECURE=true (development only)");
+    }
     nodeId = r.optional(Setting.AEGIS_NODE_ID).map(v -> r.parse(Setting.AEGIS_NODE_ID, x -> {
       if (!NODE_ID.matcher(x).matches()) {
         throw new IllegalArgumentException("must be 1-64 characters of [A-Za-z0-9._:-]");
@@ -154,10 +171,10 @@ public final class Config {
       default -> throw new IllegalArgumentException("must be required, optional or off");
     });
     lastSeenFlushInterval = r.duration(Setting.AEGIS_LAST_SEEN_FLUSH_INTERVAL, Duration.ofMillis(100), Duration.ofHours(1));
-    if (tls.isEmpty() && !allowInsecure && !isLoopback(bindAddress)) {
-      r.problem(Setting.AEGIS_BIND_ADDRESS, "'" + bindAddress + "' is not a loopback address: without TLS_CERT_PATH/TLS_KEY_PATH "
-          + "the gateway serves plain HTTP only on loopback unless AEGIS_ALLOW_INSECURE=true");
-    }
+    ackTimeout = r.duration(Setting.AEGIS_ACK_TIMEOUT, Duration.ofMillis(50), Duration.ofHours(1));
+    deliveryWindow = r.integer(Setting.AEGIS_DELIVERY_WINDOW, 1, 100_000);
+    deliverySweepInterval = r.duration(Setting.AEGIS_DELIVERY_SWEEP_INTERVAL, Duration.ofMillis(50), Duration.ofHours(1));
+    maxSendWait = r.duration(Setting.AEGIS_MAX_SEND_WAIT, Duration.ofMillis(1), Duration.ofMinutes(10));
     dbPoolSize = r.integer(Setting.AEGIS_DB_POOL_SIZE, 1, 1000);
     blockingPoolSize = r.integer(Setting.AEGIS_BLOCKING_POOL_SIZE, 1, 10_000);
     r.finish();
@@ -166,6 +183,14 @@ public final class Config {
   /** Reads and validates the configuration from environment-style variables. */
   public static Config fromEnvironment(Map<String, String> env) {
     return new Config(new Reader(env));
+  }
+
+  /** An IPv4 or IPv6 literal or a host name; checked for syntax only (no DNS lookup at start). */
+  private static String bindAddress(String v) {
+    if (!BIND_ADDRESS.matcher(v).matches()) {
+      throw new IllegalArgumentException("must be an IP address such as 127.0.0.1, 0.0.0.0 or ::, or a host name");
+    }
+    return v;
   }
 
   private static boolean isLoopback(String address) {
@@ -218,6 +243,10 @@ public final class Config {
   public int sessionRateLimit() { return sessionRateLimit; }
   public AgentSignatures agentSignatures() { return agentSignatures; }
   public Duration lastSeenFlushInterval() { return lastSeenFlushInterval; }
+  public Duration ackTimeout() { return ackTimeout; }
+  public int deliveryWindow() { return deliveryWindow; }
+  public Duration deliverySweepInterval() { return deliverySweepInterval; }
+  public Duration maxSendWait() { return maxSendWait; }
   public int dbPoolSize() { return dbPoolSize; }
   public int blockingPoolSize() { return blockingPoolSize; }
 
@@ -242,6 +271,21 @@ public final class Config {
 
     void problem(Setting s, String message) {
       problems.add(s.name() + ": " + message);
+    }
+
+    boolean hasProblem(Setting s) {
+      return problems.stream().anyMatch(p -> p.startsWith(s.name() + ": "));
+    }
+
+    /** A path to a file that must exist and be readable now. */
+    Path readableFile(Setting s) {
+      return parse(s, v -> {
+        Path p = Path.of(v).toAbsolutePath().normalize();
+        if (!java.nio.file.Files.isRegularFile(p) || !java.nio.file.Files.isReadable(p)) {
+          throw new IllegalArgumentException("is not a readable file");
+        }
+        return p;
+      });
     }
 
     <T> T parse(Setting s, Function<String, T> parser) {
@@ -316,8 +360,7 @@ public final class Config {
     }
 
     Path path(Setting s, Path dataDir) {
-      String v = raw(s).replace("${AEGIS_DATA_DIR}", dataDir.toString());
-      return Path.of(v).toAbsolutePath().normalize();
+      return parse(s, v -> Path.of(v.replace("${AEGIS_DATA_DIR}", dataDir.toString())).toAbsolutePath().normalize());
     }
 
     String tableName(Setting s) {

@@ -13,11 +13,14 @@ public final class Durations {
 
   private Durations() {}
 
-  /** @throws IllegalArgumentException with a message fit for an operator */
+  /**
+   * @throws IllegalArgumentException with a message fit for an operator, which does not repeat
+   *     the text (the caller names the setting and shows the value)
+   */
   public static Duration parse(String text) {
     String s = text.trim();
     if (s.isEmpty()) {
-      throw new IllegalArgumentException("empty duration");
+      throw new IllegalArgumentException("is empty (examples: 24h, 1h30m, 30s, 500ms)");
     }
     Matcher m = PART.matcher(s);
     Duration total = Duration.ZERO;
@@ -26,24 +29,22 @@ public final class Durations {
       if (m.start() != end) {
         break;
       }
-      long n;
       try {
-        n = Long.parseLong(m.group(1));
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("number too large in '" + text + "'");
+        long n = Long.parseLong(m.group(1));
+        total = total.plus(switch (m.group(2)) {
+          case "ms" -> Duration.ofMillis(n);
+          case "s" -> Duration.ofSeconds(n);
+          case "m" -> Duration.ofMinutes(n);
+          case "h" -> Duration.ofHours(n);
+          default -> Duration.ofDays(n);
+        });
+      } catch (NumberFormatException | ArithmeticException e) {
+        throw new IllegalArgumentException("is too long a duration");
       }
-      total = total.plus(switch (m.group(2)) {
-        case "ms" -> Duration.ofMillis(n);
-        case "s" -> Duration.ofSeconds(n);
-        case "m" -> Duration.ofMinutes(n);
-        case "h" -> Duration.ofHours(n);
-        default -> Duration.ofDays(n);
-      });
       end = m.end();
     }
     if (end != s.length()) {
-      throw new IllegalArgumentException(
-          "'" + text + "' is not a duration (examples: 24h, 1h30m, 30s, 500ms)");
+      throw new IllegalArgumentException("is not a duration (examples: 24h, 1h30m, 30s, 500ms)");
     }
     return total;
   }

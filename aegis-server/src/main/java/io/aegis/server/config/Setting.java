@@ -29,7 +29,7 @@ public enum Setting {
   AEGIS_ADMIN_TOKEN("", "Operator bearer token. Unset: one is generated at first start, printed once, and stored only as a hash."),
   AEGIS_BIND_ADDRESS("", "Listen address. Default: 0.0.0.0 with TLS (or AEGIS_ALLOW_INSECURE=true), otherwise 127.0.0.1."),
   AEGIS_ALLOW_INSECURE("false", "Allow plain HTTP/ws:// on non-loopback addresses (development only; logs a warning)."),
-  TLS_CERT_PATH("", "TLS certificate chain (PEM). With TLS_KEY_PATH the gateway serves HTTPS/WSS only; reloaded when the files change."),
+  TLS_CERT_PATH("", "TLS certificate chain (PEM). With TLS_KEY_PATH the gateway serves HTTPS/WSS only. Read at start."),
   TLS_KEY_PATH("", "TLS private key (PEM, PKCS#8 or PKCS#1/SEC1)."),
   AEGIS_NODE_ID("", "This node's id in a cluster. Default: the host name."),
   AEGIS_MAX_BODY_SIZE("2MiB", "Largest accepted HTTP request body; larger requests get 413."),
@@ -48,6 +48,10 @@ public enum Setting {
   AEGIS_SESSION_RATE_LIMIT("200", "Records per second an agent may send in its session, bursts of twice that; beyond it the session closes with 4005. 0 disables."),
   AEGIS_AGENT_SIGNATURES("required", "Signatures on agent→backend event, request and response records: required (unsigned ones are refused), optional (verified when present) or off."),
   AEGIS_LAST_SEEN_FLUSH_INTERVAL("15s", "How often last-seen times of live sessions are written to the connections table (in one batch, not one write per heartbeat)."),
+  AEGIS_ACK_TIMEOUT("30s", "How long a transmitted message waits for the agent's acknowledgement before it is sent again; each later attempt waits twice as long."),
+  AEGIS_DELIVERY_WINDOW("128", "Messages in flight (sent, not yet acknowledged) per agent; the rest wait in the durable queue."),
+  AEGIS_DELIVERY_SWEEP_INTERVAL("5s", "How often each node expires overdue messages and looks for pending messages no node is delivering."),
+  AEGIS_MAX_SEND_WAIT("60s", "Longest a send may wait for the agent's response (the send's \"wait\" option)."),
   AEGIS_DB_POOL_SIZE("16", "Database connections (PostgreSQL). SQLite uses a small fixed pool."),
   AEGIS_BLOCKING_POOL_SIZE("32", "Threads that run database work for the REST API.");
 

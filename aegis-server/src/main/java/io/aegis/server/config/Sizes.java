@@ -10,16 +10,22 @@ public final class Sizes {
 
   private Sizes() {}
 
+  /** @throws IllegalArgumentException with a message that does not repeat the text (the caller shows it) */
   public static long parse(String text) {
     Matcher m = SIZE.matcher(text.trim());
     if (!m.matches()) {
-      throw new IllegalArgumentException("'" + text + "' is not a size (examples: 65536, 64KiB, 1MiB)");
+      throw new IllegalArgumentException("is not a size (examples: 65536, 64KiB, 1MiB)");
     }
-    long n = Long.parseLong(m.group(1));
+    long n;
+    try {
+      n = Long.parseLong(m.group(1));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("is too large");
+    }
     String unit = m.group(2).toUpperCase();
     long mult = unit.startsWith("K") ? 1L << 10 : unit.startsWith("M") ? 1L << 20 : unit.startsWith("G") ? 1L << 30 : 1;
     if (n > Long.MAX_VALUE / mult) {
-      throw new IllegalArgumentException("'" + text + "' is too large");
+      throw new IllegalArgumentException("is too large");
     }
     return n * mult;
   }

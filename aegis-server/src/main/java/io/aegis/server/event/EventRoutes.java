@@ -1,6 +1,5 @@
 package io.aegis.server.event;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.aegis.server.api.Access;
 import io.aegis.server.api.ApiException;
 import io.aegis.server.api.ApiRequest;
@@ -8,10 +7,7 @@ import io.aegis.server.api.ApiRouter;
 import io.aegis.server.api.Paging;
 import io.aegis.server.api.Reply;
 import io.vertx.core.http.HttpMethod;
-import java.time.DateTimeException;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -22,19 +18,12 @@ import java.util.Optional;
  */
 public final class EventRoutes {
   // Beyond these, times are certainly wrong, and PostgreSQL's TIMESTAMP would refuse some of them.
-  private static final Instant EARLIEST = Instant.EPOCH;
-  private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999Z");
 
   private final EventStore store;
 
   public EventRoutes(EventStore store) {
     this.store = store;
   }
-
-  /** An event on the wire: its timestamp is an RFC 3339 string or epoch milliseconds. */
-  record IncomingEvent(String type, JsonNode timestamp, JsonNode body) {}
-
-  record Batch(List<IncomingEvent> events) {}
 
   record Accepted(int accepted) {}
 
@@ -48,40 +37,8 @@ public final class EventRoutes {
   }
 
   private Reply append(ApiRequest r) {
-    Batch batch = r.body(Batch.class);
-    if (batch.events() == null) {
-      throw ApiException.invalid("'events' is required: a list of 1-" + EventStore.MAX_BATCH + " events");
-    }
-    // The size is checked first so that an oversized batch is a 413 whatever its contents.
-    EventStore.checkBatchSize(batch.events().size());
-    List<Event> events = new ArrayList<>(batch.events().size());
-    for (int i = 0; i < batch.events().size(); i++) {
-      IncomingEvent e = batch.events().get(i);
-      if (e == null) {
-        throw ApiException.invalid("events[" + i + "] must be an object");
-      }
-      events.add(new Event(e.type(), timestamp(e.timestamp(), i), e.body()));
-    }
+    List<Event> events = EventBatch.events(r.body(EventBatch.class));
     return Reply.accepted(new Accepted(store.append(r.path("agent_id"), events)));
-  }
-
-  private static Instant timestamp(JsonNode value, int index) {
-    String rule = "events[" + index + "].timestamp must be an RFC 3339 time (2026-11-25T20:40:00Z) "
-        + "or milliseconds since the epoch";
-    Instant t = null;
-    try {
-      if (value != null && value.isTextual()) {
-        t = OffsetDateTime.parse(value.asText()).toInstant();
-      } else if (value != null && value.isIntegralNumber() && value.canConvertToLong()) {
-        t = Instant.ofEpochMilli(value.asLong());
-      }
-    } catch (DateTimeException | ArithmeticException e) {
-      // answered below
-    }
-    if (t == null || t.isBefore(EARLIEST) || t.isAfter(LATEST)) {
-      throw ApiException.invalid(rule + ", between 1970 and 9999");
-    }
-    return t;
   }
 
   private Reply query(ApiRequest r, Optional<String> agentId) {

@@ -301,15 +301,21 @@ public final class AgentSession {
     return state == State.OPEN && !ws.writeQueueFull();
   }
 
-  /** Seals and sends a signed message (a command; one signature may serve many sessions). Event loop only. */
-  public void send(SignedCommand command, Map<String, String> headers) {
+  /**
+   * Seals and sends a signed message (a command; one signature may serve many sessions). Event
+   * loop only. Returns the record as sent, or null if the session is not open.
+   */
+  public SecureMessage send(SignedCommand command, Map<String, String> headers) {
     if (state != State.OPEN) {
-      return;
+      return null;
     }
     try {
-      writeRecord(channel.seal(command, headers));
+      SecureMessage sealed = channel.seal(command, headers);
+      writeRecord(sealed);
+      return sealed;
     } catch (RecordException e) {
       violation(CloseCode.INTERNAL_ERROR, "cannot seal: " + e.reason());
+      return null;
     }
   }
 

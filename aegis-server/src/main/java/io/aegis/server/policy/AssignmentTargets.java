@@ -1,34 +1,31 @@
 package io.aegis.server.policy;
 
+import io.aegis.protocol.Identifiers;
 import io.aegis.server.api.ApiException;
+import io.aegis.server.registry.Labels;
 
-/** Validates assignment targets against what the registry stores (column sizes, label form). */
+/**
+ * Validates assignment targets with the registry's own rules (the agent id syntax, the label
+ * syntax), so that an assignment no agent could ever match is refused rather than stored.
+ */
 final class AssignmentTargets {
-  static final int MAX_AGENT_ID_LENGTH = 255;
-  static final int MAX_LABEL_NAME_LENGTH = 63;
-  static final int MAX_LABEL_VALUE_LENGTH = 255;
-
   private AssignmentTargets() {}
 
   static String agentId(String agentId) {
-    if (agentId.isBlank() || agentId.length() > MAX_AGENT_ID_LENGTH || hasControl(agentId)) {
-      throw ApiException.invalid("'agent_id' must be 1-" + MAX_AGENT_ID_LENGTH + " printable characters");
+    String error = Identifiers.agentIdError(agentId);
+    if (error != null) {
+      throw ApiException.invalid("'agent_id' is invalid: " + error);
     }
     return agentId;
   }
 
-  /** {@code key=value}: the key non-empty and without '=', the value may contain '='. */
+  /** {@code key=value}, each following the label syntax. */
   static String label(String label) {
     int eq = label.indexOf('=');
-    if (eq <= 0 || eq > MAX_LABEL_NAME_LENGTH || label.length() - eq - 1 > MAX_LABEL_VALUE_LENGTH
-        || hasControl(label)) {
-      throw ApiException.invalid("'label' must be \"key=value\" with a key of 1-" + MAX_LABEL_NAME_LENGTH
-          + " characters and a value of at most " + MAX_LABEL_VALUE_LENGTH);
+    String error = eq <= 0 ? "it has no key" : Labels.error(label.substring(0, eq), label.substring(eq + 1));
+    if (error != null) {
+      throw ApiException.invalid("'label' must be \"key=value\" following the label syntax: " + error);
     }
     return label;
-  }
-
-  private static boolean hasControl(String s) {
-    return s.chars().anyMatch(Character::isISOControl);
   }
 }

@@ -25,6 +25,8 @@ public record Agent(
   public static final String ACTIVE = "active";
   public static final String INACTIVE = "inactive";
 
+  /** Whether the agent may authenticate (not part of the API's JSON: {@code status} says it). */
+  @com.fasterxml.jackson.annotation.JsonIgnore
   public boolean isActive() {
     return ACTIVE.equals(status);
   }

@@ -27,6 +27,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class AgentRegistry {
   private static final TypeReference<Map<String, String>> LABELS = new TypeReference<>() {};
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(AgentRegistry.class);
 
   /** Told of registry changes after they commit. Methods must not block for long. */
   public interface Listener {
@@ -62,7 +63,7 @@ public final class AgentRegistry {
    */
   public Agent register(Connection c, String agentId, String publicKey, JsonNode metadata,
                         Map<String, String> labels, String enrolledBy) throws SQLException {
-    Instant now = Instant.now();
+    Instant now = now();
     Dialect d = db.dialect();
     try (PreparedStatement ps = c.prepareStatement(
         "INSERT INTO agents (agent_id, public_key, status, metadata, labels, enrolled_by, created_at, updated_at) "
@@ -158,7 +159,7 @@ public final class AgentRegistry {
   /** Replaces metadata and/or labels (whichever is given). */
   public Agent update(String agentId, Optional<JsonNode> metadata, Optional<Map<String, String>> labels) {
     db.transaction(c -> {
-      Instant now = Instant.now();
+      Instant now = now();
       StringBuilder sql = new StringBuilder("UPDATE agents SET updated_at = ?");
       metadata.ifPresent(m -> sql.append(", metadata = ?"));
       labels.ifPresent(l -> sql.append(", labels = ?"));
@@ -187,7 +188,7 @@ public final class AgentRegistry {
       return null;
     });
     if (labels.isPresent()) {
-      listeners.forEach(l -> l.onLabelsChanged(agentId));
+      tell(l -> l.onLabelsChanged(agentId));
     }
     return get(agentId);
   }
@@ -201,7 +202,7 @@ public final class AgentRegistry {
       try (PreparedStatement ps = c.prepareStatement(
           "UPDATE agents SET status = ?, updated_at = ? WHERE agent_id = ?")) {
         ps.setString(1, status);
-        db.dialect().setInstant(ps, 2, Instant.now());
+        db.dialect().setInstant(ps, 2, now());
         ps.setString(3, agentId);
         if (ps.executeUpdate() == 0) {
           throw notFound(agentId);
@@ -213,7 +214,7 @@ public final class AgentRegistry {
       return null;
     });
     if (Agent.INACTIVE.equals(status)) {
-      listeners.forEach(l -> l.onDeactivated(agentId));
+      tell(l -> l.onDeactivated(agentId));
     }
     return get(agentId);
   }
@@ -237,7 +238,23 @@ public final class AgentRegistry {
       }
       return null;
     });
-    listeners.forEach(l -> l.onDeleted(agentId));
+    tell(l -> l.onDeleted(agentId));
+  }
+
+  /** Tells every listener; one that fails is logged and never fails the committed write. */
+  private void tell(java.util.function.Consumer<Listener> event) {
+    for (Listener l : listeners) {
+      try {
+        event.accept(l);
+      } catch (RuntimeException e) {
+        log.warn("registry listener {} failed: {}", l, e.toString());
+      }
+    }
+  }
+
+  /** Times are kept to the millisecond, the precision both stores share, so an answer and a later read agree. */
+  static Instant now() {
+    return Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
   }
 
   private void insertLabels(Connection c, String agentId, Map<String, String> labels) throws SQLException {

@@ -7,6 +7,7 @@ import io.aegis.protocol.IdentityPublicKey;
 import io.aegis.protocol.InvalidKeyException;
 import io.aegis.server.api.Access;
 import io.aegis.server.api.ApiException;
+import io.aegis.server.api.ApiJson;
 import io.aegis.server.api.ApiRequest;
 import io.aegis.server.api.ApiRouter;
 import io.aegis.server.api.Paging;
@@ -94,7 +95,7 @@ public final class AgentRoutes {
     }
     String error = Identifiers.agentIdError(agentId);
     if (error != null) {
-      throw ApiException.invalid(error);
+      throw ApiException.invalid("invalid agent_id: " + error);
     }
     return agentId;
   }
@@ -118,7 +119,7 @@ public final class AgentRoutes {
     if (!metadata.isObject()) {
       throw ApiException.invalid("metadata must be a JSON object");
     }
-    if (metadata.toString().length() > MAX_METADATA_BYTES) {
+    if (ApiJson.write(metadata).length > MAX_METADATA_BYTES) {
       throw ApiException.tooLarge("metadata must be at most " + MAX_METADATA_BYTES + " bytes of JSON");
     }
     return metadata;

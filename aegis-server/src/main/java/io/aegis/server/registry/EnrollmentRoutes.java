@@ -10,8 +10,10 @@ import io.aegis.server.api.Reply;
 import io.aegis.server.config.Durations;
 import io.vertx.core.http.HttpMethod;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Enrollment: operators create, list and revoke enrollment tokens; an agent enrolls itself with
@@ -27,7 +29,7 @@ public final class EnrollmentRoutes {
 
   record CreateRequest(String description, Integer maxUses, String expiresIn, Map<String, String> labels) {}
 
-  record TokenList(List<EnrollmentToken> enrollmentTokens) {}
+  record TokenList(List<EnrollmentToken> enrollmentTokens, String nextCursor) {}
 
   record EnrollRequest(String enrollmentToken, String agentId, String publicKey, JsonNode metadata) {}
 
@@ -39,8 +41,7 @@ public final class EnrollmentRoutes {
 
   public void mount(ApiRouter api) {
     api.route(HttpMethod.POST, "/api/v1/enrollment-tokens", Access.OPERATOR, this::create);
-    api.route(HttpMethod.GET, "/api/v1/enrollment-tokens", Access.OPERATOR,
-        r -> Reply.ok(new TokenList(tokens.list(Paging.limit(r)))));
+    api.route(HttpMethod.GET, "/api/v1/enrollment-tokens", Access.OPERATOR, this::list);
     api.route(HttpMethod.GET, "/api/v1/enrollment-tokens/:token_id", Access.OPERATOR,
         r -> Reply.ok(tokens.find(r.path("token_id")).orElseThrow(
             () -> ApiException.notFound("enrollment token '" + r.path("token_id") + "' does not exist"))));
@@ -62,7 +63,7 @@ public final class EnrollmentRoutes {
       try {
         ttl = Durations.parse(body.expiresIn());
       } catch (IllegalArgumentException e) {
-        throw ApiException.invalid("expires_in: " + e.getMessage());
+        throw ApiException.invalid("expires_in '" + body.expiresIn() + "' " + e.getMessage());
       }
       if (ttl.isZero() || ttl.compareTo(MAX_TTL) > 0) {
         throw ApiException.invalid("expires_in must be more than 0 and at most 365d");
@@ -72,6 +73,17 @@ public final class EnrollmentRoutes {
       throw ApiException.invalid("description must be at most 1024 characters");
     }
     return Reply.created(tokens.create(body.description(), maxUses, ttl, Labels.validate(body.labels())));
+  }
+
+  private Reply list(ApiRequest r) {
+    int limit = Paging.limit(r);
+    Optional<EnrollmentTokens.Position> after = Paging.cursor(r, 2)
+        .map(c -> new EnrollmentTokens.Position(Instant.ofEpochMilli(Paging.number(c.get(0))), c.get(1)));
+    List<EnrollmentToken> rows = tokens.list(after, limit);
+    boolean more = rows.size() > limit;
+    List<EnrollmentToken> page = more ? rows.subList(0, limit) : rows;
+    EnrollmentToken last = more ? page.get(limit - 1) : null;
+    return Reply.ok(new TokenList(page, more ? Paging.encode(last.createdAt().toEpochMilli(), last.id()) : null));
   }
 
   private Reply enroll(ApiRequest r) {

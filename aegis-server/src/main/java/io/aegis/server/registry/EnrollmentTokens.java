@@ -42,7 +42,7 @@ public final class EnrollmentTokens {
   public EnrollmentToken create(String description, int maxUses, Duration ttl, Map<String, String> labels) {
     String token = Tokens.generate(Tokens.ENROLLMENT);
     String id = UUID.randomUUID().toString();
-    Instant now = Instant.now();
+    Instant now = AgentRegistry.now();
     Instant expires = now.plus(ttl);
     db.transaction(c -> {
       try (PreparedStatement ps = c.prepareStatement(
@@ -63,11 +63,23 @@ public final class EnrollmentTokens {
     return new EnrollmentToken(id, token, description, maxUses, 0, labels, expires, false, now);
   }
 
-  /** Tokens newest first, after {@code afterId}'s position; up to limit + 1 rows. */
-  public List<EnrollmentToken> list(int limit) {
+  /** A token's place in the listing order (newest first): its creation time and id. */
+  public record Position(Instant createdAt, String id) {}
+
+  /**
+   * Tokens newest first (ties by id, descending), starting after {@code after}; up to
+   * {@code limit + 1} rows so the caller can tell whether there is a next page.
+   */
+  public List<EnrollmentToken> list(Optional<Position> after, int limit) {
+    String where = after.isPresent() ? " WHERE created_at < ? OR (created_at = ? AND id < ?)" : "";
     return db.read(c -> {
       try (PreparedStatement ps = c.prepareStatement(
-          "SELECT * FROM enrollment_tokens ORDER BY created_at DESC, id LIMIT " + limit)) {
+          "SELECT * FROM enrollment_tokens" + where + " ORDER BY created_at DESC, id DESC LIMIT " + (limit + 1))) {
+        if (after.isPresent()) {
+          db.dialect().setInstant(ps, 1, after.get().createdAt());
+          db.dialect().setInstant(ps, 2, after.get().createdAt());
+          ps.setString(3, after.get().id());
+        }
         List<EnrollmentToken> out = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
@@ -102,7 +114,7 @@ public final class EnrollmentTokens {
     return db.transaction(c -> {
       String tokenId;
       Map<String, String> labels;
-      Instant now = Instant.now();
+      Instant now = AgentRegistry.now();
       try (PreparedStatement ps = c.prepareStatement(
           "UPDATE enrollment_tokens SET use_count = use_count + 1 "
               + "WHERE token_hash = ? AND revoked = ? AND use_count < max_uses AND expires_at > ?")) {

@@ -25,16 +25,26 @@ public final class Labels {
       throw ApiException.invalid("at most " + MAX_LABELS + " labels are allowed, got " + labels.size());
     }
     for (var e : labels.entrySet()) {
-      if (!NAME.matcher(e.getKey()).matches()) {
-        throw ApiException.invalid("label name '" + e.getKey()
-            + "' is invalid: 1-63 characters of [A-Za-z0-9._/-], starting with a letter or digit");
-      }
-      if (e.getValue() == null || !VALUE.matcher(e.getValue()).matches()) {
-        throw ApiException.invalid("value of label '" + e.getKey()
-            + "' is invalid: 0-255 characters of [A-Za-z0-9._:/@+-]");
+      String error = error(e.getKey(), e.getValue());
+      if (error != null) {
+        throw ApiException.invalid(error);
       }
     }
     return Map.copyOf(labels);
+  }
+
+  /**
+   * Checks one label (also used for the labels that policies and artifacts target, so that a
+   * target no agent could ever have is refused). Returns null if valid, else the rule broken.
+   */
+  public static String error(String name, String value) {
+    if (name == null || !NAME.matcher(name).matches()) {
+      return "label name '" + name + "' is invalid: 1-63 characters of [A-Za-z0-9._/-], starting with a letter or digit";
+    }
+    if (value == null || !VALUE.matcher(value).matches()) {
+      return "value of label '" + name + "' is invalid: 0-255 characters of [A-Za-z0-9._:/@+-]";
+    }
+    return null;
   }
 
   /** A selector {@code name=value} as used in queries and assignments. */

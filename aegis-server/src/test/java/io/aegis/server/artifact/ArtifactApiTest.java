@@ -158,6 +158,9 @@ class ArtifactApiTest {
         Map.entry("'target.labels'", b -> b.put("target", Map.of("labels", Map.of()))),
         Map.entry("'target.labels' keys", b -> b.put("target", Map.of("labels", Map.of("a=b", "c")))),
         Map.entry("'target.agent_ids'", b -> b.put("target", Map.of("agent_ids", List.of()))),
+        // Targets follow the registry's syntax: a target no agent could ever have is refused.
+        Map.entry("'target.agent_ids' entries", b -> b.put("target", Map.of("agent_ids", List.of("has space")))),
+        Map.entry("'target.labels' keys", b -> b.put("target", Map.of("labels", Map.of("env", "a b")))),
         Map.entry("'metadata'", b -> b.put("metadata", List.of(1))));
     for (var e : breakages) {
       var body = inline(name, "1.0", "hello", everyone());

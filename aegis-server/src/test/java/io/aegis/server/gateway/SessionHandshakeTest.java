@@ -130,10 +130,10 @@ class SessionHandshakeTest {
   void deactivationClosesTheLiveSessionAsRevokedWithinASecond() {
     TestAgent agent = TestAgent.register(gw(), Gateways.unique("revoke"));
     try (TestAgent.Session s = agent.connect()) {
-      long start = System.nanoTime();
-      gw().operator().post("/api/v1/agents/" + agent.agentId() + "/deactivate", Map.of());
+      assertThat(gw().operator().post("/api/v1/agents/" + agent.agentId() + "/deactivate", Map.of()).status())
+          .isEqualTo(200);
+      // Once the deactivation is committed (the answer above), the session ends within a second.
       assertThat(s.socket().awaitClose(Duration.ofSeconds(1)).code()).isEqualTo(4003);
-      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
       assertThat(gw().withToken(s.sessionToken()).get("/api/v1/agents/" + agent.agentId()).status()).isEqualTo(401);
     }
   }

@@ -68,7 +68,10 @@ class PolicyAssignmentApiTest {
     ApiClient op = gateways.get(store).operator();
     String name = policy(op, unique("dup"), Map.of());
     assign(op, name, "label", "env=prod");
-    assign(op, name, "agent_id", "env=prod"); // an agent id that looks like a label is a different target
+    assign(op, name, "agent_id", "env.prod"); // a different target, however alike
+    // No agent id holds '=' (the registry's syntax), so such an assignment could never match.
+    assertThat(op.post("/api/v1/policies/" + name + "/assignments", Map.of("agent_id", "env=prod")).status())
+        .isEqualTo(400);
 
     var again = op.post("/api/v1/policies/" + name + "/assignments", Map.of("label", "env=prod"));
     assertThat(again.status()).isEqualTo(409);

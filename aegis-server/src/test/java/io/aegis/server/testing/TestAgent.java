@@ -81,6 +81,11 @@ public final class TestAgent {
         Clock.systemUTC(), RANDOM, Protocol.DEFAULT_MAX_FRAME_BYTES));
   }
 
+  /** A verifier of the gateway's command signatures, as an agent pinning the backend key has. */
+  public io.aegis.protocol.record.CommandVerifier verifier() {
+    return new io.aegis.protocol.record.CommandVerifier(agentId, PinnedBackendKeys.of(backendKey()), Clock.systemUTC(), 10_000);
+  }
+
   /** A connected, authenticated session. */
   public Session connect() {
     AgentSocket socket = socket();
@@ -89,7 +94,7 @@ public final class TestAgent {
       socket.sendText(hs.clientHello());
       socket.sendText(hs.onServerHello(socket.nextText()));
       ClientHandshake.Established est = hs.onSessionRecord(socket.nextText());
-      return new Session(socket, est);
+      return new Session(socket, est, key);
     } catch (HandshakeException | RuntimeException e) {
       socket.close();
       throw new IllegalStateException("handshake failed for " + agentId, e);
@@ -100,10 +105,12 @@ public final class TestAgent {
   public static final class Session implements AutoCloseable {
     private final AgentSocket socket;
     private final ClientHandshake.Established established;
+    private final IdentityKeyPair agentKey;
 
-    Session(AgentSocket socket, ClientHandshake.Established established) {
+    Session(AgentSocket socket, ClientHandshake.Established established, IdentityKeyPair agentKey) {
       this.socket = socket;
       this.established = established;
+      this.agentKey = agentKey;
     }
 
     public AgentSocket socket() {
@@ -152,9 +159,56 @@ public final class TestAgent {
       }
     }
 
+    /** Acknowledges delivered messages (an {@code ack} record on channel {@code control}). */
+    public void ack(String... messageIds) {
+      var body = JSON.createObjectNode();
+      var ids = body.putArray("ids");
+      for (String id : messageIds) {
+        ids.add(id);
+      }
+      send(java.util.UUID.randomUUID().toString(), "ack", "control", Map.of(), body.toString());
+    }
+
+    /** Sends a signed agent message, as the SDK does for events, requests and responses. */
+    public String sendSigned(String id, String type, String channel, Map<String, String> headers, String body) {
+      try {
+        var signed = io.aegis.protocol.record.CommandSigner.agent(agentKey).agentMessage(id, type, channel,
+            body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        String frame = WireJson.encode(established.channel().seal(signed, headers));
+        socket.sendText(frame);
+        return frame;
+      } catch (RecordException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    /** The next record that is not an ack from the gateway. */
+    public OpenedRecord nextNonAck() {
+      while (true) {
+        OpenedRecord r = next();
+        if (!r.type().equals("ack")) {
+          return r;
+        }
+      }
+    }
+
+    /** Asserts that no record arrives within {@code d}. */
+    public void expectNothing(java.time.Duration d) {
+      try {
+        String t = socket.nextText(d);
+        throw new AssertionError("expected nothing, got a frame: " + t);
+      } catch (AssertionError e) {
+        if (e.getMessage() != null && e.getMessage().startsWith("expected nothing")) {
+          throw e;
+        }
+      }
+    }
+
     @Override
     public void close() {
       socket.close();
     }
   }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 }

@@ -14,7 +14,8 @@ import java.util.stream.Stream;
 /**
  * A real gateway node for tests: its own data directory (and, on PostgreSQL, its own schema),
  * an ephemeral port, and a known operator token. {@link #restart()} stops and starts the node on
- * the same store, for durability tests. Close it to remove everything it created.
+ * the same store, for durability tests; {@link #stop()} hands the store to another process.
+ * Close it to remove everything it created.
  *
  * <pre>{@code
  * try (TestGateway gw = TestGateway.start(StoreKind.SQLITE)) {
@@ -73,6 +74,16 @@ public final class TestGateway implements AutoCloseable {
     server.close();
     Map<String, String> e = new HashMap<>(env);
     server = AegisServer.start(Config.fromEnvironment(e));
+    return this;
+  }
+
+  /**
+   * Stops the node but keeps its data directory and schema, so that another node (for example a
+   * {@link GatewayProcess} started with {@link #env()}) can open the same store. {@link #restart()}
+   * starts it again; {@link #close()} still removes everything.
+   */
+  public TestGateway stop() {
+    server.close();
     return this;
   }
 

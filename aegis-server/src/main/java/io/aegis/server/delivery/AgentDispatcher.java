@@ -1,0 +1,219 @@
+package io.aegis.server.delivery;
+
+import io.aegis.protocol.SecureMessage;
+import io.aegis.server.gateway.AgentSession;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Delivers one agent's messages into its live session: strictly by priority, FIFO within a
+ * priority, at most {@code window} unacknowledged at once, never more than the socket's write
+ * queue takes (the rest waits in the durable queue), and again after each acknowledgement
+ * timeout, which doubles per transmission, until the retries are used up.
+ *
+ * <p>Messages come from two places: the store (the backlog at session start, and whatever a
+ * sweep finds) and {@link #offer} (sends accepted on this node). A message id seen twice is
+ * queued once.
+ *
+ * <p>Not thread-safe: confined to the session's event loop (the engine calls in through
+ * {@link AgentSession#execute}).
+ */
+final class AgentDispatcher {
+  private static final int BACKLOG_PAGE = 256;
+
+  private final DeliveryEngine engine;
+  private final AgentSession session;
+  @SuppressWarnings("unchecked")
+  private final ArrayDeque<QueuedMessage>[] queues = new ArrayDeque[Priority.values().length];
+  private final Map<String, Inflight> inflight = new LinkedHashMap<>();
+  private final Set<String> known = new HashSet<>();
+  // Acknowledged ids, remembered for a while: the store learns of acks in batches, so a backlog
+  // read may still list them as undelivered.
+  private final Set<String> recentlyDone = java.util.Collections.newSetFromMap(new LinkedHashMap<>(64, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+      return size() > 4096;
+    }
+  });
+  private boolean loading;
+  private boolean backlogMayHaveMore = true;
+  private boolean stopped;
+
+  private record Inflight(QueuedMessage message, long timer) {}
+
+  AgentDispatcher(DeliveryEngine engine, AgentSession session) {
+    this.engine = engine;
+    this.session = session;
+    for (int i = 0; i < queues.length; i++) {
+      queues[i] = new ArrayDeque<>();
+    }
+  }
+
+  AgentSession session() {
+    return session;
+  }
+
+  /** Loads the agent's backlog from the store and starts delivering. */
+  void start() {
+    load();
+  }
+
+  /** Reads the next page of the backlog (unless a read is already under way). */
+  void load() {
+    if (loading || stopped) {
+      return;
+    }
+    loading = true;
+    engine.loadBacklog(session.agentId(), BACKLOG_PAGE, rows -> session.execute(() -> {
+      loading = false;
+      int added = 0;
+      for (QueuedMessage m : rows) {
+        added += enqueue(m) ? 1 : 0;
+      }
+      // A full page that brought nothing new is the store lagging behind our acks: wait for the
+      // next ack, offer or sweep rather than read again at once.
+      backlogMayHaveMore = rows.size() == BACKLOG_PAGE && added > 0;
+      pump();
+    }));
+  }
+
+  /** A message accepted on this node for this agent, already committed. */
+  void offer(QueuedMessage m) {
+    if (enqueue(m)) {
+      pump();
+    }
+  }
+
+  private boolean enqueue(QueuedMessage m) {
+    if (stopped || recentlyDone.contains(m.messageId()) || !known.add(m.messageId())) {
+      return false;
+    }
+    queues[m.priority().rank()].addLast(m);
+    return true;
+  }
+
+  /** Sends what the window and the socket allow. */
+  void pump() {
+    while (!stopped && inflight.size() < engine.window() && session.writable()) {
+      QueuedMessage m = next();
+      if (m == null) {
+        if (backlogMayHaveMore) {
+          load();
+        }
+        return;
+      }
+      Instant now = Instant.now();
+      if (m.expired(now)) {
+        known.remove(m.messageId());
+        recentlyDone.add(m.messageId());
+        engine.expired(m);
+        continue;
+      }
+      if (m.attempts() > m.maxRetries()) {
+        known.remove(m.messageId());
+        recentlyDone.add(m.messageId());
+        engine.failed(m, "retries exhausted: " + m.attempts() + " transmissions without acknowledgement");
+        continue;
+      }
+      transmit(m.withAttempts(m.attempts() + 1));
+    }
+  }
+
+  private QueuedMessage next() {
+    for (ArrayDeque<QueuedMessage> q : queues) {
+      QueuedMessage m = q.pollFirst();
+      if (m != null) {
+        return m;
+      }
+    }
+    return null;
+  }
+
+  private void transmit(QueuedMessage m) {
+    SecureMessage sealed = session.send(m.command(), m.headers());
+    if (sealed == null) {
+      // The session ended under us; the store still holds the message for the next session.
+      return;
+    }
+    // Each transmission waits twice as long as the one before: the backoff between redeliveries.
+    long timeout = engine.ackTimeout().toMillis() << Math.min(m.attempts() - 1, 10);
+    long timer = engine.vertx().setTimer(timeout, id -> ackTimedOut(m.messageId()));
+    inflight.put(m.messageId(), new Inflight(m, timer));
+    engine.transmitted(m, sealed);
+  }
+
+  private void ackTimedOut(String messageId) {
+    Inflight f = inflight.remove(messageId);
+    if (f == null || stopped) {
+      return;
+    }
+    QueuedMessage m = f.message();
+    engine.redelivering(m);
+    // Back to the front of its queue: it goes out again before anything that came after it.
+    queues[m.priority().rank()].addFirst(m);
+    pump();
+  }
+
+  /** The agent acknowledged {@code messageId}; {@code rejection} is its reason if it refused it. */
+  void acknowledged(String messageId, String rejection) {
+    Inflight f = inflight.remove(messageId);
+    if (f == null) {
+      // An ack for a message from an earlier session, or a duplicate: the store decides.
+      engine.acknowledgedUnknown(session.agentId(), messageId, rejection);
+      return;
+    }
+    engine.vertx().cancelTimer(f.timer());
+    known.remove(messageId);
+    recentlyDone.add(messageId);
+    engine.acknowledged(f.message(), rejection);
+    pump();
+  }
+
+  /** Forgets a cancelled message: it is not sent (again). */
+  void drop(String messageId) {
+    if (!known.remove(messageId)) {
+      return;
+    }
+    recentlyDone.add(messageId);
+    Inflight f = inflight.remove(messageId);
+    if (f != null) {
+      engine.vertx().cancelTimer(f.timer());
+      pump();
+      return;
+    }
+    for (ArrayDeque<QueuedMessage> q : queues) {
+      q.removeIf(m -> m.messageId().equals(messageId));
+    }
+  }
+
+  /** Whether {@code messageId} is queued or in flight here. */
+  boolean holds(String messageId) {
+    return known.contains(messageId);
+  }
+
+  /** The session closed: drop everything (the store keeps it for the next session). */
+  void stop() {
+    stopped = true;
+    for (Inflight f : inflight.values()) {
+      engine.vertx().cancelTimer(f.timer());
+    }
+    inflight.clear();
+    for (ArrayDeque<QueuedMessage> q : queues) {
+      q.clear();
+    }
+    known.clear();
+  }
+
+  int inflightCount() {
+    return inflight.size();
+  }
+
+  List<String> inflightIds() {
+    return List.copyOf(inflight.keySet());
+  }
+}

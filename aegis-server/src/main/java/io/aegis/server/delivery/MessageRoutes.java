@@ -1,0 +1,160 @@
+package io.aegis.server.delivery;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.aegis.server.api.Access;
+import io.aegis.server.api.ApiException;
+import io.aegis.server.api.ApiRequest;
+import io.aegis.server.api.ApiRouter;
+import io.aegis.server.api.Paging;
+import io.aegis.server.api.Reply;
+import io.aegis.server.config.Config;
+import io.aegis.server.config.Durations;
+import io.aegis.server.registry.AgentRegistry;
+import io.aegis.server.store.WriteBatcher;
+import io.vertx.core.http.HttpMethod;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Sending to agents and following what became of it: {@code POST /api/v1/agents/{id}/send},
+ * {@code POST /api/v1/agents/broadcast}, {@code GET /api/v1/messages/{id}},
+ * {@code GET /api/v1/agents/{id}/messages} and {@code DELETE /api/v1/messages/{id}}.
+ */
+public final class MessageRoutes {
+  static final Set<String> STATUSES = Set.of(MessageQueue.PENDING, MessageQueue.SENT, MessageQueue.DELIVERED,
+      MessageQueue.FAILED, MessageQueue.EXPIRED, MessageQueue.CANCELLED);
+
+  /** The seed's send body, plus options. */
+  record SendRequest(String channel, JsonNode message, String messageType, String ttl, String priority,
+                     @com.fasterxml.jackson.annotation.JsonProperty("wait") String waitFor, Map<String, String> headers) {}
+
+  /** The seed's answer ({@code message_id}, {@code status}), plus the agent's response when waited for. */
+  record SendResponse(String messageId, String status, JsonNode response, Boolean timedOut) {}
+
+  /** Who a broadcast is for: exactly one of these (none means every active agent). */
+  record Target(Boolean all, Map<String, String> labels, Boolean subscribers, List<String> agentIds) {}
+
+  record BroadcastRequest(String channel, JsonNode message, String messageType, String ttl, String priority,
+                          Map<String, String> headers, Target target, Boolean queueOffline) {}
+
+  record Counts(int sentTo, int queued, int failed) {}
+
+  /** The seed's broadcast answer ({@code message_id, sent_to, failed}) plus the queued agents and counts. */
+  record BroadcastResponse(String messageId, List<String> sentTo, List<String> queued, List<String> failed,
+                           Counts counts) {}
+
+  record MessageList(List<MessageView> messages, String nextCursor) {}
+
+  record Cancelled(String messageId, int cancelled) {}
+
+  private final Config config;
+  private final SendService sender;
+  private final MessageQueue queue;
+  private final WriteBatcher batcher;
+  private final DeliveryEngine engine;
+  private final Recipients recipients;
+  private final AgentRegistry registry;
+
+  public MessageRoutes(Config config, SendService sender, MessageQueue queue, WriteBatcher batcher,
+                       DeliveryEngine engine, Recipients recipients, AgentRegistry registry) {
+    this.config = config;
+    this.sender = sender;
+    this.queue = queue;
+    this.batcher = batcher;
+    this.engine = engine;
+    this.recipients = recipients;
+    this.registry = registry;
+  }
+
+  public void mount(ApiRouter api) {
+    api.routeAsync(HttpMethod.POST, "/api/v1/agents/broadcast", Access.OPERATOR, this::broadcast);
+    api.routeAsync(HttpMethod.POST, "/api/v1/agents/:agent_id/send", Access.OPERATOR, this::send);
+    api.route(HttpMethod.GET, "/api/v1/messages/:message_id", Access.OPERATOR, r -> Reply.ok(
+        queue.view(r.path("message_id")).orElseThrow(() -> notFound(r.path("message_id")))));
+    api.route(HttpMethod.GET, "/api/v1/agents/:agent_id/messages", Access.OPERATOR, this::list);
+    api.routeAsync(HttpMethod.DELETE, "/api/v1/messages/:message_id", Access.OPERATOR, this::cancel);
+  }
+
+  private CompletionStage<Reply> send(ApiRequest r) {
+    SendRequest body = r.body(SendRequest.class);
+    SendService.Envelope e = sender.envelope(body.channel(), body.message(), body.messageType(), body.ttl(),
+        body.priority(), body.headers());
+    Duration wait = null;
+    if (body.waitFor() != null) {
+      try {
+        wait = Durations.parse(body.waitFor());
+      } catch (IllegalArgumentException ex) {
+        throw ApiException.invalid("wait: " + ex.getMessage());
+      }
+      if (wait.compareTo(config.maxSendWait()) > 0) {
+        throw ApiException.invalid("wait must be at most " + Durations.format(config.maxSendWait()) + " (AEGIS_MAX_SEND_WAIT)");
+      }
+      if (!e.messageType().equals(io.aegis.protocol.MessageTypes.REQUEST)) {
+        throw ApiException.invalid("wait is only for message_type request: only requests are answered");
+      }
+    }
+    return sender.send(r.path("agent_id"), e, wait).thenCompose(accepted -> {
+      String status = accepted.deliveringNow() ? MessageQueue.SENT : "queued";
+      String id = accepted.message().messageId();
+      if (accepted.response() == null) {
+        return CompletableFuture.completedFuture(Reply.accepted(new SendResponse(id, status, null, null)));
+      }
+      return accepted.response().thenApply(answer -> answer
+          .map(json -> Reply.ok(new SendResponse(id, MessageQueue.DELIVERED, json, null)))
+          .orElseGet(() -> Reply.accepted(new SendResponse(id, status, null, true))));
+    });
+  }
+
+  private CompletionStage<Reply> broadcast(ApiRequest r) {
+    BroadcastRequest body = r.body(BroadcastRequest.class);
+    SendService.Envelope e = sender.envelope(body.channel(), body.message(), body.messageType(), body.ttl(),
+        body.priority(), body.headers());
+    List<String> targets = recipients.resolve(body.target(), e.channel());
+    Set<String> connected = recipients.connected();
+    Set<String> full = recipients.withFullQueue();
+    boolean queueOffline = Boolean.TRUE.equals(body.queueOffline());
+    return sender.broadcast(e, targets, connected, queueOffline, full).thenApply(result -> Reply.accepted(
+        new BroadcastResponse(result.messageId(), result.sentTo(), result.queued(), result.failed(),
+            new Counts(result.sentTo().size(), result.queued().size(), result.failed().size()))));
+  }
+
+  private Reply list(ApiRequest r) {
+    String agentId = r.path("agent_id");
+    registry.get(agentId);
+    Optional<String> status = r.query("status");
+    if (status.isPresent() && !STATUSES.contains(status.get())) {
+      throw ApiException.invalid("status must be one of " + String.join(", ", new java.util.TreeSet<>(STATUSES)));
+    }
+    int limit = Paging.limit(r);
+    Optional<Long> before = Paging.cursor(r, 1).map(p -> Paging.number(p.get(0)));
+    List<Long> seqs = new ArrayList<>();
+    List<MessageView> rows = queue.list(agentId, status, before, limit, seqs);
+    boolean more = rows.size() > limit;
+    List<MessageView> page = more ? rows.subList(0, limit) : rows;
+    return Reply.ok(new MessageList(page, more ? Paging.encode(seqs.get(limit - 1)) : null));
+  }
+
+  private CompletionStage<Reply> cancel(ApiRequest r) {
+    String id = r.path("message_id");
+    MessageView view = queue.view(id).orElseThrow(() -> notFound(id));
+    Instant at = Instant.now();
+    return batcher.submit(c -> queue.cancel(c, id, at)).thenApply(n -> {
+      if (n == 0) {
+        throw ApiException.conflict("not_cancellable", "message '" + id + "' is already " + view.status());
+      }
+      engine.cancelled(id, view.channel(), n);
+      return Reply.ok(new Cancelled(id, n));
+    });
+  }
+
+  private static ApiException notFound(String id) {
+    return ApiException.notFound("message '" + id + "' does not exist");
+  }
+}

@@ -1,0 +1,105 @@
+package io.aegis.server.delivery;
+
+import io.aegis.server.api.ApiException;
+import io.aegis.server.config.Config;
+import io.aegis.server.registry.Labels;
+import io.aegis.server.store.Database;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Who a broadcast reaches: every active agent, those with all of some labels, the subscribers of
+ * its channel, or a list of agent ids (inactive and unknown ones are left out); which of them are
+ * connected (on any node); and whose queue is already full.
+ *
+ * <p>Thread-safe; blocking (store reads).
+ */
+public final class Recipients {
+  static final int MAX_AGENT_IDS = 100_000;
+
+  private final Database db;
+  private final Config config;
+  private final Supplier<Set<String>> localSessions;
+
+  public Recipients(Database db, Config config, Supplier<Set<String>> localSessions) {
+    this.db = db;
+    this.config = config;
+    this.localSessions = localSessions;
+  }
+
+  List<String> resolve(MessageRoutes.Target target, String channel) {
+    int given = target == null ? 0 : (Boolean.TRUE.equals(target.all()) ? 1 : 0)
+        + (target.labels() != null ? 1 : 0) + (Boolean.TRUE.equals(target.subscribers()) ? 1 : 0)
+        + (target.agentIds() != null ? 1 : 0);
+    if (given > 1) {
+      throw ApiException.invalid("target takes one of all, labels, subscribers or agent_ids");
+    }
+    if (target == null || given == 0 || Boolean.TRUE.equals(target.all())) {
+      return ids("SELECT agent_id FROM agents WHERE status = 'active' ORDER BY agent_id", List.of());
+    }
+    if (target.labels() != null) {
+      Map<String, String> labels = Labels.validate(target.labels());
+      if (labels.isEmpty()) {
+        throw ApiException.invalid("target.labels must name at least one label");
+      }
+      StringBuilder sql = new StringBuilder("SELECT a.agent_id FROM agents a WHERE a.status = 'active'");
+      List<Object> args = new ArrayList<>();
+      for (var e : labels.entrySet()) {
+        sql.append(" AND EXISTS (SELECT 1 FROM agent_labels l WHERE l.agent_id = a.agent_id AND l.name = ? AND l.value = ?)");
+        args.add(e.getKey());
+        args.add(e.getValue());
+      }
+      return ids(sql.append(" ORDER BY a.agent_id").toString(), args);
+    }
+    if (Boolean.TRUE.equals(target.subscribers())) {
+      return ids("SELECT c.agent_id FROM communication_channels c JOIN agents a ON a.agent_id = c.agent_id"
+          + " WHERE c.channel_name = ? AND c.channel_type = 'backend_to_agent' AND c.is_active = ?"
+          + " AND a.status = 'active' ORDER BY c.agent_id", List.of(channel, true));
+    }
+    if (target.agentIds().isEmpty() || target.agentIds().size() > MAX_AGENT_IDS) {
+      throw ApiException.invalid("target.agent_ids must list 1 to " + MAX_AGENT_IDS + " agents");
+    }
+    Set<String> wanted = new LinkedHashSet<>(target.agentIds());
+    Set<String> active = new HashSet<>(ids("SELECT agent_id FROM agents WHERE status = 'active'", List.of()));
+    wanted.retainAll(active);
+    return List.copyOf(wanted);
+  }
+
+  /** Agents with a live session on any node (this node's sessions, and the connections table). */
+  Set<String> connected() {
+    Set<String> out = new HashSet<>(localSessions.get());
+    out.addAll(ids("SELECT agent_id FROM " + config.connectionsTable() + " WHERE is_active = ?", List.of(true)));
+    return out;
+  }
+
+  /** Agents whose undelivered backlog is at MESSAGE_QUEUE_SIZE. */
+  Set<String> withFullQueue() {
+    return new HashSet<>(ids("SELECT agent_id FROM " + config.messageQueueTable()
+        + " WHERE status IN ('pending', 'sent') GROUP BY agent_id HAVING COUNT(*) >= " + config.messageQueueSize(),
+        List.of()));
+  }
+
+  private List<String> ids(String sql, List<Object> args) {
+    return db.read(c -> {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
+        for (int i = 0; i < args.size(); i++) {
+          ps.setObject(i + 1, args.get(i));
+        }
+        List<String> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(rs.getString(1));
+          }
+        }
+        return out;
+      }
+    });
+  }
+}

@@ -1,0 +1,239 @@
+package io.aegis.server.delivery;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.aegis.protocol.BackendKeyRing;
+import io.aegis.protocol.Identifiers;
+import io.aegis.protocol.MessageTypes;
+import io.aegis.protocol.Protocol;
+import io.aegis.protocol.record.CommandSigner;
+import io.aegis.protocol.record.SignedCommand;
+import io.aegis.server.api.ApiException;
+import io.aegis.server.api.ApiJson;
+import io.aegis.server.config.Config;
+import io.aegis.server.config.Durations;
+import io.aegis.server.registry.Agent;
+import io.aegis.server.registry.AgentRegistry;
+import io.aegis.server.store.WriteBatcher;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Accepts messages for agents: validates them, signs each once with the backend key (a
+ * broadcast gets one signature whatever the number of recipients), commits them to the durable
+ * queue, and only then reports them accepted and hands them to delivery.
+ *
+ * <p>Thread-safe. Validation throws {@link ApiException}; the returned futures complete after
+ * the commit.
+ */
+public final class SendService {
+  /** Message types an operator may send (the seed's). */
+  static final Set<String> SENDABLE_TYPES = Set.of(MessageTypes.REQUEST, MessageTypes.RESPONSE, MessageTypes.EVENT);
+
+  private final Config config;
+  private final BackendKeyRing keys;
+  private final AgentRegistry registry;
+  private final MessageQueue queue;
+  private final WriteBatcher batcher;
+  private final DeliveryEngine engine;
+  private final int maxMessageBytes;
+
+  public SendService(Config config, BackendKeyRing keys, AgentRegistry registry, MessageQueue queue,
+                     WriteBatcher batcher, DeliveryEngine engine) {
+    this.config = config;
+    this.keys = keys;
+    this.registry = registry;
+    this.queue = queue;
+    this.batcher = batcher;
+    this.engine = engine;
+    // A record's payload is base64 of the sealed plaintext inside a JSON envelope: leave room.
+    this.maxMessageBytes = (config.maxFrameSize() - 4096) / 4 * 3 - 256;
+  }
+
+  /** What every send carries, whoever it goes to. */
+  public record Envelope(String channel, JsonNode message, String messageType, Duration ttl, Priority priority,
+                         Map<String, String> headers) {}
+
+  /**
+   * A message accepted for one agent.
+   *
+   * @param deliveringNow whether its session is on this node and it was handed over at once
+   * @param response      the agent's answer when the send asked to wait for one; empty on timeout
+   */
+  public record Accepted(QueuedMessage message, boolean deliveringNow,
+                         CompletableFuture<java.util.Optional<JsonNode>> response) {}
+
+  /** Validates the parts of a send request that do not depend on the recipient. */
+  public Envelope envelope(String channel, JsonNode message, String messageType, String ttl, String priority,
+                           Map<String, String> headers) {
+    if (channel == null) {
+      throw ApiException.invalid("channel is required");
+    }
+    String channelError = Identifiers.channelError(channel);
+    if (channelError != null) {
+      throw ApiException.invalid(channelError);
+    }
+    if (channel.equals(Protocol.CONTROL_CHANNEL)) {
+      throw ApiException.invalid("channel 'control' is reserved for the protocol");
+    }
+    if (message == null || message.isNull() || message.isMissingNode()) {
+      throw ApiException.invalid("message is required (any JSON value but null)");
+    }
+    String type = messageType == null ? MessageTypes.REQUEST : messageType;
+    if (!SENDABLE_TYPES.contains(type)) {
+      throw ApiException.invalid("message_type must be request, response or event");
+    }
+    Duration life = config.messageTtl();
+    if (ttl != null) {
+      try {
+        life = Durations.parse(ttl);
+      } catch (IllegalArgumentException e) {
+        throw ApiException.invalid("ttl: " + e.getMessage());
+      }
+      if (life.isZero() || life.compareTo(Duration.ofDays(30)) > 0) {
+        throw ApiException.invalid("ttl must be more than 0 and at most 30d");
+      }
+    }
+    Map<String, String> h = headers == null ? Map.of() : headers;
+    String headerError = Identifiers.headersError(h);
+    if (headerError != null) {
+      throw ApiException.invalid(headerError);
+    }
+    if (ApiJson.write(message).length > maxMessageBytes) {
+      throw ApiException.tooLarge("message must be at most " + maxMessageBytes
+          + " bytes of JSON (it must fit in one AEGIS_MAX_FRAME_SIZE record)");
+    }
+    return new Envelope(channel, message, type, life, Priority.parse(priority), Map.copyOf(h));
+  }
+
+  /**
+   * Accepts a message for one agent; completes after the commit, when it is also handed to
+   * delivery. With {@code wait}, the result carries a future of the agent's response.
+   */
+  public CompletableFuture<Accepted> send(String agentId, Envelope e, Duration wait) {
+    Agent agent = registry.get(agentId);
+    if (!agent.isActive()) {
+      throw ApiException.conflict("agent_inactive", "agent '" + agentId + "' is deactivated");
+    }
+    Instant now = Instant.now();
+    String messageId = UUID.randomUUID().toString();
+    byte[] body = ApiJson.write(e.message());
+    long expires = expiry(now, e.ttl());
+    SignedCommand command = CommandSigner.backend(keys.current())
+        .toAgent(agentId, messageId, e.messageType(), e.channel(), expires, body);
+    QueuedMessage m = row(agentId, command, e, now, expires);
+    return batcher.submit(c -> {
+      if (queue.undelivered(c, agentId) >= config.messageQueueSize()) {
+        throw new ApiException(429, "queue_full", "agent '" + agentId + "' already has "
+            + config.messageQueueSize() + " undelivered messages (MESSAGE_QUEUE_SIZE)");
+      }
+      queue.insert(c, List.of(m), false);
+      return m;
+    }).thenApply(committed -> {
+      engine.accepted(e.channel(), 1);
+      // Wait before offering: the answer may come back before offer() returns.
+      CompletableFuture<java.util.Optional<JsonNode>> response = wait == null ? null
+          : engine.awaitResponse(agentId, committed.messageId(), wait);
+      boolean local = engine.deliversLocally(agentId);
+      engine.offer(List.of(committed));
+      return new Accepted(committed, local, response);
+    });
+  }
+
+  /**
+   * Queues a message the gateway itself sends (a policy or artifact push) under a chosen id.
+   * {@code before} runs first in the same transaction (for example to cancel a push this one
+   * supersedes). Completes with false if the agent already has a message with this id.
+   */
+  public CompletableFuture<Boolean> push(String agentId, String messageId, Envelope e, WriteBatcherWork before) {
+    Instant now = Instant.now();
+    long expires = expiry(now, e.ttl());
+    SignedCommand command = CommandSigner.backend(keys.current())
+        .toAgent(agentId, messageId, e.messageType(), e.channel(), expires, ApiJson.write(e.message()));
+    QueuedMessage m = row(agentId, command, e, now, expires);
+    return batcher.submit(c -> {
+      before.run(c);
+      if (queue.contains(c, agentId, messageId)) {
+        return false;
+      }
+      queue.insert(c, List.of(m), false);
+      return true;
+    }).thenApply(inserted -> {
+      if (inserted) {
+        engine.accepted(e.channel(), 1);
+        engine.offer(List.of(m));
+      }
+      return inserted;
+    });
+  }
+
+  /** Work done in a push's transaction before its insert. */
+  @FunctionalInterface
+  public interface WriteBatcherWork {
+    void run(java.sql.Connection c) throws java.sql.SQLException;
+  }
+
+  /** A broadcast's outcome per recipient. */
+  public record BroadcastResult(String messageId, List<String> sentTo, List<String> queued, List<String> failed) {}
+
+  /**
+   * Accepts one message for many agents under one signature (audience {@code *}).
+   *
+   * @param targets   active agents the broadcast is for
+   * @param connected which of them have a live session (they get it now)
+   * @param queueOffline whether agents without a live session get it queued, or are listed as failed
+   * @param full      agents whose queue is full: listed as failed, not queued
+   */
+  public CompletableFuture<BroadcastResult> broadcast(Envelope e, List<String> targets, Set<String> connected,
+                                                      boolean queueOffline, Set<String> full) {
+    Instant now = Instant.now();
+    String messageId = UUID.randomUUID().toString();
+    long expires = expiry(now, e.ttl());
+    SignedCommand command = CommandSigner.backend(keys.current())
+        .broadcast(messageId, e.messageType(), e.channel(), expires, ApiJson.write(e.message()));
+    List<QueuedMessage> rows = new ArrayList<>();
+    List<String> sentTo = new ArrayList<>();
+    List<String> queued = new ArrayList<>();
+    List<String> failed = new ArrayList<>();
+    for (String agentId : targets) {
+      if (full.contains(agentId)) {
+        failed.add(agentId);
+      } else if (connected.contains(agentId)) {
+        sentTo.add(agentId);
+        rows.add(row(agentId, command, e, now, expires));
+      } else if (queueOffline) {
+        queued.add(agentId);
+        rows.add(row(agentId, command, e, now, expires));
+      } else {
+        failed.add(agentId);
+      }
+    }
+    long start = System.nanoTime();
+    return batcher.submit(c -> {
+      queue.insert(c, rows, true);
+      return rows;
+    }).thenApply(committed -> {
+      engine.accepted(e.channel(), committed.size());
+      engine.offer(committed);
+      engine.fannedOut(Duration.ofNanos(System.nanoTime() - start));
+      return new BroadcastResult(messageId, sentTo, queued, failed);
+    });
+  }
+
+  private QueuedMessage row(String agentId, SignedCommand command, Envelope e, Instant now, long expires) {
+    return new QueuedMessage(UUID.randomUUID().toString(), command.id(), agentId, e.channel(), e.messageType(),
+        command.body(), command.block(), e.headers(), e.priority(), 0, 0, config.messageRetryAttempts(), now,
+        Instant.ofEpochMilli(expires));
+  }
+
+  /** Expiry in whole milliseconds: the store and the signature must hold the same value. */
+  private static long expiry(Instant now, Duration ttl) {
+    return now.plus(ttl).truncatedTo(ChronoUnit.MILLIS).toEpochMilli();
+  }
+}

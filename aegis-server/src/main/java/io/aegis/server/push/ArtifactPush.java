@@ -1,0 +1,99 @@
+package io.aegis.server.push;
+
+import io.aegis.server.api.ApiJson;
+import io.aegis.server.artifact.AgentArtifact;
+import io.aegis.server.artifact.Artifact;
+import io.aegis.server.artifact.ArtifactStore;
+import io.aegis.server.delivery.DeliveryEngine;
+import io.aegis.server.delivery.QueuedMessage;
+import io.aegis.server.delivery.SendService;
+import io.aegis.server.gateway.AgentSession;
+import io.aegis.server.gateway.ConnectionManager;
+import io.aegis.server.gateway.SessionHandler;
+import io.aegis.server.store.WriteBatcher;
+import io.vertx.core.WorkerExecutor;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Artifact push: a new artifact targeted at a connected agent reaches it at once, as a durable,
+ * signed {@code event} on channel {@code artifacts} carrying the same descriptor the polling API
+ * returns (with header {@code cursor}); an agent that was offline gets, when it reconnects, the
+ * artifacts published after the last one it acknowledged (up to {@value #CATCH_UP} per
+ * connection; it polls for more). Each artifact is pushed to an agent once (message id
+ * {@code artifact:<id>}).
+ *
+ * <p>Thread-safe; the work runs on the blocking pool.
+ */
+public final class ArtifactPush implements SessionHandler, DeliveryEngine.Listener {
+  private static final Logger log = LoggerFactory.getLogger(ArtifactPush.class);
+  static final String CHANNEL = "artifacts";
+  static final int CATCH_UP = 100;
+
+  private final ArtifactStore artifacts;
+  private final SendService sender;
+  private final SyncState sync;
+  private final WriteBatcher batcher;
+  private final WorkerExecutor worker;
+  private final ConnectionManager connections;
+
+  public ArtifactPush(ArtifactStore artifacts, SendService sender, SyncState sync, WriteBatcher batcher,
+                      WorkerExecutor worker, ConnectionManager connections) {
+    this.artifacts = artifacts;
+    this.sender = sender;
+    this.sync = sync;
+    this.batcher = batcher;
+    this.worker = worker;
+    this.connections = connections;
+    artifacts.onPublish(this::published);
+  }
+
+  private void published(Artifact a) {
+    long seq = Long.parseLong(a.cursor());
+    worker.executeBlocking(() -> {
+      for (AgentSession s : connections.all()) {
+        // The feed applies the artifact's targeting; it returns this artifact only to its targets.
+        for (AgentArtifact item : artifacts.feed(s.agentId(), seq - 1, 1)) {
+          if (item.id().equals(a.id())) {
+            push(s.agentId(), item);
+          }
+        }
+      }
+      return null;
+    }, false).onFailure(e -> log.warn("artifact push of {} failed: {}", a.id(), e.getMessage()));
+  }
+
+  @Override
+  public void onOpen(AgentSession session) {
+    String agentId = session.agentId();
+    worker.executeBlocking(() -> {
+      long cursor = sync.get(agentId).map(SyncState.State::artifactCursor).orElse(0L);
+      for (AgentArtifact item : artifacts.feed(agentId, cursor, CATCH_UP)) {
+        push(agentId, item);
+      }
+      return null;
+    }, false).onFailure(e -> log.warn("agent_id={} artifact catch-up failed: {}", agentId, e.getMessage()));
+  }
+
+  private void push(String agentId, AgentArtifact item) {
+    SendService.Envelope e = sender.envelope(CHANNEL, ApiJson.MAPPER.valueToTree(item), "event", null, "normal",
+        Map.of("cursor", item.cursor()));
+    sender.push(agentId, "artifact:" + item.id(), e, c -> { })
+        .exceptionally(err -> {
+          log.warn("agent_id={} artifact {} push failed: {}", agentId, item.id(), err.getMessage());
+          return false;
+        });
+  }
+
+  @Override
+  public void onDelivered(QueuedMessage m) {
+    String cursor = m.headers().get("cursor");
+    if (CHANNEL.equals(m.channel()) && cursor != null) {
+      batcher.submit(c -> {
+        sync.artifactDelivered(c, m.agentId(), Long.parseLong(cursor));
+        return null;
+      });
+    }
+  }
+}

@@ -1,0 +1,246 @@
+package io.aegis.server.delivery;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.aegis.protocol.record.CommandVerifier;
+import io.aegis.protocol.record.OpenedRecord;
+import io.aegis.protocol.record.VerificationResult;
+import io.aegis.server.testing.ApiClient;
+import io.aegis.server.testing.Gateways;
+import io.aegis.server.testing.StoreKind;
+import io.aegis.server.testing.TestAgent;
+import io.aegis.server.testing.TestGateway;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Reliable delivery through real sessions, on both stores. */
+class DeliveryTest {
+  static final Gateways gateways = new Gateways(Map.of(
+      "AEGIS_ACK_TIMEOUT", "300ms",
+      "MESSAGE_RETRY_ATTEMPTS", "2",
+      "AEGIS_DELIVERY_SWEEP_INTERVAL", "300ms"));
+
+  @AfterAll
+  static void stop() {
+    gateways.close();
+  }
+
+  static ApiClient.Response send(TestGateway gw, String agentId, Map<String, Object> body) {
+    return gw.operator().post("/api/v1/agents/" + agentId + "/send", body);
+  }
+
+  static String status(TestGateway gw, String messageId) {
+    return gw.operator().get("/api/v1/messages/" + messageId).json().path("status").asText();
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aMessageToAConnectedAgentArrivesSignedAndIsDeliveredOnAck(StoreKind store) {
+    TestGateway gw = gateways.get(store);
+    TestAgent agent = TestAgent.register(gw, Gateways.unique("online"));
+    CommandVerifier verifier = agent.verifier();
+    try (TestAgent.Session s = agent.connect()) {
+      var r = send(gw, agent.agentId(), Map.of("channel", "commands", "message", Map.of("action", "scan"),
+          "message_type", "request"));
+      assertThat(r.status()).isEqualTo(202);
+      assertThat(r.json().path("status").asText()).isEqualTo("sent");
+      String id = r.json().path("message_id").asText();
+
+      OpenedRecord rec = s.nextNonAck();
+      assertThat(rec.id()).isEqualTo(id);
+      assertThat(rec.type()).isEqualTo("request");
+      assertThat(rec.channel()).isEqualTo("commands");
+      assertThat(rec.bodyText()).isEqualTo("{\"action\":\"scan\"}");
+      assertThat(verifier.verify(rec)).isEqualTo(VerificationResult.ACCEPTED);
+
+      s.ack(id);
+      await().atMost(Duration.ofSeconds(5)).until(() -> status(gw, id).equals("delivered"));
+      var view = gw.operator().get("/api/v1/messages/" + id).json();
+      assertThat(view.path("attempts").asInt()).isEqualTo(1);
+      assertThat(view.path("delivered_at").isMissingNode()).isFalse();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aMessageToAnOfflineAgentIsQueuedAndDeliveredWhenItConnects(StoreKind store) {
+    TestGateway gw = gateways.get(store);
+    TestAgent agent = TestAgent.register(gw, Gateways.unique("offline"));
+    var r = send(gw, agent.agentId(), Map.of("channel", "commands", "message", Map.of("n", 1)));
+    assertThat(r.json().path("status").asText()).isEqualTo("queued");
+    String id = r.json().path("message_id").asText();
+    assertThat(status(gw, id)).isEqualTo("pending");
+    try (TestAgent.Session s = agent.connect()) {
+      OpenedRecord rec = s.nextNonAck();
+      assertThat(rec.id()).isEqualTo(id);
+      s.ack(id);
+      await().atMost(Duration.ofSeconds(5)).until(() -> status(gw, id).equals("delivered"));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void anUnacknowledgedMessageIsRedeliveredUpToTheLimitThenFails(StoreKind store) {
+    TestGateway gw = gateways.get(store);
+    TestAgent agent = TestAgent.register(gw, Gateways.unique("noack"));
+    try (TestAgent.Session s = agent.connect()) {
+      String id = send(gw, agent.agentId(), Map.of("channel", "commands", "message", Map.of("n", 1)))
+          .json().path("message_id").asText();
+      // MESSAGE_RETRY_ATTEMPTS=2: the first transmission and two redeliveries.
+      for (int i = 0; i < 3; i++) {
+        assertThat(s.nextNonAck().id()).isEqualTo(id);
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> status(gw, id).equals("failed"));
+      s.expectNothing(Duration.ofMillis(500));
+      var view = gw.operator().get("/api/v1/messages/" + id).json();
+      assertThat(view.path("attempts").asInt()).isEqualTo(3);
+      assertThat(view.path("error").asText()).contains("retries exhausted");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void anExpiredMessageIsNeverDelivered(StoreKind store) throws Exception {
+    TestGateway gw = gateways.get(store);
+    TestAgent agent = TestAgent.register(gw, Gateways.unique("expire"));
+    String id = send(gw, agent.agentId(), Map.of("channel", "commands", "message", Map.of("n", 1), "ttl", "500ms"))
+        .json().path("message_id").asText();
+    Thread.sleep(800);
+    try (TestAgent.Session s = agent.connect()) {
+      s.expectNothing(Duration.ofSeconds(1));
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> status(gw, id).equals("expired"));
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void orderHoldsAcrossReconnectsAndAcknowledgedMessagesAreNotResent(StoreKind store) {
+    TestGateway gw = gateways.get(store);
+    TestAgent agent = TestAgent.register(gw, Gateways.unique("order"));
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      ids.add(send(gw, agent.agentId(), Map.of("channel", "commands", "message", Map.of("n", i)))
+          .json().path("message_id").asText());
+    }
+    try (TestAgent.Session s = agent.connect()) {
+      for (int i = 0; i < 10; i++) {
+        assertThat(s.nextNonAck().id()).as("message %d", i).isEqualTo(ids.get(i));
+      }
+      s.ack(ids.subList(0, 5).toArray(String[]::new));
+      await().atMost(Duration.ofSeconds(5)).until(() -> status(gw, ids.get(4)).equals("delivered"));
+    }
+    try (TestAgent.Session s = agent.connect()) {
+      for (int i = 5; i < 10; i++) {
+        assertThat(s.nextNonAck().id()).as("redelivered message %d", i).isEqualTo(ids.get(i));
+      }
+      s.ack(ids.subList(5, 10).toArray(String[]::new));
+      await().atMost(Duration.ofSeconds(5)).until(() -> status(gw, ids.get(9)).equals("delivered"));
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void controlMessagesOvertakeBulkOnes(StoreKind store) {
+    TestGateway gw = gateways.get(store);
+    TestAgent agent = TestAgent.register(gw, Gateways.unique("prio"));
+    for (int i = 0; i < 3; i++) {
+      send(gw, agent.agentId(), Map.of("channel", "telemetry", "message", Map.of("n", i), "priority", "bulk"));
+    }
+    String control = send(gw, agent.agentId(), Map.of("channel", "commands", "message", Map.of("stop", true),
+        "priority", "control")).json().path("message_id").asText();
+    try (TestAgent.Session s = agent.connect()) {
+      assertThat(s.nextNonAck().id()).isEqualTo(control);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aBroadcastReachesEveryConnectedAgentUnderOneSignature(StoreKind store) {
+    TestGateway gw = gateways.get(store);
+    String label = Gateways.unique("fleet");
+    List<TestAgent> agents = new ArrayList<>();
+    List<TestAgent.Session> sessions = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      TestAgent a = TestAgent.register(gw, Gateways.unique("bc"), Map.of("fleet", label));
+      agents.add(a);
+      sessions.add(a.connect());
+    }
+    TestAgent offline = TestAgent.register(gw, Gateways.unique("bcoff"), Map.of("fleet", label));
+    try {
+      var r = gw.operator().post("/api/v1/agents/broadcast", Map.of("channel", "announcements",
+          "message", Map.of("hello", "all"), "message_type", "event", "target", Map.of("labels", Map.of("fleet", label))));
+      assertThat(r.status()).isEqualTo(202);
+      String id = r.json().path("message_id").asText();
+      assertThat(r.json().path("sent_to")).hasSize(5);
+      assertThat(r.json().path("failed").get(0).asText()).isEqualTo(offline.agentId());
+      byte[] firstSignature = null;
+      for (int i = 0; i < 5; i++) {
+        OpenedRecord rec = sessions.get(i).nextNonAck();
+        assertThat(rec.id()).isEqualTo(id);
+        assertThat(agents.get(i).verifier().verify(rec)).isEqualTo(VerificationResult.ACCEPTED);
+        if (firstSignature == null) {
+          firstSignature = rec.signed().signature();
+        } else {
+          assertThat(rec.signed().signature()).isEqualTo(firstSignature);
+        }
+        sessions.get(i).ack(id);
+      }
+      await().atMost(Duration.ofSeconds(5)).until(() ->
+          gw.operator().get("/api/v1/messages/" + id).json().path("recipients").path("delivered").asInt() == 5);
+    } finally {
+      sessions.forEach(TestAgent.Session::close);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aRequestCanWaitForTheAgentsResponse(StoreKind store) throws Exception {
+    TestGateway gw = gateways.get(store);
+    TestAgent agent = TestAgent.register(gw, Gateways.unique("rr"));
+    try (TestAgent.Session s = agent.connect()) {
+      var answer = java.util.concurrent.CompletableFuture.supplyAsync(() -> send(gw, agent.agentId(),
+          Map.of("channel", "commands", "message", Map.of("q", "uptime"), "wait", "5s")));
+      OpenedRecord rec = s.nextNonAck();
+      s.sendSigned("resp-" + rec.id(), "response", "commands", Map.of("in-reply-to", rec.id()), "{\"uptime\":42}");
+      var r = answer.get(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.json().path("status").asText()).isEqualTo("delivered");
+      assertThat(r.json().path("response").path("uptime").asInt()).isEqualTo(42);
+      assertThat(gw.operator().get("/api/v1/messages/" + rec.id()).json().path("response").path("uptime").asInt())
+          .isEqualTo(42);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aRequestThatIsNotAnsweredTimesOut(StoreKind store) {
+    TestGateway gw = gateways.get(store);
+    TestAgent agent = TestAgent.register(gw, Gateways.unique("rrto"));
+    var r = send(gw, agent.agentId(), Map.of("channel", "commands", "message", Map.of("q", 1), "wait", "300ms"));
+    assertThat(r.status()).isEqualTo(202);
+    assertThat(r.json().path("timed_out").asBoolean()).isTrue();
+    assertThat(r.json().path("status").asText()).isEqualTo("queued");
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aCancelledMessageIsNotDelivered(StoreKind store) {
+    TestGateway gw = gateways.get(store);
+    TestAgent agent = TestAgent.register(gw, Gateways.unique("cancel"));
+    String id = send(gw, agent.agentId(), Map.of("channel", "commands", "message", Map.of("n", 1)))
+        .json().path("message_id").asText();
+    var r = gw.operator().delete("/api/v1/messages/" + id);
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(status(gw, id)).isEqualTo("cancelled");
+    assertThat(gw.operator().delete("/api/v1/messages/" + id).errorCode()).isEqualTo("not_cancellable");
+    try (TestAgent.Session s = agent.connect()) {
+      s.expectNothing(Duration.ofMillis(700));
+    }
+  }
+}

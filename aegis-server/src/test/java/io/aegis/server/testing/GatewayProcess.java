@@ -1,0 +1,152 @@
+package io.aegis.server.testing;
+
+import io.aegis.server.AegisServer;
+import io.aegis.server.config.Config;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A gateway node in a JVM of its own, for what only a separate process can show: that what a
+ * node acknowledged survives {@code kill -9}. {@link #main} starts {@link AegisServer} from the
+ * environment and prints {@value #READY} and the bound port on standard output.
+ *
+ * <pre>{@code
+ * GatewayProcess node = GatewayProcess.start(gw.env());   // gw.stop()ped TestGateway: same store
+ * ... node.baseUrl() ...
+ * node.kill();                                             // SIGKILL, no shutdown hooks
+ * }</pre>
+ */
+public final class GatewayProcess implements AutoCloseable {
+  /** The line prefix {@link #main} prints once the node listens. */
+  public static final String READY = "AEGIS_TEST_GATEWAY_PORT ";
+
+  private final Process process;
+  private final int port;
+  private final Path log;
+
+  private GatewayProcess(Process process, int port, Path log) {
+    this.process = process;
+    this.port = port;
+    this.log = log;
+  }
+
+  /** Runs one node until the process is killed or gets SIGTERM. */
+  public static void main(String[] args) throws InterruptedException {
+    AegisServer server = AegisServer.start(Config.fromEnvironment(System.getenv()));
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.close();
+      stopped.countDown();
+    }));
+    System.out.println(READY + server.port());
+    System.out.flush();
+    stopped.await();
+  }
+
+  /**
+   * Starts a node with exactly {@code env} (plus PATH) and returns once it listens. Its port is
+   * always ephemeral. Its log goes to a file, shown if the start fails.
+   */
+  public static GatewayProcess start(Map<String, String> env) {
+    Path java = Paths.get(System.getProperty("java.home"), "bin", "java");
+    ProcessBuilder pb = new ProcessBuilder(List.of(java.toString(), "-Xmx256m", "-XX:TieredStopAtLevel=1",
+        "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+        GatewayProcess.class.getName()));
+    pb.environment().clear();
+    pb.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+    pb.environment().putAll(env);
+    pb.environment().put("WEBSOCKET_PORT", "0");
+    try {
+      Path log = Files.createTempFile("aegis-gateway-process-", ".log");
+      pb.redirectError(log.toFile());
+      Process process = pb.start();
+      CompletableFuture<Integer> port = new CompletableFuture<>();
+      Thread reader = new Thread(() -> readOutput(process, port), "gateway-process-stdout");
+      reader.setDaemon(true);
+      reader.start();
+      try {
+        return new GatewayProcess(process, port.get(60, TimeUnit.SECONDS), log);
+      } catch (ExecutionException | TimeoutException e) {
+        process.destroyForcibly();
+        throw new IllegalStateException("the gateway process did not start: " + Files.readString(log), e);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  // Keeps draining standard output so that the node never blocks on a full pipe.
+  private static void readOutput(Process process, CompletableFuture<Integer> port) {
+    try (BufferedReader out = new BufferedReader(
+        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = out.readLine()) != null) {
+        if (line.startsWith(READY)) {
+          port.complete(Integer.parseInt(line.substring(READY.length()).trim()));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      port.completeExceptionally(e);
+    }
+    port.completeExceptionally(new IllegalStateException("its standard output closed before it listened"));
+  }
+
+  public String baseUrl() {
+    return "http://127.0.0.1:" + port;
+  }
+
+  /** The node's log (standard error). */
+  public String log() {
+    try {
+      return Files.readString(log);
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+
+  /** {@code kill -9}: the process ends at once, with no shutdown hook and no flush. */
+  public void kill() {
+    process.destroyForcibly();
+    waitFor();
+  }
+
+  private void waitFor() {
+    try {
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        throw new IllegalStateException("the gateway process did not exit");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** SIGTERM: a graceful stop. */
+  @Override
+  public void close() {
+    if (process.isAlive()) {
+      process.destroy();
+      waitFor();
+    }
+    try {
+      Files.deleteIfExists(log);
+    } catch (IOException ignored) {
+      // a temp file left behind is harmless
+    }
+  }
+}
