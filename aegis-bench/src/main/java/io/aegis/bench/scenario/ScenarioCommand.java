@@ -33,6 +33,26 @@ abstract class ScenarioCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * Registers (unless reused) and connects {@code n} agents, at most {@code maxInFlight}
+   * attempts at once, and waits until all are open; throws if they are not within 10 minutes.
+   */
+  static io.aegis.bench.agent.AgentFleet connectFleet(Harness h, int n, int maxInFlight) throws InterruptedException {
+    java.util.List<io.aegis.bench.agent.AgentIdentity> ids = h.agents(n);
+    io.aegis.bench.agent.AgentFleet fleet = h.fleet(ids,
+        new io.aegis.bench.agent.Backoff(java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(30)), true);
+    io.aegis.bench.agent.FleetStats s = fleet.stats();
+    h.progress().phase("connect", () -> String.format("open %d/%d  in flight %d  failed %d (%s)", s.open.get(), n,
+        s.inFlight.get(), s.failureCount(), io.aegis.bench.agent.FleetStats.brief(s.failures)));
+    long t0 = System.nanoTime();
+    fleet.connectAll(0, maxInFlight);
+    if (!fleet.awaitOpen(n, java.time.Duration.ofMinutes(10))) {
+      throw new BenchException("only " + s.open.get() + " of " + n + " agents connected");
+    }
+    h.progress().say(String.format("%d agents connected in %.1f s", n, (System.nanoTime() - t0) / 1e9));
+    return fleet;
+  }
+
   /** Sleeps, turning an interrupt into an early return. */
   static void pause(long millis) {
     try {

@@ -1,0 +1,308 @@
+package io.aegis.bench.scenario;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.aegis.bench.DurationConverter;
+import io.aegis.bench.Harness;
+import io.aegis.bench.agent.AgentFleet;
+import io.aegis.bench.agent.BenchPayload;
+import io.aegis.bench.agent.FleetStats;
+import io.aegis.bench.gateway.GatewayClient;
+import io.aegis.bench.gateway.GatewayProbe;
+import io.aegis.bench.gateway.PromHistogram;
+import io.aegis.bench.report.CpuMeter;
+import io.aegis.bench.report.LatencyRecorder;
+import io.aegis.bench.report.LoadDriver;
+import io.aegis.bench.report.RateMeter;
+import io.aegis.bench.report.Report;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code send}: targeted sends through the REST API ({@code POST /api/v1/agents/{id}/send}, agents
+ * round-robin) at a fixed rate or flat out, to N connected agents that decrypt, verify and
+ * acknowledge each message. Measures accepted/s, delivered-and-acknowledged/s and end-to-end
+ * latency; the message body carries its send time ({@link BenchPayload}).
+ */
+@Command(name = "send", mixinStandardHelpOptions = true,
+    description = "Targeted sends through the REST API to N connected agents, at a fixed rate or flat out: accepted/s, "
+        + "delivered-and-acknowledged/s, send-to-receive and send-to-ack latency.")
+public final class SendScenario extends ScenarioCommand {
+  @Option(names = "--agents", defaultValue = "100", description = "Connected agents (default ${DEFAULT-VALUE}).")
+  int agents;
+
+  @Option(names = "--rate", defaultValue = "0", description = "Sends per second; 0 = flat out (default), with "
+      + "--concurrency requests in flight.")
+  double rate;
+
+  @Option(names = "--concurrency", defaultValue = "128", description = "Send requests in flight at most (default "
+      + "${DEFAULT-VALUE}).")
+  int concurrency;
+
+  @Option(names = "--duration", defaultValue = "30s", converter = DurationConverter.class,
+      description = "Measured sending time (default ${DEFAULT-VALUE}).")
+  Duration duration;
+
+  @Option(names = "--warmup", defaultValue = "5s", converter = DurationConverter.class,
+      description = "Sending before the measurement starts (default ${DEFAULT-VALUE}).")
+  Duration warmup;
+
+  @Option(names = "--size", defaultValue = "256", description = "Message size: bytes of the JSON message (default "
+      + "${DEFAULT-VALUE}).")
+  int size;
+
+  @Option(names = "--message-type", defaultValue = "event", description = "message_type of the sends: event "
+      + "(default) or request.")
+  String messageType;
+
+  @Option(names = "--channel", defaultValue = "bench", description = "Channel of the sends (default ${DEFAULT-VALUE}).")
+  String channel;
+
+  @Option(names = "--sample-every", defaultValue = "200", description = "Follow one accepted send in K with GET "
+      + "/api/v1/messages/{id} until it is delivered (default ${DEFAULT-VALUE}; 0 = none).")
+  int sampleEvery;
+
+  @Option(names = "--max-in-flight", defaultValue = "256", description = "Connection attempts at once while the "
+      + "agents connect (default ${DEFAULT-VALUE}).")
+  int maxInFlight;
+
+  @Override
+  String name() {
+    return "send";
+  }
+
+  @Override
+  int run(Harness h) throws Exception {
+    Report report = h.report();
+    report.parameter("agents", agents).parameter("rate", rate == 0 ? "flat out" : rate + "/s")
+        .parameter("concurrency", concurrency).parameter("duration", duration.toSeconds() + " s")
+        .parameter("warmup", warmup.toSeconds() + " s").parameter("size", size + " B")
+        .parameter("message_type", messageType).parameter("http_connections", options.httpConnections);
+    AgentFleet fleet = connectFleet(h, agents, maxInFlight);
+    FleetStats s = fleet.stats();
+
+    SendMeter m = new SendMeter(h, channel, sampleEvery);
+    fleet.listener(m::onMessage);
+    String head = "{\"channel\":\"" + channel + "\",\"message_type\":\"" + messageType + "\",\"message\":";
+    LoadDriver driver = new LoadDriver(h.vertx(), rate, concurrency, (seq, scheduled) -> {
+      String agentId = fleet.agents().get((int) (seq % agents)).agentId();
+      return m.send(agentId, head + BenchPayload.create(size, scheduled) + "}", scheduled);
+    });
+
+    RateMeter acc = new RateMeter(m.accepted::sum);
+    RateMeter rec = new RateMeter(m.received::sum);
+    h.progress().phase("warm-up", () -> m.line(acc, rec, driver, s));
+    driver.start();
+    Thread.sleep(warmup.toMillis());
+
+    GatewayProbe.Reading before = h.probe().read();
+    CpuMeter cpu = new CpuMeter(h.probe().pid());
+    m.startMeasuring();
+    acc.reset();
+    rec.reset();
+    h.progress().phase("send", () -> m.line(acc, rec, driver, s));
+    Thread.sleep(duration.toMillis());
+    m.stopMeasuring();
+    CpuMeter.Usage usage = cpu.stop();
+    GatewayProbe.Reading after = h.probe().read();
+    driver.stop();
+
+    h.progress().phase("drain", () -> m.line(acc, rec, driver, s));
+    long drainStart = System.nanoTime();
+    long deadline = drainStart + Duration.ofSeconds(60).toNanos();
+    while ((driver.inFlight() > 0 || m.received.sum() < m.accepted.sum()) && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    double drainSeconds = (System.nanoTime() - drainStart) / 1e9;
+    m.awaitSamples(Duration.ofSeconds(30));
+
+    double secs = m.measuredSeconds();
+    report.figure("sends_accepted_per_second", Harness.round(m.acceptedInWindow.sum() / secs), "1/s",
+        "sends answered 2xx (committed to the durable queue) during the measured window, per second");
+    report.figure("delivered_acked_per_second", Harness.round(m.receivedInWindow.sum() / secs), "1/s",
+        "messages that reached an agent, decrypted, signature-verified and acknowledged (ack record sent) during the "
+            + "measured window, per second");
+    report.figure("sends_started", driver.started(), "requests", "send requests fired, warm-up included");
+    report.figure("sends_accepted", m.accepted.sum(), "messages", "2xx answers, warm-up included");
+    report.figure("sends_refused", m.refusedCount(), "requests", "non-2xx answers and transport errors (by reason in the JSON)");
+    report.figure("messages_received", m.received.sum(), "messages", "bench messages accepted by agents, warm-up included");
+    report.figure("undelivered_after_drain", Math.max(0, m.accepted.sum() - m.received.sum()), "messages",
+        "accepted sends that no agent had received 60 s after sending stopped");
+    report.figure("drain_seconds", Harness.round(drainSeconds), "s",
+        "from the end of sending until every accepted message had been received");
+    report.figure("error_records", m.errors.sum(), "records", "error records the gateway sent to agents");
+    report.figure("agent_refusals", s.refusedCount(), "messages", "messages agents refused (bad signature, expired, replay)");
+    if (usage.gateway() >= 0) {
+      report.figure("gateway_cpu_us_per_message", Harness.round(usage.gateway() * 1e6 / Math.max(1, m.receivedInWindow.sum())),
+          "us", "gateway CPU time during the window / messages delivered in it (REST, store, seal, sign, ack)");
+    }
+    report.figure("bench_cpu_us_per_message", Harness.round(usage.bench() * 1e6 / Math.max(1, m.receivedInWindow.sum())),
+        "us", "this generator's CPU per delivered message (HTTP client, open, verify, ack)");
+    report.figure("other_processes_cpu", Harness.round(usage.others() / Math.max(1e-9, usage.seconds())), "CPUs",
+        "average CPUs used by other processes on the machine during the window");
+    PromHistogram server = PromHistogram.of(after, "aegis_delivery_latency_seconds", "")
+        .minus(PromHistogram.of(before, "aegis_delivery_latency_seconds", ""));
+    if (server.count() > 0) {
+      report.figure("gateway_accept_to_ack_p50", Harness.round(server.quantile(0.5) * 1000), "ms",
+          "the gateway's aegis_delivery_latency (commit to the agent's ack) over the window, median (bucket-interpolated)");
+      report.figure("gateway_accept_to_ack_p99", Harness.round(server.quantile(0.99) * 1000), "ms",
+          "the same, 99th percentile");
+    }
+    report.latency("accept", m.acceptLatency.total(), "HTTP send request: from its scheduled start to the 2xx answer "
+        + "(the message is durable)");
+    report.latency("send_to_receive", m.endToEnd.total(), "from the send's scheduled start to the agent having the "
+        + "message decrypted and verified (measured window only)");
+    report.latency("send_to_delivered_at", m.deliveredAt.total(), "sampled sends: from the send's start to the "
+        + "delivered_at time GET /api/v1/messages/{id} reports (the gateway's record of the ack)");
+    report.latency("send_to_ack_visible", m.ackVisible.total(), "sampled sends: from the send's start until GET "
+        + "/api/v1/messages/{id} first showed status delivered (polled every 20 ms)");
+    report.extra("refused_by_reason", FleetStats.snapshot(m.refused));
+    report.extra("agent_refusals_by_reason", FleetStats.snapshot(s.refused));
+    fleet.closeAll();
+    return m.accepted.sum() > 0 && m.received.sum() >= m.accepted.sum() ? 0 : 1;
+  }
+
+  /** What the send scenario counts; thread-safe. */
+  static final class SendMeter {
+    final LongAdder accepted = new LongAdder();
+    final LongAdder received = new LongAdder();
+    final LongAdder acceptedInWindow = new LongAdder();
+    final LongAdder receivedInWindow = new LongAdder();
+    final LongAdder errors = new LongAdder();
+    final Map<String, LongAdder> refused = new ConcurrentHashMap<>();
+    final LatencyRecorder acceptLatency = new LatencyRecorder("accept");
+    final LatencyRecorder endToEnd = new LatencyRecorder("send_to_receive");
+    final LatencyRecorder deliveredAt = new LatencyRecorder("send_to_delivered_at");
+    final LatencyRecorder ackVisible = new LatencyRecorder("send_to_ack_visible");
+    private final Harness h;
+    private final String channel;
+    private final int sampleEvery;
+    private final LongAdder samplesOpen = new LongAdder();
+    private final long wallAtNano0 = Instant.now().toEpochMilli() * 1_000_000L;
+    private final long nano0 = System.nanoTime();
+    private volatile long windowStart = Long.MAX_VALUE;
+    private volatile long windowEnd = Long.MAX_VALUE;
+
+    SendMeter(Harness h, String channel, int sampleEvery) {
+      this.h = h;
+      this.channel = channel;
+      this.sampleEvery = sampleEvery;
+    }
+
+    void startMeasuring() {
+      acceptLatency.reset();
+      endToEnd.reset();
+      windowStart = System.nanoTime();
+    }
+
+    void stopMeasuring() {
+      windowEnd = System.nanoTime();
+    }
+
+    double measuredSeconds() {
+      return (windowEnd - windowStart) / 1e9;
+    }
+
+    private boolean inWindow(long nanos) {
+      return nanos >= windowStart && nanos < windowEnd;
+    }
+
+    Future<?> send(String agentId, String body, long scheduled) {
+      return h.api().post("/api/v1/agents/" + agentId + "/send", body).andThen(ar -> {
+        long now = System.nanoTime();
+        if (ar.failed()) {
+          refused.computeIfAbsent(ar.cause().getClass().getSimpleName(), k -> new LongAdder()).increment();
+          return;
+        }
+        GatewayClient.Response r = ar.result();
+        if (!r.ok()) {
+          refused.computeIfAbsent("http_" + r.status(), k -> new LongAdder()).increment();
+          return;
+        }
+        long n = accepted.sum();
+        accepted.increment();
+        acceptLatency.record(now - scheduled);
+        if (inWindow(now)) {
+          acceptedInWindow.increment();
+        }
+        if (sampleEvery > 0 && n % sampleEvery == 0) {
+          follow(r.json().path("message_id").asText(), scheduled);
+        }
+      });
+    }
+
+    void onMessage(io.aegis.bench.agent.SimulatedAgent agent, io.aegis.protocol.record.OpenedRecord r, long now) {
+      if (r.type().equals("error")) {
+        errors.increment();
+        return;
+      }
+      if (!r.channel().equals(channel)) {
+        return;
+      }
+      long sent = BenchPayload.timestamp(r.body());
+      received.increment();
+      if (inWindow(now)) {
+        receivedInWindow.increment();
+      }
+      if (sent > 0 && inWindow(sent)) {
+        endToEnd.record(now - sent);
+      }
+    }
+
+    /** Polls the message until the gateway shows it delivered. */
+    private void follow(String messageId, long scheduled) {
+      samplesOpen.increment();
+      Promise<Void> done = Promise.promise();
+      done.future().onComplete(x -> samplesOpen.decrement());
+      poll(messageId, scheduled, System.nanoTime() + Duration.ofSeconds(30).toNanos(), done);
+    }
+
+    private void poll(String id, long scheduled, long deadline, Promise<Void> done) {
+      h.vertx().setTimer(20, t -> h.api().get("/api/v1/messages/" + id).onComplete(ar -> {
+        long now = System.nanoTime();
+        if (ar.succeeded() && ar.result().ok()) {
+          JsonNode v = ar.result().json();
+          if ("delivered".equals(v.path("status").asText())) {
+            ackVisible.record(now - scheduled);
+            String at = v.path("delivered_at").asText(null);
+            if (at != null) {
+              Instant i = Instant.parse(at);
+              long atNanos = i.getEpochSecond() * 1_000_000_000L + i.getNano();
+              deliveredAt.record(atNanos - (wallAtNano0 + (scheduled - nano0)));
+            }
+            done.complete();
+            return;
+          }
+        }
+        if (now > deadline) {
+          done.complete();
+        } else {
+          poll(id, scheduled, deadline, done);
+        }
+      }));
+    }
+
+    void awaitSamples(Duration timeout) throws InterruptedException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (samplesOpen.sum() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+    }
+
+    long refusedCount() {
+      return refused.values().stream().mapToLong(LongAdder::sum).sum();
+    }
+
+    String line(RateMeter acc, RateMeter rec, LoadDriver driver, FleetStats s) {
+      return String.format("accepted %.0f/s  delivered %.0f/s  in flight %d  behind %d  refused %d  backlog %d  %s",
+          acc.sample(), rec.sample(), driver.inFlight(), driver.behind(), refusedCount(),
+          accepted.sum() - received.sum(), LatencyRecorder.brief(endToEnd.interval()));
+    }
+  }
+}
