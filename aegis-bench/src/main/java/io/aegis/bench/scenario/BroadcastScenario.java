@@ -5,20 +5,14 @@ import io.aegis.bench.BenchException;
 import io.aegis.bench.DurationConverter;
 import io.aegis.bench.Harness;
 import io.aegis.bench.agent.AgentFleet;
-import io.aegis.bench.agent.BenchPayload;
 import io.aegis.bench.agent.FleetStats;
 import io.aegis.bench.gateway.GatewayClient;
-import io.aegis.bench.report.CpuMeter;
 import io.aegis.bench.report.LatencyRecorder;
 import io.aegis.bench.report.Report;
-import io.aegis.protocol.record.OpenedRecord;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -64,10 +58,6 @@ public final class BroadcastScenario extends ScenarioCommand {
     return "broadcast";
   }
 
-  /** One broadcast's timings, in milliseconds from the request's start (-1 = did not happen). */
-  record Run(double acceptedMs, double firstDeliveryMs, double lastDeliveryMs, double lastAckMs, int reached,
-             int recipients, double gatewayCpuSeconds) {}
-
   @Override
   int run(Harness h) throws Exception {
     Report report = h.report();
@@ -75,77 +65,27 @@ public final class BroadcastScenario extends ScenarioCommand {
         .parameter("warmup_broadcasts", warmup).parameter("message_type", messageType);
     AgentFleet fleet = connectFleet(h, agents, maxInFlight);
     FleetStats s = fleet.stats();
-
-    AtomicLong current = new AtomicLong(-1);
-    AtomicInteger reached = new AtomicInteger();
-    AtomicLong first = new AtomicLong(Long.MAX_VALUE);
-    AtomicLong last = new AtomicLong();
-    LatencyRecorder perAgent = new LatencyRecorder("delivery");
+    BroadcastWorkload w = new BroadcastWorkload();
     fleet.listener((agent, r, now) -> {
-      if (r.channel().equals(channel) && BenchPayload.timestamp(bodyOf(r)) == current.get()) {
-        reached.incrementAndGet();
-        perAgent.record(now - current.get());
-        first.accumulateAndGet(now, Math::min);
-        last.accumulateAndGet(now, Math::max);
+      if (r.channel().equals(channel)) {
+        w.received(r.body(), now);
       }
     });
-    Map<String, Object> body = new LinkedHashMap<>();
-    body.put("channel", channel);
-    body.put("message_type", messageType);
-    body.put("target", Map.of("labels", Map.of("bench", options.prefix)));
-    List<Run> runs = new ArrayList<>();
-    for (int i = 0; i < warmup + repeat; i++) {
-      boolean measured = i >= warmup;
-      String label = (measured ? "broadcast " + (i - warmup + 1) + "/" + repeat : "warm-up broadcast");
-      reached.set(0);
-      first.set(Long.MAX_VALUE);
-      last.set(0);
-      if (!measured || i == warmup) {
-        perAgent.reset();
-      }
-      h.progress().phase(label, () -> "delivered to " + reached.get() + "/" + agents);
-      CpuMeter cpu = new CpuMeter(h.probe().pid());
-      long t0 = System.nanoTime();
-      current.set(t0);
-      body.put("message", GatewayClient.MAPPER.readTree(BenchPayload.create(size, t0)));
-      GatewayClient.Response resp = GatewayClient.await(h.api().post("/api/v1/agents/broadcast", body), 120,
-          "POST /api/v1/agents/broadcast");
-      double acceptedMs = (System.nanoTime() - t0) / 1e6;
-      if (!resp.ok()) {
-        throw new BenchException("broadcast refused: HTTP " + resp.status() + " " + resp.text());
-      }
-      JsonNode answer = resp.json();
-      String id = answer.path("message_id").asText();
-      int recipients = answer.path("counts").path("sent_to").asInt() + answer.path("counts").path("queued").asInt();
-      long deadline = t0 + timeout.toNanos();
-      while (reached.get() < recipients && System.nanoTime() < deadline) {
-        Thread.sleep(1);
-      }
-      double lastAck = awaitAcks(h, id, recipients, t0, deadline);
-      CpuMeter.Usage u = cpu.stop();
-      Run run = new Run(Harness.round(acceptedMs),
-          first.get() == Long.MAX_VALUE ? -1 : Harness.round((first.get() - t0) / 1e6),
-          reached.get() < recipients ? -1 : Harness.round((last.get() - t0) / 1e6), Harness.round(lastAck),
-          reached.get(), recipients, Harness.round(u.gateway()));
-      h.progress().say(label + ": " + run);
-      if (measured) {
-        runs.add(run);
-      }
-      Thread.sleep(1000);
-    }
-
+    List<BroadcastWorkload.Run> runs = w.run(h, "aegis", size, warmup, repeat, timeout, h.probe().pid(),
+        aegisCaster(h, channel, messageType, options.prefix));
+    LatencyRecorder perAgent = w.perAgent;
     report.figure("recipients", runs.get(0).recipients(), "agents", "agents the gateway addressed (the broadcast's sent_to + queued)");
-    report.figure("agents_reached_min", runs.stream().mapToInt(Run::reached).min().orElse(0), "agents",
+    report.figure("agents_reached_min", runs.stream().mapToInt(BroadcastWorkload.Run::reached).min().orElse(0), "agents",
         "fewest agents that received a measured broadcast");
-    report.figure("accepted_ms", median(runs, Run::acceptedMs), "ms", "median: from the request's start to its 2xx "
+    report.figure("accepted_ms", BroadcastWorkload.median(runs, BroadcastWorkload.Run::acceptedMs), "ms", "median: from the request's start to its 2xx "
         + "answer (every recipient's row committed; deliveries may already be under way)");
-    report.figure("first_delivery_ms", median(runs, Run::firstDeliveryMs), "ms",
+    report.figure("first_delivery_ms", BroadcastWorkload.median(runs, BroadcastWorkload.Run::firstDeliveryMs), "ms",
         "median: from the request's start to the first agent having the message decrypted and verified");
-    report.figure("last_delivery_ms", median(runs, Run::lastDeliveryMs), "ms",
+    report.figure("last_delivery_ms", BroadcastWorkload.median(runs, BroadcastWorkload.Run::lastDeliveryMs), "ms",
         "median: from the request's start to the LAST agent having it decrypted and verified (-1: not all did)");
-    report.figure("last_ack_ms", median(runs, Run::lastAckMs), "ms", "median: from the request's start until GET "
+    report.figure("last_ack_ms", BroadcastWorkload.median(runs, BroadcastWorkload.Run::lastAckMs), "ms", "median: from the request's start until GET "
         + "/api/v1/messages/{id} showed every recipient delivered (polled every 50 ms; -1: not within --timeout)");
-    report.figure("gateway_cpu_seconds_per_broadcast", median(runs, Run::gatewayCpuSeconds), "s",
+    report.figure("gateway_cpu_seconds_per_broadcast", BroadcastWorkload.median(runs, BroadcastWorkload.Run::gatewayCpuSeconds), "s",
         "median gateway CPU from the request to the last ack");
     report.latency("delivery_per_agent", perAgent.total(), "measured broadcasts: from the request's start to each "
         + "agent having the message decrypted and verified");
@@ -155,8 +95,32 @@ public final class BroadcastScenario extends ScenarioCommand {
     return runs.stream().allMatch(r -> r.reached() >= r.recipients() && r.lastAckMs() >= 0) ? 0 : 1;
   }
 
-  private static byte[] bodyOf(OpenedRecord r) {
-    return r.body();
+  /** Broadcasts through {@code POST /api/v1/agents/broadcast} to the agents labelled {@code bench=<prefix>}. */
+  static BroadcastWorkload.Caster aegisCaster(Harness h, String channel, String messageType, String prefix) {
+    return new BroadcastWorkload.Caster() {
+      @Override
+      public Object[] cast(String payload, long t0) throws Exception {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("channel", channel);
+        body.put("message_type", messageType);
+        body.put("target", Map.of("labels", Map.of("bench", prefix)));
+        body.put("message", GatewayClient.MAPPER.readTree(payload));
+        GatewayClient.Response resp = GatewayClient.await(h.api().post("/api/v1/agents/broadcast", body), 120,
+            "POST /api/v1/agents/broadcast");
+        double acceptedMs = (System.nanoTime() - t0) / 1e6;
+        if (!resp.ok()) {
+          throw new BenchException("broadcast refused: HTTP " + resp.status() + " " + resp.text());
+        }
+        JsonNode answer = resp.json();
+        int recipients = answer.path("counts").path("sent_to").asInt() + answer.path("counts").path("queued").asInt();
+        return new Object[] {acceptedMs, recipients, answer.path("message_id").asText()};
+      }
+
+      @Override
+      public double awaitAcks(Object id, int recipients, long t0, long deadline) throws Exception {
+        return BroadcastScenario.awaitAcks(h, (String) id, recipients, t0, deadline);
+      }
+    };
   }
 
   /** Polls the broadcast's record until every recipient shows delivered; ms from t0, or -1. */
@@ -169,10 +133,5 @@ public final class BroadcastScenario extends ScenarioCommand {
       Thread.sleep(50);
     }
     return -1;
-  }
-
-  private static double median(List<Run> runs, java.util.function.ToDoubleFunction<Run> f) {
-    double[] v = runs.stream().mapToDouble(f).sorted().toArray();
-    return v.length == 0 ? -1 : v[v.length / 2];
   }
 }

@@ -1,6 +1,5 @@
 package io.aegis.bench.scenario;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.aegis.bench.DurationConverter;
 import io.aegis.bench.Harness;
 import io.aegis.bench.agent.AgentFleet;
@@ -8,7 +7,6 @@ import io.aegis.bench.agent.AgentIdentity;
 import io.aegis.bench.agent.Backoff;
 import io.aegis.bench.agent.BenchPayload;
 import io.aegis.bench.agent.PollingAgents;
-import io.aegis.bench.gateway.GatewayClient;
 import io.aegis.bench.report.CpuMeter;
 import io.aegis.bench.report.LatencyRecorder;
 import io.aegis.bench.report.LoadDriver;

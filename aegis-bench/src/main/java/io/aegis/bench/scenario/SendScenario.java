@@ -1,26 +1,15 @@
 package io.aegis.bench.scenario;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.aegis.bench.DurationConverter;
 import io.aegis.bench.Harness;
 import io.aegis.bench.agent.AgentFleet;
 import io.aegis.bench.agent.BenchPayload;
 import io.aegis.bench.agent.FleetStats;
-import io.aegis.bench.gateway.GatewayClient;
 import io.aegis.bench.gateway.GatewayProbe;
 import io.aegis.bench.gateway.PromHistogram;
 import io.aegis.bench.report.CpuMeter;
-import io.aegis.bench.report.LatencyRecorder;
-import io.aegis.bench.report.LoadDriver;
-import io.aegis.bench.report.RateMeter;
 import io.aegis.bench.report.Report;
-import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.LongAdder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -86,41 +75,23 @@ public final class SendScenario extends ScenarioCommand {
         .parameter("message_type", messageType).parameter("http_connections", options.httpConnections);
     AgentFleet fleet = connectFleet(h, agents, maxInFlight);
     FleetStats s = fleet.stats();
-
-    SendMeter m = new SendMeter(h, channel, sampleEvery);
-    fleet.listener(m::onMessage);
-    String head = "{\"channel\":\"" + channel + "\",\"message_type\":\"" + messageType + "\",\"message\":";
-    LoadDriver driver = new LoadDriver(h.vertx(), rate, concurrency, (seq, scheduled) -> {
-      String agentId = fleet.agents().get((int) (seq % agents)).agentId();
-      return m.send(agentId, head + BenchPayload.create(size, scheduled) + "}", scheduled);
+    SendMeter m = new SendMeter();
+    fleet.listener((agent, r, now) -> {
+      if (r.type().equals("error")) {
+        m.errors.increment();
+      } else if (r.channel().equals(channel)) {
+        m.received(r.body(), now);
+      }
     });
-
-    RateMeter acc = new RateMeter(m.accepted::sum);
-    RateMeter rec = new RateMeter(m.received::sum);
-    h.progress().phase("warm-up", () -> m.line(acc, rec, driver, s));
-    driver.start();
-    Thread.sleep(warmup.toMillis());
-
-    GatewayProbe.Reading before = h.probe().read();
-    CpuMeter cpu = new CpuMeter(h.probe().pid());
-    m.startMeasuring();
-    acc.reset();
-    rec.reset();
-    h.progress().phase("send", () -> m.line(acc, rec, driver, s));
-    Thread.sleep(duration.toMillis());
-    m.stopMeasuring();
-    CpuMeter.Usage usage = cpu.stop();
-    GatewayProbe.Reading after = h.probe().read();
-    driver.stop();
-
-    h.progress().phase("drain", () -> m.line(acc, rec, driver, s));
-    long drainStart = System.nanoTime();
-    long deadline = drainStart + Duration.ofSeconds(60).toNanos();
-    while ((driver.inFlight() > 0 || m.received.sum() < m.accepted.sum()) && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
-    double drainSeconds = (System.nanoTime() - drainStart) / 1e9;
-    m.awaitSamples(Duration.ofSeconds(30));
+    GatewayProbe.Reading[] readings = new GatewayProbe.Reading[2];
+    SendWorkload.Result result = new SendWorkload(rate, concurrency, warmup, duration).run(h, "send", m,
+        aegisSender(h, fleet, m, channel, messageType, size, sampleEvery),
+        () -> readings[0] = h.probe().read(), () -> readings[1] = h.probe().read());
+    GatewayProbe.Reading before = readings[0];
+    GatewayProbe.Reading after = readings[1];
+    CpuMeter.Usage usage = result.usage();
+    double drainSeconds = result.drainSeconds();
+    long started = result.started();
 
     double secs = m.measuredSeconds();
     report.figure("sends_accepted_per_second", Harness.round(m.acceptedInWindow.sum() / secs), "1/s",
@@ -128,7 +99,7 @@ public final class SendScenario extends ScenarioCommand {
     report.figure("delivered_acked_per_second", Harness.round(m.receivedInWindow.sum() / secs), "1/s",
         "messages that reached an agent, decrypted, signature-verified and acknowledged (ack record sent) during the "
             + "measured window, per second");
-    report.figure("sends_started", driver.started(), "requests", "send requests fired, warm-up included");
+    report.figure("sends_started", started, "requests", "send requests fired, warm-up included");
     report.figure("sends_accepted", m.accepted.sum(), "messages", "2xx answers, warm-up included");
     report.figure("sends_refused", m.refusedCount(), "requests", "non-2xx answers and transport errors (by reason in the JSON)");
     report.figure("messages_received", m.received.sum(), "messages", "bench messages accepted by agents, warm-up included");
@@ -168,141 +139,29 @@ public final class SendScenario extends ScenarioCommand {
     return m.accepted.sum() > 0 && m.received.sum() >= m.accepted.sum() ? 0 : 1;
   }
 
-  /** What the send scenario counts; thread-safe. */
-  static final class SendMeter {
-    final LongAdder accepted = new LongAdder();
-    final LongAdder received = new LongAdder();
-    final LongAdder acceptedInWindow = new LongAdder();
-    final LongAdder receivedInWindow = new LongAdder();
-    final LongAdder errors = new LongAdder();
-    final Map<String, LongAdder> refused = new ConcurrentHashMap<>();
-    final LatencyRecorder acceptLatency = new LatencyRecorder("accept");
-    final LatencyRecorder endToEnd = new LatencyRecorder("send_to_receive");
-    final LatencyRecorder deliveredAt = new LatencyRecorder("send_to_delivered_at");
-    final LatencyRecorder ackVisible = new LatencyRecorder("send_to_ack_visible");
-    private final Harness h;
-    private final String channel;
-    private final int sampleEvery;
-    private final LongAdder samplesOpen = new LongAdder();
-    private final long wallAtNano0 = Instant.now().toEpochMilli() * 1_000_000L;
-    private final long nano0 = System.nanoTime();
-    private volatile long windowStart = Long.MAX_VALUE;
-    private volatile long windowEnd = Long.MAX_VALUE;
-
-    SendMeter(Harness h, String channel, int sampleEvery) {
-      this.h = h;
-      this.channel = channel;
-      this.sampleEvery = sampleEvery;
-    }
-
-    void startMeasuring() {
-      acceptLatency.reset();
-      endToEnd.reset();
-      windowStart = System.nanoTime();
-    }
-
-    void stopMeasuring() {
-      windowEnd = System.nanoTime();
-    }
-
-    double measuredSeconds() {
-      return (windowEnd - windowStart) / 1e9;
-    }
-
-    private boolean inWindow(long nanos) {
-      return nanos >= windowStart && nanos < windowEnd;
-    }
-
-    Future<?> send(String agentId, String body, long scheduled) {
-      return h.api().post("/api/v1/agents/" + agentId + "/send", body).andThen(ar -> {
-        long now = System.nanoTime();
-        if (ar.failed()) {
-          refused.computeIfAbsent(ar.cause().getClass().getSimpleName(), k -> new LongAdder()).increment();
-          return;
-        }
-        GatewayClient.Response r = ar.result();
-        if (!r.ok()) {
-          refused.computeIfAbsent("http_" + r.status(), k -> new LongAdder()).increment();
-          return;
-        }
-        long n = accepted.sum();
-        accepted.increment();
-        acceptLatency.record(now - scheduled);
-        if (inWindow(now)) {
-          acceptedInWindow.increment();
-        }
-        if (sampleEvery > 0 && n % sampleEvery == 0) {
-          follow(r.json().path("message_id").asText(), scheduled);
-        }
-      });
-    }
-
-    void onMessage(io.aegis.bench.agent.SimulatedAgent agent, io.aegis.protocol.record.OpenedRecord r, long now) {
-      if (r.type().equals("error")) {
-        errors.increment();
-        return;
-      }
-      if (!r.channel().equals(channel)) {
-        return;
-      }
-      long sent = BenchPayload.timestamp(r.body());
-      received.increment();
-      if (inWindow(now)) {
-        receivedInWindow.increment();
-      }
-      if (sent > 0 && inWindow(sent)) {
-        endToEnd.record(now - sent);
-      }
-    }
-
-    /** Polls the message until the gateway shows it delivered. */
-    private void follow(String messageId, long scheduled) {
-      samplesOpen.increment();
-      Promise<Void> done = Promise.promise();
-      done.future().onComplete(x -> samplesOpen.decrement());
-      poll(messageId, scheduled, System.nanoTime() + Duration.ofSeconds(30).toNanos(), done);
-    }
-
-    private void poll(String id, long scheduled, long deadline, Promise<Void> done) {
-      h.vertx().setTimer(20, t -> h.api().get("/api/v1/messages/" + id).onComplete(ar -> {
-        long now = System.nanoTime();
-        if (ar.succeeded() && ar.result().ok()) {
-          JsonNode v = ar.result().json();
-          if ("delivered".equals(v.path("status").asText())) {
-            ackVisible.record(now - scheduled);
-            String at = v.path("delivered_at").asText(null);
-            if (at != null) {
-              Instant i = Instant.parse(at);
-              long atNanos = i.getEpochSecond() * 1_000_000_000L + i.getNano();
-              deliveredAt.record(atNanos - (wallAtNano0 + (scheduled - nano0)));
+  /**
+   * Sends through the gateway's REST API to the fleet's agents, round-robin; records acceptance
+   * in {@code m} and follows one accepted send in {@code sampleEvery} until it shows delivered.
+   */
+  static SendWorkload.Sender aegisSender(Harness h, AgentFleet fleet, SendMeter m, String channel, String messageType,
+                                         int size, int sampleEvery) {
+    String head = "{\"channel\":\"" + channel + "\",\"message_type\":\"" + messageType + "\",\"message\":";
+    int n = fleet.agents().size();
+    return (seq, scheduled) -> {
+      String agentId = fleet.agents().get((int) (seq % n)).agentId();
+      return h.api().post("/api/v1/agents/" + agentId + "/send", head + BenchPayload.create(size, scheduled) + "}")
+          .andThen(ar -> {
+            if (ar.failed()) {
+              m.refused(ar.cause().getClass().getSimpleName());
+            } else if (!ar.result().ok()) {
+              m.refused("http_" + ar.result().status());
+            } else {
+              long k = m.accepted(scheduled);
+              if (sampleEvery > 0 && k % sampleEvery == 0) {
+                m.follow(h, ar.result().json().path("message_id").asText(), scheduled);
+              }
             }
-            done.complete();
-            return;
-          }
-        }
-        if (now > deadline) {
-          done.complete();
-        } else {
-          poll(id, scheduled, deadline, done);
-        }
-      }));
-    }
-
-    void awaitSamples(Duration timeout) throws InterruptedException {
-      long deadline = System.nanoTime() + timeout.toNanos();
-      while (samplesOpen.sum() > 0 && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-      }
-    }
-
-    long refusedCount() {
-      return refused.values().stream().mapToLong(LongAdder::sum).sum();
-    }
-
-    String line(RateMeter acc, RateMeter rec, LoadDriver driver, FleetStats s) {
-      return String.format("accepted %.0f/s  delivered %.0f/s  in flight %d  behind %d  refused %d  backlog %d  %s",
-          acc.sample(), rec.sample(), driver.inFlight(), driver.behind(), refusedCount(),
-          accepted.sum() - received.sum(), LatencyRecorder.brief(endToEnd.interval()));
-    }
+          });
+    };
   }
 }
