@@ -48,6 +48,14 @@ public final class StormScenario extends ScenarioCommand {
       + "initial connect (default ${DEFAULT-VALUE}); the storm itself is unbounded.")
   int maxInFlight;
 
+  @Option(names = "--queued", defaultValue = "0", description = "Messages queued for each agent while it is offline "
+      + "(sent through the REST API after the drop, before the reconnect); the storm then also waits until every one "
+      + "has arrived (default ${DEFAULT-VALUE}).")
+  int queued;
+
+  @Option(names = "--size", defaultValue = "256", description = "Size of each queued message (default ${DEFAULT-VALUE}).")
+  int size;
+
   @Option(names = "--timeout", defaultValue = "10m", converter = DurationConverter.class,
       description = "Give up waiting for the fleet after this long (default ${DEFAULT-VALUE}).")
   Duration timeout;
@@ -66,7 +74,7 @@ public final class StormScenario extends ScenarioCommand {
     Backoff backoff = new Backoff(backoffBase, backoffCap);
     Report report = h.report();
     report.parameter("agents", agents).parameter("jitter", none ? "none (first reconnect immediate)" : "sdk")
-        .parameter("backoff", backoff.toString());
+        .parameter("backoff", backoff.toString()).parameter("queued_per_agent", queued);
     List<AgentIdentity> ids = h.agents(agents);
     AgentFleet fleet = h.fleet(ids, backoff, true);
     FleetStats s = fleet.stats();
@@ -81,40 +89,64 @@ public final class StormScenario extends ScenarioCommand {
     Thread.sleep(1000);
     h.progress().say("all " + agents + " connected; dropping every connection");
 
-    // 2. Drop them all, and reconnect.
+    // 2. Drop them all; with --queued, queue messages for the offline agents first.
     LatencyRecorder back = new LatencyRecorder("reconnect");
     AtomicInteger reopened = new AtomicInteger();
     AtomicLong lastOpen = new AtomicLong();
-    long attempts0 = s.attempts.sum();
-    long failures0 = s.failureCount();
-    long t0 = System.nanoTime();
+    SendMeter queue = new SendMeter();
+    AtomicLong lastMessage = new AtomicLong();
+    fleet.listener((agent, r, now) -> {
+      if (r.channel().equals("bench")) {
+        queue.received(r.body(), now);
+        lastMessage.accumulateAndGet(now, Math::max);
+      }
+    });
+    long[] t0 = {Long.MAX_VALUE};
     fleet.events(new AgentFleet.Events() {
       @Override
       public void onOpen(SimulatedAgent agent, long handshakeNanos) {
         long now = System.nanoTime();
-        back.record(now - t0);
-        reopened.incrementAndGet();
-        lastOpen.accumulateAndGet(now, Math::max);
+        if (now >= t0[0]) {
+          back.record(now - t0[0]);
+          reopened.incrementAndGet();
+          lastOpen.accumulateAndGet(now, Math::max);
+        }
       }
     });
+    long total = (long) queued * agents;
+    if (queued > 0) {
+      for (SimulatedAgent a : fleet.agents()) {
+        a.abort();
+      }
+      awaitGatewaySessions(h, 0, Duration.ofSeconds(60));
+      h.progress().say("all dropped; queueing " + total + " messages for the offline agents");
+      fill(h, fleet, queue, total, size);
+    }
+    long attempts0 = s.attempts.sum();
+    long failures0 = s.failureCount();
     fleet.launcher().configure(0, 0);
     CpuMeter cpu = new CpuMeter(h.probe().pid());
+    t0[0] = System.nanoTime();
     for (SimulatedAgent a : fleet.agents()) {
-      a.abort();
+      if (queued == 0) {
+        a.abort();
+      }
       fleet.launcher().submitLater(a, none ? 0 : backoff.delayMillis(0));
     }
     RateMeter rate = new RateMeter(reopened::get);
     h.progress().phase("storm", () -> String.format("back %d/%d  %.0f/s  in flight %d  queued %d  failed %d (%s)",
         reopened.get(), agents, rate.sample(), s.inFlight.get(), fleet.launcher().queued(), s.failureCount() - failures0,
         FleetStats.brief(s.failures)));
-    GatewayWatch watch = new GatewayWatch(h.probe(), agents, t0);
+    GatewayWatch watch = new GatewayWatch(h.probe(), agents, t0[0]);
     watch.start();
-    long deadline = t0 + timeout.toNanos();
-    while (reopened.get() < agents && System.nanoTime() < deadline) {
+    long deadline = t0[0] + timeout.toNanos();
+    while ((reopened.get() < agents || queue.received.sum() < queue.accepted.sum()) && System.nanoTime() < deadline) {
       Thread.sleep(5);
     }
     boolean recovered = reopened.get() >= agents;
-    double allBack = recovered ? (lastOpen.get() - t0) / 1e9 : -1;
+    boolean drained = queue.received.sum() >= queue.accepted.sum();
+    double allBack = recovered ? (lastOpen.get() - t0[0]) / 1e9 : -1;
+    double drainedAt = queued == 0 ? 0 : drained ? (lastMessage.get() - t0[0]) / 1e9 : -1;
     CpuMeter.Usage usage = cpu.stop();
     watch.awaitFull(Duration.ofSeconds(30));
     watch.stop();
@@ -124,7 +156,14 @@ public final class StormScenario extends ScenarioCommand {
 
     report.figure("recovered", recovered ? "yes" : "no", "", "every agent had a session again before --timeout");
     report.figure("time_to_all_back", Harness.round(allBack), "s",
-        "from the drop (all connections reset at once) to the last agent's session record opened; -1 if not all came back");
+        "from the start of the reconnect (= the drop, without --queued) to the last agent's session record opened; -1 if "
+            + "not all came back");
+    if (queued > 0) {
+      report.figure("messages_queued", queue.accepted.sum(), "messages", "messages accepted for the offline agents");
+      report.figure("time_to_queue_drained", Harness.round(drainedAt), "s", "from the start of the reconnect to the last "
+          + "queued message received (decrypted and verified) by its agent; -1 if not all arrived before --timeout");
+      report.figure("messages_received", queue.received.sum(), "messages", "queued messages the agents received");
+    }
     report.figure("agents_back", reopened.get(), "agents", "agents with a new session");
     report.figure("gateway_min_sessions_seen", (long) watch.minSeen(), "sessions",
         "fewest aegis_sessions_open the gateway reported during the storm (250 ms samples): how many drops it noticed");
@@ -144,6 +183,29 @@ public final class StormScenario extends ScenarioCommand {
     report.latency("reconnect", back.total(), "per agent: from the drop to its new session record opened (jitter "
         + "delay, retries and handshake included)");
     report.extra("failures_by_reason", FleetStats.snapshot(s.failures));
-    return recovered ? 0 : 1;
+    return recovered && drained ? 0 : 1;
+  }
+
+  /** Sends {@code total} messages through the REST API, agents round-robin, 128 in flight; waits for every answer. */
+  private static void fill(Harness h, AgentFleet fleet, SendMeter m, long total, int size) throws InterruptedException {
+    SendWorkload.Sender send = SendScenario.aegisSender(h, fleet, m, "bench", "event", size, 0);
+    io.aegis.bench.report.LoadDriver driver = new io.aegis.bench.report.LoadDriver(h.vertx(), 0, 128,
+        (seq, scheduled) -> seq < total ? send.send(seq, scheduled) : io.vertx.core.Future.succeededFuture());
+    h.progress().phase("queue", () -> "accepted " + m.accepted.sum() + "/" + total + ", refused " + m.refusedCount());
+    driver.start();
+    while (m.accepted.sum() + m.refusedCount() < total) {
+      Thread.sleep(10);
+    }
+    driver.stop();
+    if (m.refusedCount() > 0) {
+      throw new io.aegis.bench.BenchException("the gateway refused " + m.refusedCount() + " queued sends: " + m.refused);
+    }
+  }
+
+  private static void awaitGatewaySessions(Harness h, int target, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline && h.probe().read().sessionsOpen() > target) {
+      Thread.sleep(100);
+    }
   }
 }
