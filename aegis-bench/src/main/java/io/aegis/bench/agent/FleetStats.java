@@ -22,6 +22,8 @@ public final class FleetStats {
   public final AtomicInteger open = new AtomicInteger();
   /** Attempts in progress now. */
   public final AtomicInteger inFlight = new AtomicInteger();
+  /** Sockets being reset by {@code abort()} whose descriptor is not yet released. */
+  public final AtomicInteger closing = new AtomicInteger();
   /** Open sessions that ended without the bench asking, by close code. */
   public final Map<String, LongAdder> lost = new ConcurrentHashMap<>();
   /** From opening the TCP connection to the session record opened and checked. */

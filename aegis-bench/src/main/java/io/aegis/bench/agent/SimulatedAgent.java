@@ -156,7 +156,11 @@ public final class SimulatedAgent {
       return "http_" + u.getStatus();
     }
     String name = t.getClass().getSimpleName();
-    String msg = String.valueOf(t.getMessage());
+    StringBuilder all = new StringBuilder();
+    for (Throwable c = t; c != null && all.length() < 2000; c = c.getCause()) {
+      all.append(c.getMessage()).append(' ');
+    }
+    String msg = all.toString();
     if (msg.contains("Connection refused")) {
       return "connection_refused";
     }
@@ -317,13 +321,15 @@ public final class SimulatedAgent {
     });
   }
 
-  private static void abortSocket(WebSocket socket) {
+  private void abortSocket(WebSocket socket) {
+    java.util.concurrent.atomic.AtomicInteger closing = fleet.stats().closing;
+    closing.incrementAndGet();
     if (socket instanceof WebSocketInternal internal) {
       Channel ch = internal.channelHandlerContext().channel();
       ch.config().setOption(ChannelOption.SO_LINGER, 0);
-      ch.close();
+      ch.close().addListener(f -> closing.decrementAndGet());
     } else {
-      socket.close();
+      socket.close().onComplete(ar -> closing.decrementAndGet());
     }
   }
 

@@ -122,15 +122,25 @@ public final class StormScenario extends ScenarioCommand {
       h.progress().say("all dropped; queueing " + total + " messages for the offline agents");
       fill(h, fleet, queue, total, size);
     }
+    double dropSeconds = 0;
+    if (queued == 0) {
+      // Reset every connection, and let the descriptors go before reconnecting: each side may hold
+      // only its open-file limit, and N old plus N new sockets would not fit.
+      long d0 = System.nanoTime();
+      for (SimulatedAgent a : fleet.agents()) {
+        a.abort();
+      }
+      while ((s.open.get() > 0 || s.closing.get() > 0) && System.nanoTime() - d0 < 30_000_000_000L) {
+        Thread.sleep(1);
+      }
+      dropSeconds = (System.nanoTime() - d0) / 1e9;
+    }
     long attempts0 = s.attempts.sum();
     long failures0 = s.failureCount();
     fleet.launcher().configure(0, 0);
     CpuMeter cpu = new CpuMeter(h.probe().pid());
     t0[0] = System.nanoTime();
     for (SimulatedAgent a : fleet.agents()) {
-      if (queued == 0) {
-        a.abort();
-      }
       fleet.launcher().submitLater(a, none ? 0 : backoff.delayMillis(0));
     }
     RateMeter rate = new RateMeter(reopened::get);
@@ -164,6 +174,8 @@ public final class StormScenario extends ScenarioCommand {
           + "queued message received (decrypted and verified) by its agent; -1 if not all arrived before --timeout");
       report.figure("messages_received", queue.received.sum(), "messages", "queued messages the agents received");
     }
+    report.figure("drop_seconds", Harness.round(dropSeconds), "s", "time to reset every connection on this side "
+        + "(SO_LINGER 0, close) before the reconnect starts");
     report.figure("agents_back", reopened.get(), "agents", "agents with a new session");
     report.figure("gateway_min_sessions_seen", (long) watch.minSeen(), "sessions",
         "fewest aegis_sessions_open the gateway reported during the storm (250 ms samples): how many drops it noticed");
