@@ -192,7 +192,7 @@ public final class StormScenario extends ScenarioCommand {
     }
     report.figure("other_processes_cpu", Harness.round(usage.others() / Math.max(1e-9, usage.seconds())), "CPUs",
         "average CPUs used by other processes on the machine during the storm");
-    report.latency("reconnect", back.total(), "per agent: from the drop to its new session record opened (jitter "
+    report.latency("reconnect", back.total(), "per agent: from the start of the reconnect to its new session record opened (jitter "
         + "delay, retries and handshake included)");
     report.extra("failures_by_reason", FleetStats.snapshot(s.failures));
     return recovered && drained ? 0 : 1;
