@@ -68,11 +68,9 @@ public final class MqttFleet implements AutoCloseable {
 
   /** Wipes and connects every subscriber (persistent sessions, QoS 1 subscriptions) and the publisher. */
   public void connect(int publisherInflight, java.util.function.IntConsumer progress) throws MqttException {
-    for (int i = 0; i < size; i++) {
-      wipe(clientId(i));
-    }
-    wipe(prefix + "-mqtt-publisher");
+    wipeAll();
     AtomicInteger connected = new AtomicInteger();
+    List<IMqttToken> pending = new ArrayList<>();
     for (int i = 0; i < size; i++) {
       MqttAsyncClient c = new MqttAsyncClient(broker, clientId(i), new MemoryPersistence());
       c.setCallback(new MqttCallback() {
@@ -89,10 +87,45 @@ public final class MqttFleet implements AutoCloseable {
         @Override
         public void deliveryComplete(IMqttDeliveryToken token) { }
       });
-      c.connect(options(false, 1000)).waitForCompletion(60_000);
-      c.subscribe(new String[] {topicOf(i), broadcastTopic()}, new int[] {1, 1}).waitForCompletion(60_000);
+      int index = i;
+      pending.add(c.connect(options(false, 1000), null, new IMqttActionListener() {
+        @Override
+        public void onSuccess(IMqttToken token) {
+          try {
+            c.subscribe(new String[] {topicOf(index), broadcastTopic()}, new int[] {1, 1}, null,
+                new IMqttActionListener() {
+                  @Override
+                  public void onSuccess(IMqttToken t) {
+                    progress.accept(connected.incrementAndGet());
+                  }
+
+                  @Override
+                  public void onFailure(IMqttToken t, Throwable e) {
+                    lost.increment();
+                  }
+                });
+          } catch (MqttException e) {
+            lost.increment();
+          }
+        }
+
+        @Override
+        public void onFailure(IMqttToken token, Throwable e) {
+          lost.increment();
+        }
+      }));
       subscribers.add(c);
-      progress.accept(connected.incrementAndGet());
+      if (pending.size() == 64) {
+        waitAll(pending);
+      }
+    }
+    waitAll(pending);
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    while (connected.get() < size && lost.sum() == 0 && System.nanoTime() < deadline) {
+      sleep(10);
+    }
+    if (connected.get() < size) {
+      throw new MqttException(MqttException.REASON_CODE_CLIENT_TIMEOUT);
     }
     publisher = new MqttAsyncClient(broker, prefix + "-mqtt-publisher", new MemoryPersistence());
     publisher.connect(options(false, publisherInflight)).waitForCompletion(60_000);
@@ -108,11 +141,48 @@ public final class MqttFleet implements AutoCloseable {
     return o;
   }
 
-  /** Connects once with clean session true and disconnects: the broker forgets the session. */
-  private void wipe(String clientId) throws MqttException {
-    try (MqttAsyncClient c = new MqttAsyncClient(broker, clientId, new MemoryPersistence())) {
-      c.connect(options(true, 10)).waitForCompletion(60_000);
-      c.disconnect().waitForCompletion(10_000);
+  /**
+   * Connects every client id once with clean session true and disconnects: the broker forgets
+   * their sessions (and anything queued for them). 64 at a time.
+   */
+  private void wipeAll() throws MqttException {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < size; i++) {
+      ids.add(clientId(i));
+    }
+    ids.add(prefix + "-mqtt-publisher");
+    for (int from = 0; from < ids.size(); from += 64) {
+      List<MqttAsyncClient> batch = new ArrayList<>();
+      List<IMqttToken> tokens = new ArrayList<>();
+      for (String id : ids.subList(from, Math.min(ids.size(), from + 64))) {
+        MqttAsyncClient c = new MqttAsyncClient(broker, id, new MemoryPersistence());
+        batch.add(c);
+        tokens.add(c.connect(options(true, 10)));
+      }
+      waitAll(tokens);
+      tokens.clear();
+      for (MqttAsyncClient c : batch) {
+        tokens.add(c.disconnect(0));
+      }
+      waitAll(tokens);
+      for (MqttAsyncClient c : batch) {
+        c.close();
+      }
+    }
+  }
+
+  private static void waitAll(List<IMqttToken> tokens) throws MqttException {
+    for (IMqttToken t : tokens) {
+      t.waitForCompletion(60_000);
+    }
+    tokens.clear();
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -145,29 +215,30 @@ public final class MqttFleet implements AutoCloseable {
     if (publisher != null) {
       all.add(publisher);
     }
+    List<IMqttToken> tokens = new ArrayList<>();
     for (MqttAsyncClient c : all) {
       try {
-        c.disconnect().waitForCompletion(10_000);
+        tokens.add(c.disconnect(0));
       } catch (MqttException e) {
         // closing anyway
       }
+    }
+    try {
+      waitAll(tokens);
+    } catch (MqttException e) {
+      // closing anyway
+    }
+    for (MqttAsyncClient c : all) {
       try {
         c.close();
       } catch (MqttException e) {
         // best effort
       }
     }
-    for (int i = 0; i < subscribers.size(); i++) {
-      try {
-        wipe(clientId(i));
-      } catch (MqttException e) {
-        // best effort: the broker keeps this session until it expires
-      }
-    }
     try {
-      wipe(prefix + "-mqtt-publisher");
+      wipeAll();
     } catch (MqttException e) {
-      // best effort
+      // best effort: the broker keeps these sessions until they expire
     }
   }
 }
