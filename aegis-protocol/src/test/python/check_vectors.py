@@ -211,6 +211,17 @@ def main():
     hin = sign_input("Aegis 1, http auth", H(vec16(s(ha["agent_id"])) + u64(ha["timestamp"]) + vec16(s(ha["nonce"]))))
     check(("building_blocks", ("http_auth", "signing_input")), hin)
     check(("building_blocks", ("http_auth", "signature")), agent.sign(hin))
+    kr = bb["key_rotation"]
+    new_key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(kr["new_identity_seed"]))
+    new_pub = ed_pub(new_key)
+    check(("building_blocks", ("key_rotation", "new_public_key")), new_pub)
+    check(("building_blocks", ("key_rotation", "old_public_key")), agent_pub)
+    kd = H(vec16(s(kr["agent_id"])) + agent_pub + new_pub + u64(kr["timestamp"]))
+    check(("building_blocks", ("key_rotation", "digest")), kd)
+    kin = sign_input("Aegis 1, key rotation", kd)
+    check(("building_blocks", ("key_rotation", "signing_input")), kin)
+    check(("building_blocks", ("key_rotation", "signature_old")), agent.sign(kin))
+    check(("building_blocks", ("key_rotation", "signature_new")), new_key.sign(kin))
 
     if bad:
         print("MISMATCH:\n  " + "\n  ".join(bad))

@@ -24,6 +24,8 @@ public final class Protocol {
     public static final String CONTEXT_AGENT_MESSAGE = "Aegis 1, agent message";
     /** Signature context of {@code POST /api/v1/auth}. */
     public static final String CONTEXT_HTTP_AUTH = "Aegis 1, http auth";
+    /** Signature context of an agent key rotation ({@code POST /api/v1/agents/{id}/rotate-key}), signed by both keys. */
+    public static final String CONTEXT_KEY_ROTATION = "Aegis 1, key rotation";
 
     /** Prefix of every HKDF-Expand-Label label (TLS 1.3 uses {@code "tls13 "}). */
     public static final String LABEL_PREFIX = "aegis1 ";

@@ -30,6 +30,7 @@ import io.aegis.server.delivery.MessageRoutes;
 import io.aegis.server.delivery.Recipients;
 import io.aegis.server.delivery.SendService;
 import io.aegis.server.event.EventsChannel;
+import io.aegis.server.registry.KeyRotationRoutes;
 import io.aegis.server.gateway.AgentGateway;
 import io.aegis.server.policy.PolicyChannel;
 import io.aegis.server.push.ArtifactPush;
@@ -42,12 +43,12 @@ import io.aegis.server.gateway.ConnectionsTable;
 import io.aegis.server.gateway.StatusRoutes;
 import io.aegis.server.store.Database;
 import io.aegis.server.store.WriteBatcher;
+import io.aegis.server.tls.TlsReloader;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.ext.web.Router;
 import java.util.List;
 import java.util.Optional;
@@ -81,6 +82,7 @@ public final class AegisServer implements AutoCloseable {
   private final DeliveryEngine delivery;
   private final MessageRouter messageRouter;
   private final AgentGateway gateway;
+  private final TlsReloader tls;
   private final AtomicBoolean draining = new AtomicBoolean();
 
   private AegisServer(Config config) {
@@ -112,6 +114,7 @@ public final class AegisServer implements AutoCloseable {
       Subscriptions subscriptions = new Subscriptions(database);
       new StatusRoutes(registry, gateway.connections(), connectionsTable, subscriptions::subscribed).mount(api);
       new AgentRoutes(registry).mount(api);
+      new KeyRotationRoutes(registry, config.authMaxClockSkew()).mount(api);
       new EnrollmentRoutes(new EnrollmentTokens(database, registry)).mount(api);
       new AuthRoutes(new AgentAuthentication(database, registry, sessions, config.authMaxClockSkew()),
           new RateLimiter(config.authRateLimit(), config.authRateLimit() * 2, 100_000), identity).mount(api);
@@ -153,18 +156,16 @@ public final class AegisServer implements AutoCloseable {
           .setCompressionSupported(false)
           .setMaxWebSocketFrameSize(config.maxFrameSize())
           .setMaxWebSocketMessageSize(config.maxFrameSize());
-      // TLS_CERT_PATH/TLS_KEY_PATH: HTTPS (and WSS) only; the node never serves both.
-      config.tls().ifPresent(tls -> options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
-          .setCertPath(tls.certificate().toString())
-          .setKeyPath(tls.privateKey().toString())));
       if (config.readBufferSize() > 0) {
         options.setReceiveBufferSize(config.readBufferSize());
       }
       if (config.writeBufferSize() > 0) {
         options.setSendBufferSize(config.writeBufferSize());
       }
+      this.tls = TlsReloader.configure(vertx, config, observability.registry(), options);
       this.http = await(vertx.createHttpServer(options).requestHandler(router).listen(), "listen on "
           + config.bindAddress() + ":" + config.port());
+      tls.watch(http);
       // Last, once nothing can fail: a token created by a start that then failed would never be shown.
       this.initialOperatorToken = operatorTokens.createInitialIfNeeded();
     } catch (RuntimeException e) {
@@ -283,6 +284,7 @@ public final class AegisServer implements AutoCloseable {
       // Agents first: they are told to reconnect elsewhere (1001) while the listener still answers.
       gateway.close();
       delivery.close();
+      tls.close();
       await(http.close(), "close the HTTP listener");
       batcher.close();
       worker.close();

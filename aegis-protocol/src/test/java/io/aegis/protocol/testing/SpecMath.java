@@ -207,4 +207,10 @@ public final class SpecMath {
     public static byte[] httpAuthInput(String agentId, long timestamp, String nonce) {
         return signInput("Aegis 1, http auth", sha256(bytes().vec16(agentId).u64(timestamp).vec16(nonce).bytes()));
     }
+
+    /** PROTOCOL.md §15.3: what both keys of an agent key rotation sign. */
+    public static byte[] keyRotationInput(String agentId, byte[] oldPub, byte[] newPub, long timestamp) {
+        return signInput("Aegis 1, key rotation",
+                sha256(bytes().vec16(agentId).raw(oldPub).raw(newPub).u64(timestamp).bytes()));
+    }
 }

@@ -173,6 +173,17 @@ class TestVectorsTest {
         assertThat(Hex.encode(input)).isEqualTo(http.get("signing_input").asText());
         assertThat(Hex.encode(HttpAuth.sign(agent, AGENT_ID, http.get("timestamp").asLong(), http.get("nonce").asText())))
                 .isEqualTo(http.get("signature").asText());
+        JsonNode rot = b.get("key_rotation");
+        IdentityKeyPair rotated = IdentityKeyPair.fromSeed(Hex.decode(rot.get("new_identity_seed").asText()));
+        assertThat(rotated.publicKey().encoded()).isEqualTo(Hex.decode(rot.get("new_public_key").asText()));
+        long rotTs = rot.get("timestamp").asLong();
+        assertThat(Hex.encode(io.aegis.protocol.KeyRotation.digest(AGENT_ID, agent.publicKey(), rotated.publicKey(), rotTs)))
+                .isEqualTo(rot.get("digest").asText());
+        assertThat(Hex.encode(io.aegis.protocol.KeyRotation.canonical(AGENT_ID, agent.publicKey(), rotated.publicKey(), rotTs)))
+                .isEqualTo(rot.get("signing_input").asText());
+        io.aegis.protocol.KeyRotation.Signatures sigs = io.aegis.protocol.KeyRotation.sign(AGENT_ID, agent, rotated, rotTs);
+        assertThat(Hex.encode(sigs.oldKeySignature())).isEqualTo(rot.get("signature_old").asText());
+        assertThat(Hex.encode(sigs.newKeySignature())).isEqualTo(rot.get("signature_new").asText());
         // Record-layer canonical bytes through the library's own encoder.
         JsonNode c0 = file.get("records").get("c2s_0_event_with_headers");
         byte[] aad = RecordFormat.aad(Hex.decode(s("handshake", "session_id")), (byte) 0x43, 0, 0, "evt-0001", "event",

@@ -47,6 +47,8 @@ public final class V1Vectors {
     public static final byte[] EB_PRIVATE = run(0x60);
     public static final byte[] NA = run(0x80);
     public static final byte[] NB = run(0xa0);
+    /** The agent's new identity key in the key rotation vector. */
+    public static final byte[] ROTATED_AGENT_SEED = run(0xc0);
 
     /** Clock readings at each step (ms). */
     public static final long T_CLIENT_HELLO = T;
@@ -323,6 +325,20 @@ public final class V1Vectors {
         http.put("signing_input", hex(httpInput));
         http.put("signature", hex(agent.sign(httpInput)));
         misc.put("http_auth", http);
+        Map<String, Object> rot = new LinkedHashMap<>();
+        IdentityKeyPair rotated = IdentityKeyPair.fromSeed(ROTATED_AGENT_SEED);
+        long rotTs = T + 6000;
+        byte[] rotInput = SpecMath.keyRotationInput(AGENT_ID, agentPub, rotated.publicKey().encoded(), rotTs);
+        rot.put("agent_id", AGENT_ID);
+        rot.put("timestamp", rotTs);
+        rot.put("old_public_key", hex(agentPub));
+        rot.put("new_identity_seed", hex(ROTATED_AGENT_SEED));
+        rot.put("new_public_key", hex(rotated.publicKey().encoded()));
+        rot.put("digest", hex(sha256(bytes().vec16(AGENT_ID).raw(agentPub).raw(rotated.publicKey().encoded()).u64(rotTs).bytes())));
+        rot.put("signing_input", hex(rotInput));
+        rot.put("signature_old", hex(agent.sign(rotInput)));
+        rot.put("signature_new", hex(rotated.sign(rotInput)));
+        misc.put("key_rotation", rot);
         v.put("building_blocks", misc);
         return v;
     }

@@ -70,12 +70,17 @@ public final class AgentAuthentication {
     } catch (IllegalArgumentException e) {
       throw ApiException.invalid("signature must be canonical base64 of the 64-byte Ed25519 signature");
     }
-    Optional<IdentityPublicKey> presented = Optional.ofNullable(req.publicKey()).map(AgentAuthentication::parseKey);
+    Optional<byte[]> presented = Optional.ofNullable(req.publicKey()).map(AgentAuthentication::decodeKey);
 
-    Optional<String> registered = registry.activePublicKey(req.agentId());
-    IdentityPublicKey key = registered.map(IdentityPublicKey::parseBase64).orElse(DECOY);
+    Optional<IdentityPublicKey> registered = registry.activeIdentityKey(req.agentId());
+    IdentityPublicKey key = registered.orElse(DECOY);
     boolean signatureOk = HttpAuth.verify(key, req.agentId(), req.timestamp(), req.nonce(), signature);
-    boolean keyMatches = presented.isEmpty() || registered.isPresent() && presented.get().equals(key);
+    boolean keyMatches = presented.isEmpty()
+        || registered.isPresent() && java.security.MessageDigest.isEqual(presented.get(), key.encoded());
+    if (!keyMatches) {
+      // Only now is the presented key parsed: a malformed one is the client's bug, not a refusal.
+      parseKey(req.publicKey());
+    }
     Instant now = Instant.now();
     Instant stamp = Instant.ofEpochMilli(req.timestamp());
     boolean fresh = Duration.between(stamp, now).abs().compareTo(maxSkew) <= 0;
@@ -93,12 +98,23 @@ public final class AgentAuthentication {
     return new Result(req.agentId(), sessions.issue(req.agentId()));
   }
 
-  /** The optional public_key field: a malformed key is the client's bug (400), a different one a refusal. */
-  private static IdentityPublicKey parseKey(String base64) {
+  /**
+   * The optional public_key field: malformed base64 is the client's bug (400), a different key a
+   * refusal. It is only compared with the registered key, so it is decoded, not parsed as a point.
+   */
+  private static void parseKey(String base64) {
     try {
-      return IdentityPublicKey.parseBase64(base64);
+      IdentityPublicKey.parseBase64(base64);
     } catch (InvalidKeyException e) {
       throw ApiException.badRequest("invalid_public_key", "public_key: " + e.getMessage());
+    }
+  }
+
+  private static byte[] decodeKey(String base64) {
+    try {
+      return StrictBase64.decode(base64, IdentityPublicKey.LENGTH, "public_key");
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("invalid_public_key", e.getMessage());
     }
   }
 

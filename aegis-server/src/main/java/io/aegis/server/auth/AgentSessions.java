@@ -82,6 +82,15 @@ public final class AgentSessions {
     return timeout;
   }
 
+  /** Revokes one session token (a session that closed before its agent ever received the token). */
+  public void revoke(java.sql.Connection c, String token) throws java.sql.SQLException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE agent_sessions SET revoked = ? WHERE token_hash = ?")) {
+      ps.setBoolean(1, true);
+      ps.setString(2, Tokens.hash(token));
+      ps.executeUpdate();
+    }
+  }
+
   /** Revokes every session of the agent (deactivation, key rotation). Returns how many. */
   public int revokeAll(java.sql.Connection c, String agentId) throws java.sql.SQLException {
     try (PreparedStatement ps = c.prepareStatement(

@@ -25,9 +25,15 @@ public final class BackendIdentity {
   private final BackendKeyRing keyRing;
   private final boolean created;
 
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(BackendIdentity.class);
+
   private BackendIdentity(BackendKeyRing keyRing, boolean created) {
     this.keyRing = keyRing;
     this.created = created;
+    IdentityKeyPair next = keyRing.next();
+    log.info("backend identity key {}{}", keyRing.current().publicKey().keyIdHex(), next == null ? ""
+        : "; next key " + next.publicKey().keyIdHex() + " (AUTH_NEXT_PRIVATE_KEY_PATH) is announced to every "
+            + "session and signs the handshakes that ask for it");
   }
 
   public static BackendIdentity loadOrCreate(Config config) {

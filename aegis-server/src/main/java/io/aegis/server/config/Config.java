@@ -43,6 +43,7 @@ public final class Config {
   private final String bindAddress;
   private final boolean allowInsecure;
   private final Optional<TlsFiles> tls;
+  private final Duration tlsReloadInterval;
   private final String nodeId;
   private final long maxBodySize;
   private final int maxFrameSize;
@@ -133,6 +134,7 @@ public final class Config {
     } else {
       tls = Optional.empty();
     }
+    tlsReloadInterval = r.duration(Setting.AEGIS_TLS_RELOAD_INTERVAL, Duration.ofMillis(100), Duration.ofDays(1));
     bindAddress = r.optional(Setting.AEGIS_BIND_ADDRESS)
         .map(v -> r.parse(Setting.AEGIS_BIND_ADDRESS, Config::bindAddress))
         .orElse(tls.isPresent() || allowInsecure ? "0.0.0.0" : "127.0.0.1");
@@ -226,6 +228,7 @@ public final class Config {
   public String bindAddress() { return bindAddress; }
   public boolean allowInsecure() { return allowInsecure; }
   public Optional<TlsFiles> tls() { return tls; }
+  public Duration tlsReloadInterval() { return tlsReloadInterval; }
   public String nodeId() { return nodeId; }
   public long maxBodySize() { return maxBodySize; }
   public int maxFrameSize() { return maxFrameSize; }

@@ -15,6 +15,7 @@ import io.aegis.server.api.ApiJson;
 import io.aegis.server.api.RateLimiter;
 import io.aegis.server.auth.AgentSessions;
 import io.aegis.server.config.Config;
+import io.aegis.protocol.crypto.StrictBase64;
 import io.aegis.server.registry.AgentRegistry;
 import io.aegis.server.store.WriteBatcher;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -84,7 +85,10 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
     this.upgradeLimiter = new RateLimiter(config.handshakeRateLimit(), config.handshakeRateLimit() * 2.0, 100_000);
     this.metrics = new GatewayMetrics(meters, connections::size, pendingHandshakes::get);
     registry.addListener(this);
-    this.lastSeenTimer = vertx.setPeriodic(config.lastSeenFlushInterval().toMillis(), id -> flushLastSeen());
+    this.lastSeenTimer = vertx.setPeriodic(config.lastSeenFlushInterval().toMillis(), id -> {
+      flushLastSeen();
+      connections.forgetRevocationsBefore(System.nanoTime() - config.handshakeTimeout().toNanos() - 60_000_000_000L);
+    });
   }
 
   /** Installs the upgrade route on {@code router}. */
@@ -116,10 +120,6 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
       refuse(ctx, 429, "rate_limited", "too many connection attempts from this address");
       return;
     }
-    if (connections.size() >= config.maxSessions()) {
-      refuse(ctx, 503, "overloaded", "this node holds its maximum number of sessions");
-      return;
-    }
     String agentId = req.getHeader("X-Agent-ID");
     String keyHeader = req.getHeader("X-Agent-Public-Key");
     if (agentId == null || keyHeader == null) {
@@ -127,15 +127,24 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
       return;
     }
     String idError = Identifiers.agentIdError(agentId);
-    IdentityPublicKey presented;
-    try {
-      presented = idError == null ? IdentityPublicKey.parseBase64(keyHeader) : null;
-    } catch (InvalidKeyException e) {
-      presented = null;
-      idError = "X-Agent-Public-Key: " + e.getMessage();
+    byte[] presented = null;
+    if (idError == null) {
+      // Only compared with the registered key, which was validated at registration: decoding is
+      // enough, and a full parse (a point validation) would cost more than a signature check.
+      try {
+        presented = StrictBase64.decode(keyHeader, IdentityPublicKey.LENGTH, "X-Agent-Public-Key");
+      } catch (IllegalArgumentException e) {
+        idError = e.getMessage();
+      }
     }
     if (idError != null) {
       refuse(ctx, 400, "bad_request", idError);
+      return;
+    }
+    // A full node still lets an agent replace its own session (it reconnected after a network
+    // change before its old session timed out); anyone else is sent elsewhere.
+    if (connections.size() >= config.maxSessions() && !connections.isConnected(agentId)) {
+      refuse(ctx, 503, "overloaded", "this node holds its maximum number of sessions");
       return;
     }
     if (pendingHandshakes.incrementAndGet() > config.maxPendingHandshakes()) {
@@ -143,21 +152,25 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
       refuse(ctx, 503, "overloaded", "too many handshakes in progress; retry shortly");
       return;
     }
-    IdentityPublicKey key = presented;
+    byte[] key = presented;
+    long revocationMark = connections.mark(); // before the lookup: see ConnectionManager
     req.pause();
-    worker.executeBlocking(() -> registry.activePublicKey(agentId), false).onComplete(ar -> {
+    worker.executeBlocking(() -> registry.activeIdentityKey(agentId), false).onComplete(ar -> {
       if (ar.failed()) {
         pendingHandshakeDone();
         log.error("agent_id={} registry lookup failed: {}", agentId, ar.cause().getMessage());
         refuse(ctx, 503, "unavailable", "the store is unavailable; retry later");
         return;
       }
-      Optional<IdentityPublicKey> registered = ar.result().map(IdentityPublicKey::parseBase64);
-      if (registered.isEmpty() || !MessageDigest.isEqual(registered.get().encoded(), key.encoded())) {
+      Optional<IdentityPublicKey> registered = ar.result();
+      if (registered.isEmpty() || !MessageDigest.isEqual(registered.get().encoded(), key)) {
         pendingHandshakeDone();
         log.info("agent_id={} upgrade refused from {}: {}", agentId, ip,
             registered.isEmpty() ? "unknown or inactive agent" : "public key differs from the registered key");
-        refuse(ctx, 401, "authentication_failed", "authentication failed");
+        metrics.refused("authentication_failed");
+        // The same bytes for unknown, inactive and mismatched agents: the handshake's failure frame.
+        ctx.response().setStatusCode(401).putHeader("Content-Type", "application/json")
+            .end(ServerHandshake.FAILURE_FRAME);
         return;
       }
       req.toWebSocket().onComplete(wsr -> {
@@ -166,7 +179,8 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
           log.debug("agent_id={} upgrade failed: {}", agentId, wsr.cause().toString());
           return;
         }
-        new AgentSession(this, wsr.result(), vertx.getOrCreateContext(), agentId, registered.get(), ip).start();
+        new AgentSession(this, wsr.result(), vertx.getOrCreateContext(), agentId, registered.get(), ip,
+            revocationMark).start();
       });
       req.resume();
     });
@@ -181,7 +195,18 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
     response.end(io.vertx.core.buffer.Buffer.buffer(ApiJson.error(code, message)));
   }
 
-  /** Sends the next backend key's announcement, if a next key is configured. */
+  /** How long a backend key announcement is valid; it is signed again once half of that has passed. */
+  static final java.time.Duration ANNOUNCEMENT_LIFETIME = java.time.Duration.ofDays(1);
+
+  private record Announcement(SignedCommand command, long refreshAtMillis) {}
+
+  private volatile Announcement announcement;
+
+  /**
+   * Sends the next backend key's announcement (PROTOCOL.md §10.3), if a next key is configured:
+   * a {@code backend_key} broadcast on {@code control} signed by the current key. One signature
+   * serves every session until it is half-way to its expiry.
+   */
   void announceNextBackendKey(AgentSession session) {
     IdentityKeyPair next = keyRing.next();
     if (next == null) {
@@ -190,19 +215,37 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
     session.send(nextKeyAnnouncement(next), Map.of());
   }
 
-  private volatile SignedCommand announcement;
-
   private SignedCommand nextKeyAnnouncement(IdentityKeyPair next) {
-    SignedCommand a = announcement;
-    if (a == null) {
+    long now = System.currentTimeMillis();
+    Announcement a = announcement;
+    if (a == null || now >= a.refreshAtMillis()) {
       byte[] body = ApiJson.write(ApiJson.MAPPER.createObjectNode()
           .put("key_id", next.publicKey().keyIdHex())
           .put("public_key", next.publicKey().base64()));
-      a = CommandSigner.backend(keyRing.current()).broadcast("backend_key:" + next.publicKey().keyIdHex(),
-          MessageTypes.BACKEND_KEY, Protocol.CONTROL_CHANNEL, 0, body);
+      long lifetime = ANNOUNCEMENT_LIFETIME.toMillis();
+      SignedCommand signed = CommandSigner.backend(keyRing.current()).broadcast(
+          "backend_key:" + next.publicKey().keyIdHex() + ":" + now, MessageTypes.BACKEND_KEY, Protocol.CONTROL_CHANNEL,
+          now + lifetime, body);
+      a = new Announcement(signed, now + lifetime / 2);
       announcement = a;
     }
-    return a;
+    return a.command();
+  }
+
+  /**
+   * The label of {@code aegis_handshakes_by_backend_key_total} for the backend key id an agent's
+   * hello asked for: the key id if this node holds that key, else {@code other} (so that clients
+   * cannot grow the label set).
+   */
+  String backendKeyLabel(byte[] askedKeyId) {
+    IdentityKeyPair next = keyRing.next();
+    if (java.util.Arrays.equals(keyRing.current().publicKey().keyId(), askedKeyId)) {
+      return keyRing.current().publicKey().keyIdHex();
+    }
+    if (next != null && java.util.Arrays.equals(next.publicKey().keyId(), askedKeyId)) {
+      return next.publicKey().keyIdHex();
+    }
+    return "other";
   }
 
   /** Writes the last-seen times of every live session in batches (not one write per heartbeat). */
@@ -234,18 +277,18 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
 
   @Override
   public void onDeactivated(String agentId) {
-    connections.close(agentId, CloseCode.REVOKED);
+    connections.revoke(agentId, CloseCode.REVOKED);
   }
 
   @Override
   public void onDeleted(String agentId) {
-    connections.close(agentId, CloseCode.REVOKED);
+    connections.revoke(agentId, CloseCode.REVOKED);
   }
 
   @Override
   public void onKeyRotated(String agentId) {
     // The session was authenticated with the old key: make the agent handshake again with the new one.
-    connections.close(agentId, CloseCode.SESSION_EXPIRED);
+    connections.revoke(agentId, CloseCode.SESSION_EXPIRED);
   }
 
   // ------------------------------------------------------------------ for sessions

@@ -19,6 +19,7 @@ import io.aegis.protocol.record.VerificationResult;
 import io.aegis.server.api.ApiJson;
 import io.aegis.server.auth.AgentSessions;
 import io.aegis.server.config.Config;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
@@ -57,6 +58,7 @@ public final class AgentSession {
   private final String agentId;
   private final IdentityPublicKey registeredKey;
   private final String remoteAddress;
+  private final long revocationMark;
   private final long startNanos = System.nanoTime();
   private ServerHandshake handshake;
   private SecureChannel channel;
@@ -70,17 +72,19 @@ public final class AgentSession {
   private String sessionIdHex;
   private String sessionToken;
   private boolean handshakeCounted;
+  private String backendKeyLabel;
   private double rateTokens;
   private long rateRefilledNanos;
 
   AgentSession(AgentGateway gateway, ServerWebSocket ws, Context context, String agentId,
-               IdentityPublicKey registeredKey, String remoteAddress) {
+               IdentityPublicKey registeredKey, String remoteAddress, long revocationMark) {
     this.gateway = gateway;
     this.ws = ws;
     this.context = context;
     this.agentId = agentId;
     this.registeredKey = registeredKey;
     this.remoteAddress = remoteAddress;
+    this.revocationMark = revocationMark;
     this.handshake = new ServerHandshake(gateway.handshakeConfig());
     this.rateTokens = gateway.config().sessionRateLimit() * 2.0;
     this.rateRefilledNanos = startNanos;
@@ -91,7 +95,7 @@ public final class AgentSession {
     ws.textMessageHandler(this::onText);
     ws.binaryMessageHandler(b -> violation(CloseCode.PROTOCOL_VIOLATION, "binary frame"));
     ws.pongHandler(b -> heard());
-    ws.exceptionHandler(t -> log.debug("agent_id={} socket error: {}", agentId, t.toString()));
+    ws.exceptionHandler(this::onSocketError);
     ws.closeHandler(v -> closed(ws.closeStatusCode() == null ? 1006 : ws.closeStatusCode()));
     ws.drainHandler(v -> {
       if (state == State.OPEN) {
@@ -128,6 +132,7 @@ public final class AgentSession {
         throw new HandshakeException(HandshakeException.Reason.UNKNOWN_AGENT,
             "client_hello agent_id differs from X-Agent-ID");
       }
+      backendKeyLabel = gateway.backendKeyLabel(hello.backendKeyId());
       String m2 = handshake.respond(registeredKey);
       state = State.AWAIT_AUTH;
       write(m2);
@@ -184,13 +189,18 @@ public final class AgentSession {
       violation(CloseCode.INTERNAL_ERROR, "cannot seal the session record: " + e.getMessage());
       return;
     }
+    // Registering first closes this session if its agent was revoked while the handshake ran.
+    gateway.connections().register(this, revocationMark);
+    if (state != State.ESTABLISHING) {
+      return;
+    }
     state = State.OPEN;
     gateway.vertx().cancelTimer(handshakeTimer);
     gateway.pendingHandshakeDone();
     write(record);
     gateway.metrics().recordsOut.increment();
     handshakeOutcome("ok");
-    gateway.connections().register(this);
+    gateway.metrics().handshakeByBackendKey(backendKeyLabel);
     long tick = gateway.config().heartbeatInterval().toMillis();
     tickTimer = gateway.vertx().setPeriodic(tick, tick, id -> tick());
     expiryTimer = gateway.vertx().setTimer(Math.max(1, expiresAt.toEpochMilli() - System.currentTimeMillis()),
@@ -367,6 +377,25 @@ public final class AgentSession {
 
   // ------------------------------------------------------------------ closing
 
+  /**
+   * WebSocket-level failures. Vert.x runs Netty's frame decoder without its close-on-violation
+   * option, so a frame over {@code maxWebSocketFrameSize} (or otherwise corrupt) arrives here and
+   * Vert.x then drops the TCP connection without a close frame: we send the close frame first.
+   * A message over {@code maxWebSocketMessageSize} reassembled from small fragments also arrives
+   * here, but Vert.x would go on reading and deliver the rest of that message as a new one: a
+   * session must not survive either.
+   */
+  private void onSocketError(Throwable t) {
+    if (t instanceof CorruptedWebSocketFrameException c) {
+      violation(c.closeStatus() != null && c.closeStatus().code() == CloseCode.MESSAGE_TOO_BIG.code()
+          ? CloseCode.MESSAGE_TOO_BIG : CloseCode.PROTOCOL_VIOLATION, "bad WebSocket frame: " + t.getMessage());
+    } else if (t instanceof IllegalStateException && String.valueOf(t.getMessage()).contains("max message size")) {
+      violation(CloseCode.MESSAGE_TOO_BIG, "message over " + gateway.config().maxFrameSize() + " bytes");
+    } else {
+      log.debug("agent_id={} socket error: {}", agentId, t.toString());
+    }
+  }
+
   private void handshakeFailed(HandshakeException e) {
     log.info("agent_id={} handshake failed from {}: {} ({})", agentId, remoteAddress, e.reason(), e.getMessage());
     handshakeOutcome("failed");
@@ -415,8 +444,8 @@ public final class AgentSession {
       channel.close();
     }
     handshake = null;
+    gateway.connections().unregister(this);
     if (was == State.OPEN) {
-      gateway.connections().unregister(this);
       gateway.metrics().closed(code);
       gateway.handler().onClose(this, code);
       String token = sessionToken;
@@ -428,6 +457,16 @@ public final class AgentSession {
     } else {
       gateway.pendingHandshakeDone();
       handshakeOutcome("closed");
+      if (was == State.ESTABLISHING) {
+        // Its token and connection row are being stored but the agent never received the token.
+        String token = sessionToken;
+        Instant at = Instant.now();
+        gateway.batcher().submit(c -> {
+          gateway.sessions().revoke(c, token);
+          gateway.connectionsTable().disconnected(c, agentId, token, at);
+          return null;
+        });
+      }
     }
   }
 

@@ -4,22 +4,48 @@ import io.aegis.protocol.CloseCode;
 import java.util.Collection;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The live sessions on this node, one per agent. Registering a session of an agent that already
  * has one closes the older with {@link CloseCode#REPLACED}: the newest connection wins, so an
  * agent that reconnects after a network change is never locked out by its own stale session.
  *
+ * <p><b>Revocations and handshakes in flight.</b> A handshake authenticates against the key the
+ * registry held when the upgrade looked it up, and its session registers here only when it
+ * opens. A deactivation or key rotation committed in between would find nothing to close. So
+ * {@link #revoke} also remembers the agent with a sequence number, and a session that registers
+ * with a {@link #mark()} taken before its registry lookup is closed at once if its agent was
+ * revoked since. Either the revocation's close finds the registered session, or the
+ * registration finds the revocation: there is no gap. Remembered revocations are forgotten by
+ * {@link #forgetRevocationsBefore} once no handshake can be that old.
+ *
  * <p>Thread-safe.
  */
 public final class ConnectionManager {
-  private final ConcurrentHashMap<String, AgentSession> sessions = new ConcurrentHashMap<>();
+  private record Revocation(long seq, CloseCode code, long atNanos) {}
 
-  /** Makes {@code session} its agent's live session, closing any previous one as replaced. */
-  void register(AgentSession session) {
+  private final ConcurrentHashMap<String, AgentSession> sessions = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Revocation> revocations = new ConcurrentHashMap<>();
+  private final AtomicLong revocationSeq = new AtomicLong();
+
+  /** The current revocation sequence number; take it before looking the agent up in the registry. */
+  long mark() {
+    return revocationSeq.get();
+  }
+
+  /**
+   * Makes {@code session} its agent's live session, closing any previous one as replaced. If the
+   * agent was revoked after {@code mark}, closes {@code session} with the revocation's code.
+   */
+  void register(AgentSession session, long mark) {
     AgentSession previous = sessions.put(session.agentId(), session);
     if (previous != null && previous != session) {
       previous.close(CloseCode.REPLACED);
+    }
+    Revocation r = revocations.get(session.agentId());
+    if (r != null && r.seq() > mark) {
+      session.close(r.code());
     }
   }
 
@@ -51,6 +77,20 @@ public final class ConnectionManager {
     if (s != null) {
       s.close(code);
     }
+  }
+
+  /**
+   * The agent's authentication is void (deactivated, deleted, key rotated): closes its live
+   * session with {@code code}, and any session still in its handshake when it opens.
+   */
+  public void revoke(String agentId, CloseCode code) {
+    revocations.put(agentId, new Revocation(revocationSeq.incrementAndGet(), code, System.nanoTime()));
+    close(agentId, code);
+  }
+
+  /** Forgets revocations older than {@code nanos} (a handshake cannot be older: see the class comment). */
+  void forgetRevocationsBefore(long nanos) {
+    revocations.values().removeIf(r -> r.atNanos() - nanos < 0);
   }
 
   /** Closes every live session with {@code code} (node shutdown). */

@@ -19,6 +19,7 @@ final class GatewayMetrics {
   private final Map<String, Timer> handshakes = new ConcurrentHashMap<>();
   private final Map<Integer, Counter> closes = new ConcurrentHashMap<>();
   private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
+  private final Map<String, Counter> byBackendKey = new ConcurrentHashMap<>();
   final LongAdder bytesIn = new LongAdder();
   final LongAdder bytesOut = new LongAdder();
   final LongAdder recordsIn = new LongAdder();
@@ -44,6 +45,14 @@ final class GatewayMetrics {
         .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
   }
 
+  /** A session opened whose hello asked for the backend key labelled {@code keyId} (see AgentGateway#backendKeyLabel). */
+  void handshakeByBackendKey(String keyId) {
+    byBackendKey.computeIfAbsent(keyId, k -> Counter.builder("aegis.handshakes.by.backend.key")
+        .description("Completed handshakes by the backend key id the agent's client_hello asked for: adoption of a next backend key")
+        .tag("key_id", k)
+        .register(registry)).increment();
+  }
+
   void closed(int code) {
     closes.computeIfAbsent(code, c -> Counter.builder("aegis.sessions.closed")
         .description("Sessions closed, by WebSocket close code")
@@ -51,7 +60,7 @@ final class GatewayMetrics {
         .register(registry)).increment();
   }
 
-  /** An upgrade refused before the WebSocket existed: unauthorized, rate_limited, overloaded, bad_request. */
+  /** An upgrade refused before the WebSocket existed: authentication_failed, rate_limited, overloaded, unavailable, bad_request. */
   void refused(String reason) {
     refusals.computeIfAbsent(reason, r -> Counter.builder("aegis.upgrades.refused")
         .description("WebSocket upgrades refused before the handshake, by reason")

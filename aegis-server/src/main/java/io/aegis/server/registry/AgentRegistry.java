@@ -46,6 +46,7 @@ public final class AgentRegistry {
   private final Database db;
   private final AgentSessions sessions;
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+  private final PublicKeyCache keyCache = new PublicKeyCache(200_000);
 
   public AgentRegistry(Database db, AgentSessions sessions) {
     this.db = db;
@@ -104,6 +105,14 @@ public final class AgentRegistry {
 
   public Agent get(String agentId) {
     return find(agentId).orElseThrow(() -> notFound(agentId));
+  }
+
+  /**
+   * The registered key of an active agent, parsed (through a cache: a parse validates the point
+   * and costs more than a signature check); empty for unknown and inactive agents alike.
+   */
+  public Optional<io.aegis.protocol.IdentityPublicKey> activeIdentityKey(String agentId) {
+    return activePublicKey(agentId).map(keyCache::parse);
   }
 
   /** The registered key of an active agent; empty for unknown and inactive agents alike. */
@@ -216,6 +225,45 @@ public final class AgentRegistry {
     if (Agent.INACTIVE.equals(status)) {
       tell(l -> l.onDeactivated(agentId));
     }
+    return get(agentId);
+  }
+
+  /**
+   * Replaces an active agent's identity key, if it is still {@code expectedOldKey} (compare and
+   * set: of two concurrent rotations one wins), sets {@code key_rotated_at}, and revokes the
+   * agent's session tokens in the same transaction; then tells listeners, which close its live
+   * session so that it handshakes again with the new key.
+   *
+   * @throws ApiException 409 {@code key_changed} if the registered key is no longer {@code expectedOldKey}
+   *     or the agent is not active, 404 if it is not registered
+   */
+  public Agent rotateKey(String agentId, String expectedOldKey, String newKey) {
+    db.transaction(c -> {
+      Instant now = Instant.now();
+      try (PreparedStatement ps = c.prepareStatement("UPDATE agents SET public_key = ?, key_rotated_at = ?, updated_at = ? "
+          + "WHERE agent_id = ? AND public_key = ? AND status = ?")) {
+        ps.setString(1, newKey);
+        db.dialect().setInstant(ps, 2, now);
+        db.dialect().setInstant(ps, 3, now);
+        ps.setString(4, agentId);
+        ps.setString(5, expectedOldKey);
+        ps.setString(6, Agent.ACTIVE);
+        if (ps.executeUpdate() == 0) {
+          try (PreparedStatement q = c.prepareStatement("SELECT 1 FROM agents WHERE agent_id = ?")) {
+            q.setString(1, agentId);
+            try (ResultSet rs = q.executeQuery()) {
+              if (!rs.next()) {
+                throw notFound(agentId);
+              }
+            }
+          }
+          throw ApiException.conflict("key_changed", "the agent's key changed (or it was deactivated) meanwhile");
+        }
+      }
+      sessions.revokeAll(c, agentId);
+      return null;
+    });
+    listeners.forEach(l -> l.onKeyRotated(agentId));
     return get(agentId);
   }
 

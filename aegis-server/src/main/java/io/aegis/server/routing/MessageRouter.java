@@ -50,6 +50,7 @@ public final class MessageRouter implements SessionHandler {
   private final Map<String, ChannelHandler> handlers = new ConcurrentHashMap<>();
   private final List<SessionHandler> sessionListeners = new CopyOnWriteArrayList<>();
   private final Map<String, Set<String>> channelsUsed = new ConcurrentHashMap<>();
+  private final RecentIds recentEvents = new RecentIds(50_000);
 
   public MessageRouter(DeliveryEngine delivery, Subscriptions subscriptions, WriteBatcher batcher, WorkerExecutor worker) {
     this.delivery = delivery;
@@ -162,6 +163,12 @@ public final class MessageRouter implements SessionHandler {
       throw new ApiException(404, "unknown_channel", "no handler for channel '" + r.channel() + "'");
     }
     AgentMessage message = new AgentMessage(session.agentId(), r.id(), r.type(), r.channel(), r.headers(), body(r));
+    boolean event = r.type().equals(MessageTypes.EVENT);
+    // An agent resends an event whose ack it did not get (its session ended first): store it once.
+    if (event && !recentEvents.add(session.agentId(), r.id())) {
+      ack(session, r.id());
+      return;
+    }
     boolean firstUse = channelsUsed.computeIfAbsent(session.agentId(), k -> ConcurrentHashMap.newKeySet()).add(r.channel());
     worker.<JsonNode>executeBlocking(() -> {
       if (firstUse) {
@@ -173,6 +180,9 @@ public final class MessageRouter implements SessionHandler {
       return handler.handle(message);
     }, false).onComplete(ar -> session.execute(() -> {
       if (ar.failed()) {
+        if (event) {
+          recentEvents.remove(session.agentId(), r.id());
+        }
         Throwable t = ar.cause();
         if (t instanceof ApiException e) {
           session.sendError(r.id(), e.code(), e.getMessage());

@@ -90,6 +90,7 @@ class ConfigTest {
       new Bad(Setting.AEGIS_AGENT_SIGNATURES, "sometimes", "required, optional or off"),
       new Bad(Setting.AEGIS_LAST_SEEN_FLUSH_INTERVAL, "1ms", "between"),
       new Bad(Setting.AEGIS_ACK_TIMEOUT, "2h", "between"),
+      new Bad(Setting.AEGIS_TLS_RELOAD_INTERVAL, "soon", "not a duration"),
       new Bad(Setting.AEGIS_DELIVERY_WINDOW, "0", "between 1 and"),
       new Bad(Setting.AEGIS_DELIVERY_SWEEP_INTERVAL, "soon", "not a duration"),
       new Bad(Setting.AEGIS_MAX_SEND_WAIT, "11m", "between"),

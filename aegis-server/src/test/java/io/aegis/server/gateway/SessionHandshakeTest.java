@@ -138,6 +138,24 @@ class SessionHandshakeTest {
     }
   }
 
+  @Test
+  void anAgentDeactivatedDuringItsHandshakeIsClosedAsTheSessionOpens() throws Exception {
+    TestAgent agent = TestAgent.register(gw(), Gateways.unique("revoke-mid"));
+    try (AgentSocket socket = agent.socket()) { // the upgrade looked the agent up: active
+      ClientHandshake hs = agent.newHandshake();
+      socket.sendText(hs.clientHello());
+      String m3 = hs.onServerHello(socket.nextText());
+      gw().operator().post("/api/v1/agents/" + agent.agentId() + "/deactivate", Map.of());
+      socket.sendText(m3); // a valid M3 from a key that was registered when the handshake began
+      assertThat(socket.awaitClose(Duration.ofSeconds(2)).code()).isEqualTo(4003);
+      assertThat(socket.pending()).as("no session record was sent").isZero();
+    }
+    assertThat(gw().server().gateway().connections().isConnected(agent.agentId())).isFalse();
+    // Its connections row, written while the handshake completed, is marked disconnected again.
+    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(2)).until(() ->
+        !gw().operator().get("/api/v1/agents/" + agent.agentId() + "/status").json().path("connected").asBoolean());
+  }
+
   private static AgentSocket.Refused refused(Map<String, String> headers) {
     var thrown = org.assertj.core.api.Assertions.catchThrowableOfType(AgentSocket.Refused.class,
         () -> AgentSocket.connect(gw().baseUrl(), "/ws/agent", headers));

@@ -50,6 +50,20 @@ class MessageRouterTest {
   }
 
   @Test
+  void anEventSentAgainInANewSessionIsStoredOnce() throws Exception {
+    TestGateway gw = gateways.get(StoreKind.SQLITE);
+    TestAgent agent = TestAgent.register(gw, Gateways.unique("resend"));
+    String batch = "{\"events\":[{\"type\":\"once\",\"timestamp\":1764100000000,\"body\":{}}]}";
+    for (int session = 0; session < 2; session++) {
+      try (TestAgent.Session s = agent.connect()) {
+        s.sendSigned("ev-resent", "event", "events", Map.of(), batch);
+        assertThat(json(s.next()).path("ids").get(0).asText()).isEqualTo("ev-resent");
+      }
+    }
+    assertThat(gw.operator().get("/api/v1/agents/" + agent.agentId() + "/events").json().path("events")).hasSize(1);
+  }
+
+  @Test
   void unsignedDataRecordsAreRefusedWhenSignaturesAreRequired() throws Exception {
     TestGateway gw = gateways.get(StoreKind.SQLITE);
     TestAgent agent = TestAgent.register(gw, Gateways.unique("unsigned"));

@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import javax.net.ssl.SSLContext;
 
 /**
  * A raw WebSocket client for gateway tests, in the style of OkHttp's WebSocketRecorder: it
@@ -48,6 +49,8 @@ public final class AgentSocket implements AutoCloseable {
   }
 
   private final BlockingQueue<String> texts = new LinkedBlockingQueue<>();
+  private volatile boolean paused;
+  private volatile boolean owed;
   private final CompletableFuture<Closed> closed = new CompletableFuture<>();
   private volatile WebSocket ws;
 
@@ -55,8 +58,18 @@ public final class AgentSocket implements AutoCloseable {
 
   /** Opens {@code ws(s)://…/ws/agent} with the given upgrade headers; throws {@link Refused} on an HTTP refusal. */
   public static AgentSocket connect(String baseUrl, String path, Map<String, String> headers) {
+    return connect(baseUrl, path, headers, null);
+  }
+
+  /**
+   * As {@link #connect(String, String, Map)}, over TLS trusting what {@code ssl} trusts
+   * ({@code null}: the JDK default). Each call with a context opens a new TLS connection.
+   */
+  public static AgentSocket connect(String baseUrl, String path, Map<String, String> headers, SSLContext ssl) {
     AgentSocket s = new AgentSocket();
-    WebSocket.Builder b = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+    HttpClient client = ssl == null ? HTTP
+        : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).sslContext(ssl).build();
+    WebSocket.Builder b = client.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
     headers.forEach(b::header);
     String url = baseUrl.replaceFirst("^http", "ws") + path;
     try {
@@ -83,7 +96,7 @@ public final class AgentSocket implements AutoCloseable {
         texts.add(partial.toString());
         partial.setLength(0);
       }
-      webSocket.request(1);
+      demand(webSocket);
       return null;
     }
 
@@ -106,8 +119,38 @@ public final class AgentSocket implements AutoCloseable {
     }
   }
 
+  private synchronized void demand(WebSocket webSocket) {
+    if (paused) {
+      owed = true;
+    } else {
+      webSocket.request(1);
+    }
+  }
+
+  /**
+   * Stops reading from the socket (a stalled agent): the client asks for no more messages, so the
+   * gateway's writes back up through TCP into its write queue.
+   */
+  public synchronized void pause() {
+    paused = true;
+  }
+
+  /** Reads again after {@link #pause()}. */
+  public synchronized void resume() {
+    paused = false;
+    if (owed) {
+      owed = false;
+      ws.request(1);
+    }
+  }
+
   public void sendText(String text) {
     ws.sendText(text, true).join();
+  }
+
+  /** Sends one fragment of a text message ({@code last}: the final one). */
+  public void sendText(String text, boolean last) {
+    ws.sendText(text, last).join();
   }
 
   public void sendBinary(byte[] bytes) {

@@ -13,6 +13,7 @@ import io.aegis.protocol.record.RecordException;
 import io.aegis.protocol.record.SecureChannel;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -23,14 +24,38 @@ import java.util.Map;
 public final class TestAgent {
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  private final TestGateway gateway;
+  // Suppliers, so that an agent of a TestGateway follows it across restarts (new port, new key).
+  private final java.util.function.Supplier<String> baseUrl;
+  private final String websocketPath;
+  private final java.util.function.Supplier<IdentityPublicKey> backendKey;
   private final String agentId;
   private final IdentityKeyPair key;
+  private final java.util.function.Supplier<javax.net.ssl.SSLContext> ssl;
 
   public TestAgent(TestGateway gateway, String agentId, IdentityKeyPair key) {
-    this.gateway = gateway;
+    this(gateway::baseUrl, gateway.server().config().websocketPath(), () -> gateway.server().identity().publicKey(),
+        agentId, key, gateway::clientSsl);
+  }
+
+  /** An agent of a gateway at {@code baseUrl} whose backend key is {@code backendKey} (for gateways in other processes). */
+  public TestAgent(String baseUrl, String websocketPath, IdentityPublicKey backendKey, String agentId, IdentityKeyPair key) {
+    this(() -> baseUrl, websocketPath, () -> backendKey, agentId, key, () -> null);
+  }
+
+  private TestAgent(java.util.function.Supplier<String> baseUrl, String websocketPath,
+                    java.util.function.Supplier<IdentityPublicKey> backendKey, String agentId, IdentityKeyPair key,
+                    java.util.function.Supplier<javax.net.ssl.SSLContext> ssl) {
+    this.baseUrl = baseUrl;
+    this.websocketPath = websocketPath;
+    this.backendKey = backendKey;
     this.agentId = agentId;
     this.key = key;
+    this.ssl = ssl;
+  }
+
+  /** The same agent talking to another gateway node (or the same store after a restart). */
+  public TestAgent at(String otherBaseUrl) {
+    return new TestAgent(() -> otherBaseUrl, websocketPath, backendKey, agentId, key, ssl);
   }
 
   /** Registers a new agent with a fresh key through the REST API. */
@@ -62,13 +87,13 @@ public final class TestAgent {
         "User-Agent", "Aegis-Agent/1.0 (test)");
   }
 
-  /** Opens the socket (no handshake yet). */
+  /** Opens the socket (no handshake yet), over TLS when the gateway serves it (see {@link TestGateway#trusting}). */
   public AgentSocket socket() {
-    return AgentSocket.connect(gateway.baseUrl(), gateway.server().config().websocketPath(), headers());
+    return AgentSocket.connect(baseUrl.get(), websocketPath, headers(), ssl.get());
   }
 
   public IdentityPublicKey backendKey() {
-    return gateway.server().identity().publicKey();
+    return backendKey.get();
   }
 
   public ClientHandshake newHandshake() {
@@ -77,7 +102,15 @@ public final class TestAgent {
 
   /** A handshake that signs with {@code signingKey} (which may differ from the registered key). */
   public ClientHandshake newHandshake(IdentityKeyPair signingKey) {
-    return new ClientHandshake(new ClientHandshake.Config(agentId, signingKey, PinnedBackendKeys.of(backendKey()),
+    return newHandshake(signingKey, PinnedBackendKeys.of(backendKey()));
+  }
+
+  /**
+   * A handshake that signs with {@code signingKey} and trusts {@code pins}; its
+   * {@code client_hello} asks for {@code pins.current()}.
+   */
+  public ClientHandshake newHandshake(IdentityKeyPair signingKey, PinnedBackendKeys pins) {
+    return new ClientHandshake(new ClientHandshake.Config(agentId, signingKey, pins,
         Clock.systemUTC(), RANDOM, Protocol.DEFAULT_MAX_FRAME_BYTES));
   }
 
@@ -88,13 +121,26 @@ public final class TestAgent {
 
   /** A connected, authenticated session. */
   public Session connect() {
+    return connect(PinnedBackendKeys.of(backendKey()));
+  }
+
+  /** A connected, authenticated session of an agent that pins {@code pins}. */
+  public Session connect(PinnedBackendKeys pins) {
+    return connect(newHandshake(key, pins));
+  }
+
+  /** Runs {@code hs} over a new socket: a connected, authenticated session. */
+  public Session connect(ClientHandshake hs) {
     AgentSocket socket = socket();
     try {
-      ClientHandshake hs = newHandshake();
-      socket.sendText(hs.clientHello());
-      socket.sendText(hs.onServerHello(socket.nextText()));
-      ClientHandshake.Established est = hs.onSessionRecord(socket.nextText());
-      return new Session(socket, est, key);
+      String m1 = hs.clientHello();
+      socket.sendText(m1);
+      String m2 = socket.nextText();
+      String m3 = hs.onServerHello(m2);
+      socket.sendText(m3);
+      String sessionRecord = socket.nextText();
+      ClientHandshake.Established est = hs.onSessionRecord(sessionRecord);
+      return new Session(socket, est, key, List.of(m1, m2, m3, sessionRecord));
     } catch (HandshakeException | RuntimeException e) {
       socket.close();
       throw new IllegalStateException("handshake failed for " + agentId, e);
@@ -106,11 +152,22 @@ public final class TestAgent {
     private final AgentSocket socket;
     private final ClientHandshake.Established established;
     private final IdentityKeyPair agentKey;
+    private final List<String> handshakeFrames;
 
-    Session(AgentSocket socket, ClientHandshake.Established established, IdentityKeyPair agentKey) {
+    Session(AgentSocket socket, ClientHandshake.Established established, IdentityKeyPair agentKey,
+            List<String> handshakeFrames) {
       this.socket = socket;
       this.established = established;
       this.agentKey = agentKey;
+      this.handshakeFrames = handshakeFrames;
+    }
+
+    /**
+     * The four handshake frames as they crossed the wire: {@code client_hello},
+     * {@code server_hello}, {@code client_auth}, then the gateway's session record.
+     */
+    public List<String> handshakeFrames() {
+      return handshakeFrames;
     }
 
     public AgentSocket socket() {
@@ -131,13 +188,39 @@ public final class TestAgent {
 
     /** Seals and sends an unsigned record; returns the frame sent. */
     public String send(String id, String type, String channel, Map<String, String> headers, String body) {
+      String frame = seal(id, type, channel, headers, body);
+      socket.sendText(frame);
+      return frame;
+    }
+
+    /** Seals an unsigned record without sending it (it takes the next sequence number all the same). */
+    public String seal(String id, String type, String channel, Map<String, String> headers, String body) {
       try {
-        SecureMessage m = established.channel().seal(id, type, channel, headers, body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        String frame = WireJson.encode(m);
-        socket.sendText(frame);
-        return frame;
+        return WireJson.encode(established.channel().seal(id, type, channel, headers,
+            body.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
       } catch (RecordException e) {
         throw new IllegalStateException(e);
+      }
+    }
+
+    /**
+     * Sends a {@code key_update} asking the gateway for one and waits for the gateway's answer:
+     * proof that the gateway opened every record sent before it. Records the gateway sends in
+     * between are opened and returned.
+     */
+    public List<OpenedRecord> keyUpdateRoundTrip() {
+      try {
+        socket.sendText(WireJson.encode(established.channel().sealKeyUpdate(true)));
+        List<OpenedRecord> others = new java.util.ArrayList<>();
+        while (true) {
+          OpenedRecord r = established.channel().open(socket.nextText());
+          if (r.keyUpdate()) {
+            return others;
+          }
+          others.add(r);
+        }
+      } catch (RecordException e) {
+        throw new AssertionError("record from the gateway did not open: " + e.getMessage(), e);
       }
     }
 

@@ -30,8 +30,9 @@ public final class TestGateway implements AutoCloseable {
   private final StoreKind store;
   private final Path dataDir;
   private final String schema;
-  private final Map<String, String> env;
+  private Map<String, String> env;
   private AegisServer server;
+  private volatile javax.net.ssl.SSLContext clientSsl;
 
   private TestGateway(StoreKind store, Map<String, String> overrides) {
     this.store = store;
@@ -71,9 +72,19 @@ public final class TestGateway implements AutoCloseable {
 
   /** Stops the node and starts a new one on the same store and data directory (a new port). */
   public TestGateway restart() {
+    return restart(Map.of());
+  }
+
+  /**
+   * As {@link #restart()}, with {@code changes} applied to the environment for this and later
+   * restarts (an empty value unsets a variable): the operator changed the configuration.
+   */
+  public TestGateway restart(Map<String, String> changes) {
     server.close();
     Map<String, String> e = new HashMap<>(env);
-    server = AegisServer.start(Config.fromEnvironment(e));
+    e.putAll(changes);
+    env = Map.copyOf(e);
+    server = AegisServer.start(Config.fromEnvironment(env));
     return this;
   }
 
@@ -85,6 +96,20 @@ public final class TestGateway implements AutoCloseable {
   public TestGateway stop() {
     server.close();
     return this;
+  }
+
+  /**
+   * Makes the clients this gateway hands out ({@link #operator()}, {@link TestAgent#socket()}, …)
+   * trust what {@code ssl} trusts: for a gateway serving TLS with a test certificate.
+   */
+  public TestGateway trusting(javax.net.ssl.SSLContext ssl) {
+    this.clientSsl = ssl;
+    return this;
+  }
+
+  /** The client TLS context set by {@link #trusting}, or {@code null} for the JDK default. */
+  public javax.net.ssl.SSLContext clientSsl() {
+    return clientSsl;
   }
 
   public AegisServer server() {
@@ -110,17 +135,17 @@ public final class TestGateway implements AutoCloseable {
 
   /** A client that sends the operator token. */
   public ApiClient operator() {
-    return new ApiClient(baseUrl(), OPERATOR_TOKEN);
+    return new ApiClient(baseUrl(), OPERATOR_TOKEN, clientSsl);
   }
 
   /** A client that sends no token. */
   public ApiClient anonymous() {
-    return new ApiClient(baseUrl(), null);
+    return new ApiClient(baseUrl(), null, clientSsl);
   }
 
   /** A client that sends {@code token}. */
   public ApiClient withToken(String token) {
-    return new ApiClient(baseUrl(), token);
+    return new ApiClient(baseUrl(), token, clientSsl);
   }
 
   @Override

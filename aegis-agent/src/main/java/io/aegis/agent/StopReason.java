@@ -1,0 +1,22 @@
+package io.aegis.agent;
+
+/**
+ * Why an {@link AgentClient} stopped for good. A stopped client never reconnects; build a new one
+ * (for {@link #REVOKED} and {@link #REPLACED}, only after an operator or the other instance has
+ * been dealt with).
+ */
+public enum StopReason {
+  /**
+   * The gateway closed the session with 4003: the agent was revoked (deactivated or deleted).
+   * Reconnecting would only be refused, so the client stops and reports it; an operator must
+   * reactivate the agent first.
+   */
+  REVOKED,
+  /**
+   * The gateway closed the session with 4004: a newer connection of the same agent replaced this
+   * one. Another instance holds the session, so this one stops instead of fighting over it.
+   */
+  REPLACED,
+  /** The application called {@link AgentClient#close()}. */
+  CLOSED
+}

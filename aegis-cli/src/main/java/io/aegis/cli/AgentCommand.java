@@ -1,0 +1,122 @@
+package io.aegis.cli;
+
+import io.aegis.agent.AgentClient;
+import io.aegis.agent.AgentClientBuilder;
+import io.aegis.agent.reference.ReferenceAgent;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code bin/aegis agent}: the reference agent ({@link ReferenceAgent}) on standard input and
+ * output.
+ */
+@Command(
+    name = "agent",
+    mixinStandardHelpOptions = true,
+    description = {
+        "Run the reference agent: connect to the gateway over an authenticated, encrypted WebSocket,",
+        "print every message received as one JSON line on stdout",
+        "  {\"id\",\"type\",\"channel\",\"headers\",\"body\",\"received_at\"}",
+        "and acknowledge it; send each line of stdin as a message:",
+        "  CHANNEL JSON               an event on CHANNEL",
+        "  CHANNEL:TYPE JSON          another message type; for 'request' the response is printed",
+        "  :reply MESSAGE_ID JSON     answer a request received from the backend",
+        "On channel 'events', JSON that is not already {\"events\":[...]} is wrapped: an array is the",
+        "list of events, anything else one event; wrapped events without a timestamp get the current time.",
+        "Connection state goes to stderr. Runs until interrupted (or the end of stdin with --exit-on-eof).",
+        "Exit status: 0 closed, 2 bad arguments, 3 revoked, 4 replaced by another instance."})
+final class AgentCommand implements Callable<Integer> {
+
+  @Option(names = "--backend", required = true, paramLabel = "URL",
+      description = "Gateway base URL (https://host:port) or socket URL (wss://host/ws/agent).")
+  String backend;
+
+  @Option(names = "--id", required = true, paramLabel = "ID", description = "The agent id, as registered.")
+  String agentId;
+
+  @Option(names = "--key", required = true, paramLabel = "FILE",
+      description = "The agent's private key (PKCS#8 PEM, from 'aegis keygen').")
+  Path keyFile;
+
+  @Option(names = "--backend-key", required = true, paramLabel = "B64",
+      description = "Pinned backend public key (base64 of 32 bytes); give it twice to pin the current and the next key.")
+  List<String> backendKeys = new ArrayList<>();
+
+  @Option(names = "--subscribe", split = ",", paramLabel = "CHANNEL",
+      description = "Channels to subscribe to, comma-separated.")
+  List<String> subscribe = new ArrayList<>();
+
+  @Option(names = "--dedup-file", paramLabel = "FILE",
+      description = "Remember delivered message ids in FILE, so a restarted agent does not handle them again.")
+  Path dedupFile;
+
+  @Option(names = "--exit-on-eof",
+      description = "At the end of stdin, wait for the gateway to acknowledge what was sent, then exit.")
+  boolean exitOnEof;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    quietSdkLogs();
+    if (backendKeys.size() > 2) {
+      System.err.println("aegis: give at most two --backend-key values (current, next)");
+      return 2;
+    }
+    AgentClientBuilder builder;
+    try {
+      builder = AgentClient.builder()
+          .backend(backend)
+          .agentId(agentId)
+          .identityFile(keyFile)
+          .backendKeys(backendKeys.get(0), backendKeys.subList(1, backendKeys.size()).toArray(String[]::new));
+      if (dedupFile != null) {
+        builder.dedupFile(dedupFile);
+      }
+    } catch (IllegalArgumentException | UncheckedIOException e) { // InvalidKeyException included
+      System.err.println("aegis: " + e.getMessage());
+      return 2;
+    }
+    ReferenceAgent agent;
+    try {
+      agent = new ReferenceAgent(builder, System.out, System.err);
+    } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
+      System.err.println("aegis: " + e.getMessage());
+      return 2;
+    }
+    Thread hook = new Thread(agent::close, "aegis-agent-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      agent.start(subscribe);
+    } catch (IllegalArgumentException e) {
+      System.err.println("aegis: " + e.getMessage());
+      agent.close();
+      return 2;
+    }
+    int status = agent.run(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), exitOnEof);
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException alreadyShuttingDown) {
+      // the hook is closing the agent
+    }
+    agent.close();
+    return status;
+  }
+
+  /**
+   * The reference agent reports connection state on stderr itself; the SDK's own INFO lines would
+   * say the same twice. Keep its warnings unless AEGIS_LOG_LEVEL asks for more.
+   */
+  private static void quietSdkLogs() {
+    if (System.getenv("AEGIS_LOG_LEVEL") == null
+        && org.slf4j.LoggerFactory.getLogger("io.aegis.agent") instanceof ch.qos.logback.classic.Logger l) {
+      l.setLevel(ch.qos.logback.classic.Level.WARN);
+    }
+  }
+}
