@@ -144,6 +144,7 @@ public final class PeerScenario extends ScenarioCommand {
           });
       mosquitto = new Side("mosquitto", mSend, mRuns, mb.perAgent.total().copy());
     } finally {
+      h.progress().phase("mqtt close", () -> "disconnecting and wiping " + agents + " MQTT sessions");
       mq.close();
     }
 
