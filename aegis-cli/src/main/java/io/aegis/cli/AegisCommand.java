@@ -24,7 +24,9 @@ public final class AegisCommand implements Runnable {
   }
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new AegisCommand()).execute(args));
+    CommandLine cl = new CommandLine(new AegisCommand());
+    cl.addSubcommand("bench", BenchCommand.commandLine());
+    System.exit(cl.execute(args));
   }
 
   static final class Version implements CommandLine.IVersionProvider {

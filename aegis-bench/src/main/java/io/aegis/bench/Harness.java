@@ -1,0 +1,257 @@
+package io.aegis.bench;
+
+import io.aegis.bench.agent.AgentFleet;
+import io.aegis.bench.agent.AgentIdentity;
+import io.aegis.bench.agent.Backoff;
+import io.aegis.bench.agent.KeyCache;
+import io.aegis.bench.gateway.GatewayClient;
+import io.aegis.bench.gateway.GatewayProbe;
+import io.aegis.bench.gateway.GatewayProcess;
+import io.aegis.bench.gateway.Registrar;
+import io.aegis.bench.report.CpuMeter;
+import io.aegis.bench.report.Progress;
+import io.aegis.bench.report.Report;
+import io.aegis.protocol.IdentityPublicKey;
+import io.aegis.protocol.KeyFiles;
+import io.aegis.protocol.PinnedBackendKeys;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What every scenario needs, set up from {@link BenchOptions}: the gateway (external, or spawned),
+ * its REST client and {@link GatewayProbe}, the pinned backend key, the simulated agents'
+ * identities (cached keys, registered through the API), an {@link AgentFleet}, the live
+ * {@link Progress} line, the {@link Report} with the run's conditions, and a {@link CpuMeter}.
+ *
+ * <p>Used from the scenario's main thread. {@link #close()} stops everything it started.
+ */
+public final class Harness implements AutoCloseable {
+  private final BenchOptions options;
+  private final Report report;
+  private final Progress progress = new Progress(System.err);
+  private final GatewayProcess spawned;
+  private final URI gateway;
+  private final Vertx vertx;
+  private final GatewayClient api;
+  private final GatewayProbe probe;
+  private final IdentityPublicKey backendKey;
+  private final CpuMeter cpu;
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private KeyCache cache;
+
+  public Harness(BenchOptions o, String scenario) throws IOException, InterruptedException {
+    this.options = o;
+    this.report = new Report(scenario);
+    if (o.spawn) {
+      progress.say("starting a gateway (" + (o.databaseUrl == null ? "SQLite" : "PostgreSQL") + ") ...");
+      spawned = GatewayProcess.start(o.workDir, o.databaseUrl, o.gatewayEnv, o.gatewayJvmOptions);
+      gateway = spawned.baseUrl();
+      backendKey = spawned.backendKey();
+      report.condition("gateway", "spawned by the bench, pid " + spawned.pid() + ", " + gateway + ", log " + spawned.log());
+      report.condition("gateway_settings", spawned.reportedEnv());
+      progress.say("gateway up at " + gateway + " (pid " + spawned.pid() + ", log " + spawned.log() + ")");
+    } else {
+      spawned = null;
+      gateway = URI.create(o.gateway);
+      if (o.backendKey == null) {
+        throw new BenchException("--backend-key is required for an external gateway (base64, or its public.pem); "
+            + "or use --spawn");
+      }
+      if (o.token == null || o.token.isBlank()) {
+        throw new BenchException("an operator token is required: --token or AEGIS_ADMIN_TOKEN; or use --spawn");
+      }
+      backendKey = parseBackendKey(o.backendKey);
+      report.condition("gateway", "external, " + gateway + (o.gatewayPid > 0 ? ", pid " + o.gatewayPid : ""));
+    }
+    report.condition("store", o.databaseUrl != null ? "PostgreSQL" : o.spawn ? "SQLite" : "as configured on the gateway");
+    report.condition("signature_verification_in_agents", o.noVerify ? "OFF (--no-verify)" : "on");
+    if (o.noVerify) {
+      report.note("--no-verify: the simulated agents did NOT verify command signatures; figures show the "
+          + "gateway's cost, not what real agents pay.");
+    }
+    this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+    this.api = new GatewayClient(vertx, gateway, o.spawn ? spawned.token() : o.token, o.httpConnections);
+    long pid = o.spawn ? spawned.pid() : o.gatewayPid;
+    this.probe = new GatewayProbe(api, pid);
+    this.cpu = new CpuMeter(pid);
+  }
+
+  private static IdentityPublicKey parseBackendKey(String value) throws IOException {
+    Path p = Path.of(value);
+    if (Files.isRegularFile(p)) {
+      return KeyFiles.readPublicKey(p);
+    }
+    return IdentityPublicKey.parseBase64(value);
+  }
+
+  public BenchOptions options() {
+    return options;
+  }
+
+  public Report report() {
+    return report;
+  }
+
+  public Progress progress() {
+    return progress;
+  }
+
+  public GatewayClient api() {
+    return api;
+  }
+
+  public GatewayProbe probe() {
+    return probe;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public URI gateway() {
+    return gateway;
+  }
+
+  public CpuMeter cpu() {
+    return cpu;
+  }
+
+  public boolean spawned() {
+    return spawned != null;
+  }
+
+  /** Checks that both processes may open enough files for {@code connections} connections; throws if not. */
+  public void checkOpenFiles(long connections) {
+    OpenFiles mine = OpenFiles.ofThisProcess();
+    report.condition("bench_open_files_limit", mine.soft() + " soft / " + mine.hard() + " hard");
+    String problem = mine.problem("This load generator", connections);
+    if (problem != null) {
+      throw new BenchException(problem);
+    }
+    long gw = probe.maxOpenFiles();
+    report.condition("gateway_open_files_limit", gw);
+    if (gw > 0 && connections + OpenFiles.OVERHEAD > gw) {
+      throw new BenchException("The gateway may open only " + gw + " files, too few for " + connections
+          + " sessions. Start it with a higher limit (bin/aegis serve raises its soft limit to the hard limit).");
+    }
+  }
+
+  /**
+   * The identities of agents 1..n (keys from the cache, new ones generated), registered with the
+   * gateway: all of them, or with {@code --reuse} only those no earlier run registered here.
+   */
+  public List<AgentIdentity> agents(int n) throws InterruptedException {
+    checkOpenFiles(n);
+    // Spawned gateways are new each run: one cache for all of them saves generating keys again.
+    cache = KeyCache.open(options.workDir, spawned != null ? "spawned" : gateway.toString(), options.prefix);
+    if (spawned != null) {
+      cache.forgetRegistrations(); // a new gateway knows nobody
+    }
+    List<AgentIdentity> ids = cache.identities(options.prefix, n, new SecureRandom());
+    cache.save();
+    List<AgentIdentity> todo = options.reuse ? ids.stream().filter(a -> !cache.isRegistered(a.agentId())).toList() : ids;
+    report.parameter("agents_registered_by_this_run", todo.size());
+    if (todo.isEmpty()) {
+      progress.say("all " + n + " agents registered by an earlier run (--reuse)");
+      return ids;
+    }
+    Registrar registrar = new Registrar(api, options.registerConcurrency, Map.of("bench", options.prefix));
+    long t0 = System.nanoTime();
+    progress.phase("register", () -> String.format("%d/%d registered, failed %s", registrar.done.sum(), todo.size(),
+        registrar.failed.isEmpty() ? "0" : registrar.failed.toString()));
+    try {
+      registrar.register(todo, cache).get(30, TimeUnit.MINUTES);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new BenchException("registration did not finish: " + e);
+    } finally {
+      cache.save();
+    }
+    double s = (System.nanoTime() - t0) / 1e9;
+    progress.say(String.format("registered %d agents in %.1f s (%.0f/s)", registrar.done.sum(), s, registrar.done.sum() / s));
+    if (!registrar.failed.isEmpty()) {
+      throw new BenchException("registration failed for some agents: " + registrar.failed
+          + " (is the operator token right? an agent id taken by a non-bench agent?)");
+    }
+    return ids;
+  }
+
+  /** A fleet for {@code ids}; the caller closes it (or lets {@link #close()} do it). */
+  public AgentFleet fleet(List<AgentIdentity> ids, Backoff retry, boolean reconnectLost) {
+    List<String> sources = sourceAddresses(ids.size());
+    int loops = options.eventLoops > 0 ? options.eventLoops : 2 * Runtime.getRuntime().availableProcessors();
+    report.parameter("source_addresses", sources.size() == 1 && sources.get(0).isEmpty() ? "default" :
+        sources.get(0) + " .. " + sources.get(sources.size() - 1) + " (" + sources.size() + ")");
+    report.parameter("agent_event_loops", loops);
+    AgentFleet fleet = new AgentFleet(new AgentFleet.Settings(gateway, "/ws/agent", PinnedBackendKeys.of(backendKey),
+        !options.noVerify, sources, loops, retry, reconnectLost, options.connectTimeout, options.maxFrameBytes), ids);
+    closeables.add(fleet);
+    return fleet;
+  }
+
+  private List<String> sourceAddresses(int agents) {
+    boolean loopback;
+    try {
+      loopback = InetAddress.getByName(gateway.getHost()).isLoopbackAddress();
+    } catch (IOException e) {
+      loopback = false;
+    }
+    if (!loopback) {
+      return List.of(""); // the OS picks; spreading needs local addresses on a real interface
+    }
+    int k = options.sourceAddresses > 0 ? options.sourceAddresses : Math.max(4, (agents + 19_999) / 20_000);
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < k; i++) {
+      out.add("127.0." + ((i + 2) / 256) + "." + ((i + 2) % 256));
+    }
+    return out;
+  }
+
+  /** Prints the report, writes JSON if asked. */
+  public void finish() throws IOException {
+    CpuMeter.Usage u = cpu.stop();
+    report.condition("cpu_seconds_machine", round(u.machine()));
+    report.condition("cpu_seconds_bench", round(u.bench()));
+    if (u.gateway() >= 0) {
+      report.condition("cpu_seconds_gateway", round(u.gateway()));
+    }
+    report.condition("cpu_seconds_other_processes", round(u.others()));
+    report.condition("wall_seconds", round(u.seconds()));
+    progress.close();
+    report.print(System.out);
+    if (options.json != null) {
+      report.writeJson(options.json);
+      System.err.println("results written to " + options.json);
+    }
+  }
+
+  public static double round(double v) {
+    return Math.round(v * 100) / 100.0;
+  }
+
+  @Override
+  public void close() {
+    progress.close();
+    for (AutoCloseable c : closeables) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        // best effort
+      }
+    }
+    api.close();
+    vertx.close();
+    if (spawned != null) {
+      spawned.close();
+    }
+  }
+}

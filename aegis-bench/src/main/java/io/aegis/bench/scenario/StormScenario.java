@@ -1,0 +1,223 @@
+package io.aegis.bench.scenario;
+
+import io.aegis.bench.DurationConverter;
+import io.aegis.bench.Harness;
+import io.aegis.bench.agent.AgentFleet;
+import io.aegis.bench.agent.AgentIdentity;
+import io.aegis.bench.agent.Backoff;
+import io.aegis.bench.agent.FleetStats;
+import io.aegis.bench.agent.SimulatedAgent;
+import io.aegis.bench.report.CpuMeter;
+import io.aegis.bench.report.LatencyRecorder;
+import io.aegis.bench.report.RateMeter;
+import io.aegis.bench.report.Report;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code storm}: N agents connect; then every connection is dropped at once the way a network
+ * failure or a crashed agent drops it (TCP reset, no WebSocket close frame) and every agent
+ * reconnects at once, either immediately ({@code --jitter none}) or as the agent SDK does
+ * (first attempt after a uniform random delay in [0, base), failed attempts after exponential
+ * backoff with full jitter). Measures the time until every agent has a session again.
+ */
+@Command(name = "storm", mixinStandardHelpOptions = true,
+    description = "Connect N agents, drop every connection at once (TCP reset), reconnect them all; report the time "
+        + "until all are back.")
+public final class StormScenario extends ScenarioCommand {
+  @Option(names = "--agents", defaultValue = "1000", description = "Agents (default ${DEFAULT-VALUE}).")
+  int agents;
+
+  @Option(names = "--jitter", defaultValue = "sdk", description = "Reconnect timing: sdk (full jitter, see --backoff-base "
+      + "and --backoff-cap; the default) or none (every agent reconnects at the same instant).")
+  String jitter;
+
+  @Option(names = "--backoff-base", defaultValue = "1s", converter = DurationConverter.class,
+      description = "First reconnect waits uniform [0, base); each failure doubles the bound (default ${DEFAULT-VALUE}).")
+  Duration backoffBase;
+
+  @Option(names = "--backoff-cap", defaultValue = "60s", converter = DurationConverter.class,
+      description = "Largest backoff bound (default ${DEFAULT-VALUE}).")
+  Duration backoffCap;
+
+  @Option(names = "--max-in-flight", defaultValue = "256", description = "Attempts in progress at once during the "
+      + "initial connect (default ${DEFAULT-VALUE}); the storm itself is unbounded.")
+  int maxInFlight;
+
+  @Option(names = "--queued", defaultValue = "0", description = "Messages queued for each agent while it is offline "
+      + "(sent through the REST API after the drop, before the reconnect); the storm then also waits until every one "
+      + "has arrived (default ${DEFAULT-VALUE}).")
+  int queued;
+
+  @Option(names = "--size", defaultValue = "256", description = "Size of each queued message (default ${DEFAULT-VALUE}).")
+  int size;
+
+  @Option(names = "--timeout", defaultValue = "10m", converter = DurationConverter.class,
+      description = "Give up waiting for the fleet after this long (default ${DEFAULT-VALUE}).")
+  Duration timeout;
+
+  @Override
+  String name() {
+    return "storm";
+  }
+
+  @Override
+  int run(Harness h) throws Exception {
+    boolean none = jitter.equals("none");
+    if (!none && !jitter.equals("sdk")) {
+      throw new io.aegis.bench.BenchException("--jitter must be sdk or none, was " + jitter);
+    }
+    Backoff backoff = new Backoff(backoffBase, backoffCap);
+    Report report = h.report();
+    report.parameter("agents", agents).parameter("jitter", none ? "none (first reconnect immediate)" : "sdk")
+        .parameter("backoff", backoff.toString()).parameter("queued_per_agent", queued);
+    List<AgentIdentity> ids = h.agents(agents);
+    AgentFleet fleet = h.fleet(ids, backoff, true);
+    FleetStats s = fleet.stats();
+
+    // 1. Every agent connects.
+    h.progress().phase("connect", () -> String.format("open %d/%d  in flight %d  failed %d (%s)", s.open.get(), agents,
+        s.inFlight.get(), s.failureCount(), FleetStats.brief(s.failures)));
+    fleet.connectAll(0, maxInFlight);
+    if (!fleet.awaitOpen(agents, timeout)) {
+      throw new io.aegis.bench.BenchException("only " + s.open.get() + " of " + agents + " agents connected");
+    }
+    Thread.sleep(1000);
+    h.progress().say("all " + agents + " connected; dropping every connection");
+
+    // 2. Drop them all; with --queued, queue messages for the offline agents first.
+    LatencyRecorder back = new LatencyRecorder("reconnect");
+    AtomicInteger reopened = new AtomicInteger();
+    AtomicLong lastOpen = new AtomicLong();
+    SendMeter queue = new SendMeter();
+    AtomicLong lastMessage = new AtomicLong();
+    fleet.listener((agent, r, now) -> {
+      if (r.channel().equals("bench")) {
+        queue.received(r.body(), now);
+        lastMessage.accumulateAndGet(now, Math::max);
+      }
+    });
+    long[] t0 = {Long.MAX_VALUE};
+    fleet.events(new AgentFleet.Events() {
+      @Override
+      public void onOpen(SimulatedAgent agent, long handshakeNanos) {
+        long now = System.nanoTime();
+        if (now >= t0[0]) {
+          back.record(now - t0[0]);
+          reopened.incrementAndGet();
+          lastOpen.accumulateAndGet(now, Math::max);
+        }
+      }
+    });
+    long total = (long) queued * agents;
+    if (queued > 0) {
+      for (SimulatedAgent a : fleet.agents()) {
+        a.abort();
+      }
+      awaitGatewaySessions(h, 0, Duration.ofSeconds(60));
+      h.progress().say("all dropped; queueing " + total + " messages for the offline agents");
+      fill(h, fleet, queue, total, size);
+    }
+    double dropSeconds = 0;
+    if (queued == 0) {
+      // Reset every connection, and let the descriptors go before reconnecting: each side may hold
+      // only its open-file limit, and N old plus N new sockets would not fit.
+      long d0 = System.nanoTime();
+      for (SimulatedAgent a : fleet.agents()) {
+        a.abort();
+      }
+      while ((s.open.get() > 0 || s.closing.get() > 0) && System.nanoTime() - d0 < 30_000_000_000L) {
+        Thread.sleep(1);
+      }
+      dropSeconds = (System.nanoTime() - d0) / 1e9;
+    }
+    long attempts0 = s.attempts.sum();
+    long failures0 = s.failureCount();
+    fleet.launcher().configure(0, 0);
+    CpuMeter cpu = new CpuMeter(h.probe().pid());
+    t0[0] = System.nanoTime();
+    for (SimulatedAgent a : fleet.agents()) {
+      fleet.launcher().submitLater(a, none ? 0 : backoff.delayMillis(0));
+    }
+    RateMeter rate = new RateMeter(reopened::get);
+    h.progress().phase("storm", () -> String.format("back %d/%d  %.0f/s  in flight %d  queued %d  failed %d (%s)",
+        reopened.get(), agents, rate.sample(), s.inFlight.get(), fleet.launcher().queued(), s.failureCount() - failures0,
+        FleetStats.brief(s.failures)));
+    GatewayWatch watch = new GatewayWatch(h.probe(), agents, t0[0]);
+    watch.start();
+    long deadline = t0[0] + timeout.toNanos();
+    while ((reopened.get() < agents || queue.received.sum() < queue.accepted.sum()) && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    boolean recovered = reopened.get() >= agents;
+    boolean drained = queue.received.sum() >= queue.accepted.sum();
+    double allBack = recovered ? (lastOpen.get() - t0[0]) / 1e9 : -1;
+    double drainedAt = queued == 0 ? 0 : drained ? (lastMessage.get() - t0[0]) / 1e9 : -1;
+    CpuMeter.Usage usage = cpu.stop();
+    watch.awaitFull(Duration.ofSeconds(30));
+    watch.stop();
+    h.progress().say(recovered ? String.format("all %d back after %.2f s", agents, allBack)
+        : "only " + reopened.get() + " of " + agents + " back after " + timeout.toSeconds() + " s");
+    fleet.closeAll();
+
+    report.figure("recovered", recovered ? "yes" : "no", "", "every agent had a session again before --timeout");
+    report.figure("time_to_all_back", Harness.round(allBack), "s",
+        "from the start of the reconnect (= the drop, without --queued) to the last agent's session record opened; -1 if "
+            + "not all came back");
+    if (queued > 0) {
+      report.figure("messages_queued", queue.accepted.sum(), "messages", "messages accepted for the offline agents");
+      report.figure("time_to_queue_drained", Harness.round(drainedAt), "s", "from the start of the reconnect to the last "
+          + "queued message received (decrypted and verified) by its agent; -1 if not all arrived before --timeout");
+      report.figure("messages_received", queue.received.sum(), "messages", "queued messages the agents received");
+    }
+    report.figure("drop_seconds", Harness.round(dropSeconds), "s", "time to reset every connection on this side "
+        + "(SO_LINGER 0, close) before the reconnect starts");
+    report.figure("agents_back", reopened.get(), "agents", "agents with a new session");
+    report.figure("gateway_min_sessions_seen", (long) watch.minSeen(), "sessions",
+        "fewest aegis_sessions_open the gateway reported during the storm (250 ms samples): how many drops it noticed");
+    report.figure("gateway_time_to_all_sessions", Harness.round(watch.fullAfterSeconds()), "s",
+        "from the drop until the gateway itself reported N sessions open (250 ms samples; -1 if never)");
+    report.figure("reconnect_attempts", s.attempts.sum() - attempts0, "attempts", "connection attempts during the storm");
+    report.figure("failed_attempts", s.failureCount() - failures0, "attempts",
+        "storm attempts that failed (by reason in the JSON) and were retried after backoff");
+    report.figure("handshakes_per_second_storm", Harness.round(agents / Math.max(1e-9, allBack)), "1/s",
+        "N / time_to_all_back");
+    report.figure("handshakes_per_second_peak", Harness.round(rate.peak()), "1/s", "most sessions re-opened in one second");
+    if (usage.gateway() >= 0) {
+      report.figure("gateway_cpu_seconds", Harness.round(usage.gateway()), "s", "gateway CPU during the storm");
+    }
+    report.figure("other_processes_cpu", Harness.round(usage.others() / Math.max(1e-9, usage.seconds())), "CPUs",
+        "average CPUs used by other processes on the machine during the storm");
+    report.latency("reconnect", back.total(), "per agent: from the start of the reconnect to its new session record opened (jitter "
+        + "delay, retries and handshake included)");
+    report.extra("failures_by_reason", FleetStats.snapshot(s.failures));
+    return recovered && drained ? 0 : 1;
+  }
+
+  /** Sends {@code total} messages through the REST API, agents round-robin, 128 in flight; waits for every answer. */
+  private static void fill(Harness h, AgentFleet fleet, SendMeter m, long total, int size) throws InterruptedException {
+    SendWorkload.Sender send = SendScenario.aegisSender(h, fleet, m, "bench", "event", size, 0);
+    io.aegis.bench.report.LoadDriver driver = new io.aegis.bench.report.LoadDriver(h.vertx(), 0, 128,
+        (seq, scheduled) -> seq < total ? send.send(seq, scheduled) : io.vertx.core.Future.succeededFuture());
+    h.progress().phase("queue", () -> "accepted " + m.accepted.sum() + "/" + total + ", refused " + m.refusedCount());
+    driver.start();
+    while (m.accepted.sum() + m.refusedCount() < total) {
+      Thread.sleep(10);
+    }
+    driver.stop();
+    if (m.refusedCount() > 0) {
+      throw new io.aegis.bench.BenchException("the gateway refused " + m.refusedCount() + " queued sends: " + m.refused);
+    }
+  }
+
+  private static void awaitGatewaySessions(Harness h, int target, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline && h.probe().read().sessionsOpen() > target) {
+      Thread.sleep(100);
+    }
+  }
+}
