@@ -73,7 +73,8 @@ public final class AegisServer implements AutoCloseable {
   private final Observability observability;
   private final Vertx vertx;
   private final WorkerExecutor worker;
-  private final HttpServer http;
+  private final List<HttpServer> listeners;
+  private final int eventLoops;
   private final List<RouteSpec> routes;
   private final Optional<String> initialOperatorToken;
   private final PolicyStore policies;
@@ -98,7 +99,9 @@ public final class AegisServer implements AutoCloseable {
     Vertx started = null;
     try {
       this.observability = metrics = new Observability(config.nodeId());
-      this.vertx = started = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+      this.eventLoops = config.eventLoops();
+      this.vertx = started = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true)
+          .setEventLoopPoolSize(eventLoops));
       this.worker = vertx.createSharedWorkerExecutor("aegis-blocking", config.blockingPoolSize());
 
       OperatorTokens operatorTokens = new OperatorTokens(database, config.adminToken());
@@ -177,9 +180,8 @@ public final class AegisServer implements AutoCloseable {
         options.setSendBufferSize(config.writeBufferSize());
       }
       this.tls = TlsReloader.configure(vertx, config, observability.registry(), options);
-      this.http = await(vertx.createHttpServer(options).requestHandler(router).listen(), "listen on "
-          + config.bindAddress() + ":" + config.port());
-      tls.watch(http);
+      this.listeners = listen(options, router);
+      tls.watch(listeners);
       // Last, once nothing can fail: a token created by a start that then failed would never be shown.
       this.initialOperatorToken = operatorTokens.createInitialIfNeeded();
     } catch (RuntimeException e) {
@@ -193,6 +195,23 @@ public final class AegisServer implements AutoCloseable {
       database.close();
       throw e;
     }
+  }
+
+  /**
+   * One listener per event loop on the same port: Vert.x shares the socket and spreads new
+   * connections over them, so sessions (handshake crypto, record sealing) use every core rather
+   * than the one event loop a single server would run on.
+   */
+  private List<HttpServer> listen(HttpServerOptions options, Router router) {
+    // A negative port is Vert.x's "random port, shared by every listener that asks for it": the
+    // listeners of WEBSOCKET_PORT=0 then all get the same port.
+    HttpServerOptions shared = new HttpServerOptions(options).setPort(config.port() == 0 ? -1 : config.port());
+    List<HttpServer> servers = new java.util.ArrayList<>();
+    for (int i = 0; i < eventLoops; i++) {
+      servers.add(await(vertx.createHttpServer(shared).requestHandler(router).listen(),
+          "listen on " + config.bindAddress() + ":" + config.port()));
+    }
+    return List.copyOf(servers);
   }
 
   /** Starts a node and returns once it listens. */
@@ -217,7 +236,7 @@ public final class AegisServer implements AutoCloseable {
 
   /** The port actually bound (useful with {@code WEBSOCKET_PORT=0}). */
   public int port() {
-    return http.actualPort();
+    return listeners.get(0).actualPort();
   }
 
   /** {@code http://host:port} or {@code https://host:port}. */
@@ -300,7 +319,9 @@ public final class AegisServer implements AutoCloseable {
       polling.close();
       delivery.close();
       tls.close();
-      await(http.close(), "close the HTTP listener");
+      for (HttpServer listener : listeners) {
+        await(listener.close(), "close the HTTP listener");
+      }
       batcher.close();
       worker.close();
       await(vertx.close(), "stop the event loops");

@@ -68,6 +68,7 @@ public final class Config {
   private final Duration maxPollWait;
   private final int dbPoolSize;
   private final int blockingPoolSize;
+  private final int eventLoops;
 
   /** Which agent→backend records must carry a valid signature; see {@link Setting#AEGIS_AGENT_SIGNATURES}. */
   public enum AgentSignatures { REQUIRED, OPTIONAL, OFF }
@@ -181,6 +182,8 @@ public final class Config {
     maxPollWait = r.duration(Setting.AEGIS_MAX_POLL_WAIT, Duration.ofMillis(1), Duration.ofMinutes(10));
     dbPoolSize = r.integer(Setting.AEGIS_DB_POOL_SIZE, 1, 1000);
     blockingPoolSize = r.integer(Setting.AEGIS_BLOCKING_POOL_SIZE, 1, 10_000);
+    int loops = r.integer(Setting.AEGIS_EVENT_LOOPS, 0, 1024);
+    eventLoops = loops == 0 ? 2 * Runtime.getRuntime().availableProcessors() : loops;
     r.finish();
   }
 
@@ -255,6 +258,7 @@ public final class Config {
   public Duration maxPollWait() { return maxPollWait; }
   public int dbPoolSize() { return dbPoolSize; }
   public int blockingPoolSize() { return blockingPoolSize; }
+  public int eventLoops() { return eventLoops; }
 
   /** Reads raw values, applies defaults, and collects every problem before failing once. */
   private static final class Reader {

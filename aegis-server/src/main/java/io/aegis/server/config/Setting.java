@@ -55,6 +55,7 @@ public enum Setting {
   AEGIS_MAX_SEND_WAIT("60s", "Longest a send may wait for the agent's response (the send's \"wait\" option)."),
   AEGIS_MAX_POLL_WAIT("60s", "Longest an HTTP long poll (GET /api/v1/agents/{agent_id}/messages/poll) may wait for a message (its \"wait\" parameter)."),
   AEGIS_DB_POOL_SIZE("16", "Database connections (PostgreSQL). SQLite uses a small fixed pool."),
+  AEGIS_EVENT_LOOPS("0", "Event-loop threads, each with its own listener on the port (sockets, handshakes, record crypto). 0: two per core."),
   AEGIS_BLOCKING_POOL_SIZE("32", "Threads that run database work for the REST API.");
 
   private final String defaultValue;

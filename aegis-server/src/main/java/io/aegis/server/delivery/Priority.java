@@ -32,6 +32,7 @@ public enum Priority {
     }
   }
 
+  @com.fasterxml.jackson.annotation.JsonValue
   @Override
   public String toString() {
     return name().toLowerCase(Locale.ROOT);

@@ -152,7 +152,7 @@ public final class AgentSession {
     channel = established.channel();
     sessionIdHex = established.sessionIdHex();
     AgentSessions.Issued issued = gateway.sessions().newSession();
-    connectedAt = Instant.now();
+    connectedAt = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
     expiresAt = issued.expiresAt();
     sessionToken = issued.token();
     ObjectNode meta = ApiJson.MAPPER.createObjectNode()

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -49,7 +50,7 @@ public final class TlsReloader implements AutoCloseable {
   private final AtomicBoolean polling = new AtomicBoolean();
   private volatile TlsCredentials current;
   private volatile String lastSeenHash;
-  private volatile HttpServer server;
+  private volatile List<HttpServer> servers = List.of();
   private volatile long timer = -1;
 
   private TlsReloader(Vertx vertx, Config.TlsFiles files, Duration interval, TlsCredentials initial,
@@ -123,12 +124,12 @@ public final class TlsReloader implements AutoCloseable {
     }
   }
 
-  /** Starts polling the files for {@code server} (no-op without TLS). */
-  public void watch(HttpServer server) {
+  /** Starts polling the files for {@code servers} (the node's listeners; no-op without TLS). */
+  public void watch(List<HttpServer> servers) {
     if (current == null) {
       return;
     }
-    this.server = server;
+    this.servers = List.copyOf(servers);
     timer = vertx.setPeriodic(interval.toMillis(), id -> poll());
   }
 
@@ -138,7 +139,7 @@ public final class TlsReloader implements AutoCloseable {
    * return {@code false} at once.
    */
   public Future<Boolean> poll() {
-    if (current == null || server == null || !polling.compareAndSet(false, true)) {
+    if (current == null || servers.isEmpty() || !polling.compareAndSet(false, true)) {
       return Future.succeededFuture(false);
     }
     return vertx.<TlsCredentials>executeBlocking(this::readIfChanged, false)
@@ -186,7 +187,8 @@ public final class TlsReloader implements AutoCloseable {
     ServerSSLOptions ssl = new ServerSSLOptions()
         .setKeyCertOptions(next.keyCertOptions())
         .setEnabledSecureTransportProtocols(PROTOCOLS);
-    return server.updateSSLOptions(ssl).transform(ar -> {
+    // Every listener of the node (one per event loop) takes the new certificate.
+    return Future.all(servers.stream().map(s -> s.updateSSLOptions(ssl)).toList()).transform(ar -> {
       if (ar.failed()) {
         log.error("TLS files changed but the TLS stack refused them: {}; keeping the current certificate ({})",
             ar.cause().toString(), current);
