@@ -65,6 +65,7 @@ public final class Config {
   private final int deliveryWindow;
   private final Duration deliverySweepInterval;
   private final Duration maxSendWait;
+  private final Duration messageRetention;
   private final Duration maxPollWait;
   private final int dbPoolSize;
   private final int blockingPoolSize;
@@ -179,6 +180,7 @@ public final class Config {
     deliveryWindow = r.integer(Setting.AEGIS_DELIVERY_WINDOW, 1, 100_000);
     deliverySweepInterval = r.duration(Setting.AEGIS_DELIVERY_SWEEP_INTERVAL, Duration.ofMillis(50), Duration.ofHours(1));
     maxSendWait = r.duration(Setting.AEGIS_MAX_SEND_WAIT, Duration.ofMillis(1), Duration.ofMinutes(10));
+    messageRetention = r.duration(Setting.AEGIS_MESSAGE_RETENTION, Duration.ofSeconds(1), Duration.ofDays(3650));
     maxPollWait = r.duration(Setting.AEGIS_MAX_POLL_WAIT, Duration.ofMillis(1), Duration.ofMinutes(10));
     dbPoolSize = r.integer(Setting.AEGIS_DB_POOL_SIZE, 1, 1000);
     blockingPoolSize = r.integer(Setting.AEGIS_BLOCKING_POOL_SIZE, 1, 10_000);
@@ -255,6 +257,7 @@ public final class Config {
   public int deliveryWindow() { return deliveryWindow; }
   public Duration deliverySweepInterval() { return deliverySweepInterval; }
   public Duration maxSendWait() { return maxSendWait; }
+  public Duration messageRetention() { return messageRetention; }
   public Duration maxPollWait() { return maxPollWait; }
   public int dbPoolSize() { return dbPoolSize; }
   public int blockingPoolSize() { return blockingPoolSize; }

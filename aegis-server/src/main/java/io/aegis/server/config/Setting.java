@@ -52,6 +52,7 @@ public enum Setting {
   AEGIS_ACK_TIMEOUT("30s", "How long a transmitted message waits for the agent's acknowledgement before it is sent again; each later attempt waits twice as long."),
   AEGIS_DELIVERY_WINDOW("128", "Messages in flight (sent, not yet acknowledged) per agent; the rest wait in the durable queue."),
   AEGIS_DELIVERY_SWEEP_INTERVAL("5s", "How often each node expires overdue messages and looks for pending messages no node is delivering."),
+  AEGIS_MESSAGE_RETENTION("7d", "How long finished messages (delivered, failed, expired, cancelled) stay queryable through GET /api/v1/messages before they are deleted."),
   AEGIS_MAX_SEND_WAIT("60s", "Longest a send may wait for the agent's response (the send's \"wait\" option)."),
   AEGIS_MAX_POLL_WAIT("60s", "Longest an HTTP long poll (GET /api/v1/agents/{agent_id}/messages/poll) may wait for a message (its \"wait\" parameter)."),
   AEGIS_DB_POOL_SIZE("16", "Database connections (PostgreSQL). SQLite uses a small fixed pool."),

@@ -44,7 +44,19 @@ final class AgentDispatcher {
   private boolean backlogMayHaveMore = true;
   private boolean stopped;
 
-  private record Inflight(QueuedMessage message, long timer) {}
+  /** A transmitted message waiting for its ack; its transmission is told to the store after a short delay. */
+  private static final class Inflight {
+    final QueuedMessage message;
+    final DeliveryEngine.Transmission transmission;
+    long ackTimer;
+    long markTimer;
+    boolean recorded;
+
+    Inflight(QueuedMessage message, DeliveryEngine.Transmission transmission) {
+      this.message = message;
+      this.transmission = transmission;
+    }
+  }
 
   AgentDispatcher(DeliveryEngine engine, AgentSession session) {
     this.engine = engine;
@@ -140,11 +152,27 @@ final class AgentDispatcher {
       // The session ended under us; the store still holds the message for the next session.
       return;
     }
+    Inflight f = new Inflight(m, new DeliveryEngine.Transmission(sealed, java.time.Instant.now()));
     // Each transmission waits twice as long as the one before: the backoff between redeliveries.
     long timeout = engine.ackTimeout().toMillis() << Math.min(m.attempts() - 1, 10);
-    long timer = engine.vertx().setTimer(timeout, id -> ackTimedOut(m.messageId()));
-    inflight.put(m.messageId(), new Inflight(m, timer));
-    engine.transmitted(m, sealed);
+    f.ackTimer = engine.vertx().setTimer(timeout, id -> ackTimedOut(m.messageId()));
+    f.markTimer = engine.vertx().setTimer(engine.sentMarkDelay().toMillis(), id -> record(f));
+    inflight.put(m.messageId(), f);
+    engine.counted(m);
+  }
+
+  /** Tells the store of the transmission, once (if the ack has not already done so). */
+  private void record(Inflight f) {
+    if (!f.recorded) {
+      f.recorded = true;
+      engine.vertx().cancelTimer(f.markTimer);
+      engine.recordSent(f.message, f.transmission.sealed(), f.transmission.at());
+    }
+  }
+
+  private void cancelTimers(Inflight f) {
+    engine.vertx().cancelTimer(f.ackTimer);
+    engine.vertx().cancelTimer(f.markTimer);
   }
 
   private void ackTimedOut(String messageId) {
@@ -152,7 +180,8 @@ final class AgentDispatcher {
     if (f == null || stopped) {
       return;
     }
-    QueuedMessage m = f.message();
+    record(f); // the attempt counts against the retries, in the store too
+    QueuedMessage m = f.message;
     engine.redelivering(m);
     // Back to the front of its queue: it goes out again before anything that came after it.
     queues[m.priority().rank()].addFirst(m);
@@ -167,10 +196,11 @@ final class AgentDispatcher {
       engine.acknowledgedUnknown(session.agentId(), messageId, rejection);
       return;
     }
-    engine.vertx().cancelTimer(f.timer());
+    cancelTimers(f);
     known.remove(messageId);
     recentlyDone.add(messageId);
-    engine.acknowledged(f.message(), rejection);
+    engine.acknowledged(f.message, rejection, f.recorded ? null : f.transmission);
+    f.recorded = true;
     pump();
   }
 
@@ -182,7 +212,7 @@ final class AgentDispatcher {
     recentlyDone.add(messageId);
     Inflight f = inflight.remove(messageId);
     if (f != null) {
-      engine.vertx().cancelTimer(f.timer());
+      cancelTimers(f);
       pump();
       return;
     }
@@ -200,7 +230,9 @@ final class AgentDispatcher {
   void stop() {
     stopped = true;
     for (Inflight f : inflight.values()) {
-      engine.vertx().cancelTimer(f.timer());
+      // What was transmitted stays recorded as sent: the next session counts it as an attempt.
+      record(f);
+      cancelTimers(f);
     }
     inflight.clear();
     for (ArrayDeque<QueuedMessage> q : queues) {

@@ -250,8 +250,18 @@ public final class DeliveryEngine implements AutoCloseable {
   }
 
   CompletableFuture<Void> transmitted(QueuedMessage m, SecureMessage sealed) {
-    metrics.count(m.attempts() == 1 ? "sent" : "redelivered", m.channel());
     Instant at = Instant.now();
+    counted(m);
+    return recordSent(m, sealed, at);
+  }
+
+  /** Counts a transmission in the metrics (the store learns of it through {@link #recordSent}). */
+  void counted(QueuedMessage m) {
+    metrics.count(m.attempts() == 1 ? "sent" : "redelivered", m.channel());
+  }
+
+  /** Records a transmission in the store: status sent, attempts, the record as transmitted. */
+  CompletableFuture<Void> recordSent(QueuedMessage m, SecureMessage sealed, Instant at) {
     return batcher.submit(c -> {
       queue.markSent(c, m.rowId(), m.attempts(), sealed.payload(), sealed.nonce(), at);
       return null;
@@ -262,17 +272,39 @@ public final class DeliveryEngine implements AutoCloseable {
     log.debug("agent_id={} message_id={} not acknowledged after attempt {}", m.agentId(), m.messageId(), m.attempts());
   }
 
-  void acknowledged(QueuedMessage m, String rejection) {
+  /**
+   * The agent acknowledged {@code m}. {@code unrecorded} is its transmission if the store has not
+   * been told of it yet: the transmission and the delivery then go to the store as one write.
+   */
+  void acknowledged(QueuedMessage m, String rejection, Transmission unrecorded) {
     Instant at = Instant.now();
     if (rejection != null) {
+      if (unrecorded != null) {
+        recordSent(m, unrecorded.sealed(), unrecorded.at());
+      }
       rejected(m.agentId(), m.messageId(), m.channel(), rejection);
       return;
     }
     metrics.count("delivered", m.channel());
     metrics.delivered(Duration.between(m.createdAt(), at));
-    batcher.submit(c -> queue.markDelivered(c, m.agentId(), m.messageId(), null, at))
+    batcher.submit(c -> unrecorded == null
+            ? queue.markDelivered(c, m.agentId(), m.messageId(), null, at)
+            : queue.markSentAndDelivered(c, m.rowId(), m.attempts(), unrecorded.sealed().payload(),
+                unrecorded.sealed().nonce(), unrecorded.at(), at))
         .thenRun(() -> listeners.forEach(l -> l.onDelivered(m)));
   }
+
+  /** A transmission of a message: the record as sent, and when. */
+  record Transmission(SecureMessage sealed, Instant at) {}
+
+  /** How long a transmission waits for its ack before the store is told it was sent. */
+  Duration sentMarkDelay() {
+    return SENT_MARK_DELAY;
+  }
+
+  // Most acks arrive within milliseconds: waiting this long before recording "sent" lets one
+  // write record both the transmission and the delivery.
+  private static final Duration SENT_MARK_DELAY = Duration.ofMillis(250);
 
   CompletableFuture<Void> acknowledgedUnknown(String agentId, String messageId, String rejection) {
     if (rejection != null) {
@@ -333,6 +365,9 @@ public final class DeliveryEngine implements AutoCloseable {
    */
   private void sweep() {
     Instant now = Instant.now();
+    if (++sweeps % PURGE_EVERY_SWEEPS == 0) {
+      purge(now.minus(config.messageRetention()));
+    }
     batcher.submit(c -> queue.expireDue(c, now)).thenAccept(n -> {
       if (n > 0) {
         metrics.count("expired", "*", n);
@@ -350,6 +385,22 @@ public final class DeliveryEngine implements AutoCloseable {
       }
     }).onFailure(e -> log.warn("delivery sweep failed: {}", e.getMessage()));
   }
+
+  /** Deletes finished messages past their retention, a bounded chunk per transaction. */
+  private void purge(Instant before) {
+    batcher.submit(c -> queue.purgeFinished(c, before, PURGE_CHUNK)).thenAccept(n -> {
+      if (n > 0) {
+        log.debug("purged {} finished messages created before {}", n, before);
+      }
+      if (n == PURGE_CHUNK) {
+        purge(before); // more to go: the next chunk in a later group commit
+      }
+    });
+  }
+
+  private static final int PURGE_CHUNK = 5000;
+  private static final int PURGE_EVERY_SWEEPS = 12;
+  private int sweeps;
 
   @Override
   public void close() {

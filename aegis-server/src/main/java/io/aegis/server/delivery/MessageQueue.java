@@ -191,6 +191,24 @@ public final class MessageQueue {
     }
   }
 
+  /** Records a transmission and its acknowledgement in one write (the ack came first). */
+  public boolean markSentAndDelivered(Connection c, String rowId, int attempts, String encryptedPayload, String nonce,
+                                      Instant sentAt, Instant at) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE " + table
+        + " SET status = 'delivered', attempts = ?, retry_count = ?, encrypted_payload = ?, nonce = ?, sent_at = ?,"
+        + " delivered_at = ?, processed_at = ? WHERE id = ? AND status IN ('pending', 'sent')")) {
+      ps.setInt(1, attempts);
+      ps.setInt(2, Math.max(0, attempts - 1));
+      ps.setString(3, encryptedPayload);
+      ps.setString(4, nonce);
+      dialect.setInstant(ps, 5, sentAt);
+      dialect.setInstant(ps, 6, at);
+      dialect.setInstant(ps, 7, at);
+      ps.setString(8, rowId);
+      return ps.executeUpdate() > 0;
+    }
+  }
+
   /**
    * Marks the agent's copy of {@code messageId} delivered, with the agent's response if any.
    * A message that expired after it was transmitted still counts as delivered when its
@@ -249,6 +267,18 @@ public final class MessageQueue {
         + " SET status = 'cancelled', processed_at = ? WHERE message_id = ? AND status IN ('pending', 'sent')")) {
       dialect.setInstant(ps, 1, at);
       ps.setString(2, messageId);
+      return ps.executeUpdate();
+    }
+  }
+
+  /**
+   * Deletes up to {@code limit} finished messages (delivered, failed, expired, cancelled) created
+   * before {@code before}; returns how many. Uses the seed's {@code created_at} index.
+   */
+  public int purgeFinished(Connection c, Instant before, int limit) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE id IN (SELECT id FROM " + table
+        + " WHERE created_at < ? AND status IN ('delivered', 'failed', 'expired', 'cancelled') LIMIT " + limit + ")")) {
+      dialect.setInstant(ps, 1, before);
       return ps.executeUpdate();
     }
   }

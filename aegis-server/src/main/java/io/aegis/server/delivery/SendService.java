@@ -11,8 +11,8 @@ import io.aegis.server.api.ApiException;
 import io.aegis.server.api.ApiJson;
 import io.aegis.server.config.Config;
 import io.aegis.server.config.Durations;
-import io.aegis.server.registry.Agent;
 import io.aegis.server.registry.AgentRegistry;
+import io.aegis.server.store.TimeOrderedIds;
 import io.aegis.server.store.WriteBatcher;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -117,12 +116,13 @@ public final class SendService {
    * delivery. With {@code wait}, the result carries a future of the agent's response.
    */
   public CompletableFuture<Accepted> send(String agentId, Envelope e, Duration wait) {
-    Agent agent = registry.get(agentId);
-    if (!agent.isActive()) {
+    boolean active = registry.isActive(agentId)
+        .orElseThrow(() -> ApiException.notFound("agent '" + agentId + "' is not registered"));
+    if (!active) {
       throw ApiException.conflict("agent_inactive", "agent '" + agentId + "' is deactivated");
     }
     Instant now = Instant.now();
-    String messageId = UUID.randomUUID().toString();
+    String messageId = TimeOrderedIds.next();
     byte[] body = ApiJson.write(e.message());
     long expires = expiry(now, e.ttl());
     SignedCommand command = CommandSigner.backend(keys.current())
@@ -193,7 +193,7 @@ public final class SendService {
   public CompletableFuture<BroadcastResult> broadcast(Envelope e, List<String> targets, Set<String> connected,
                                                       boolean queueOffline, Set<String> full) {
     Instant now = Instant.now();
-    String messageId = UUID.randomUUID().toString();
+    String messageId = TimeOrderedIds.next();
     long expires = expiry(now, e.ttl());
     SignedCommand command = CommandSigner.backend(keys.current())
         .broadcast(messageId, e.messageType(), e.channel(), expires, ApiJson.write(e.message()));
@@ -227,7 +227,7 @@ public final class SendService {
   }
 
   private QueuedMessage row(String agentId, SignedCommand command, Envelope e, Instant now, long expires) {
-    return new QueuedMessage(UUID.randomUUID().toString(), command.id(), agentId, e.channel(), e.messageType(),
+    return new QueuedMessage(TimeOrderedIds.next(), command.id(), agentId, e.channel(), e.messageType(),
         command.body(), command.block(), e.headers(), e.priority(), 0, 0, config.messageRetryAttempts(), now,
         Instant.ofEpochMilli(expires));
   }

@@ -13,6 +13,7 @@ import io.aegis.server.policy.PolicyChange;
 import io.aegis.server.policy.PolicyStore;
 import io.aegis.server.registry.AgentRegistry;
 import io.aegis.server.store.Database;
+import io.aegis.server.store.TimeOrderedIds;
 import io.aegis.server.store.WriteBatcher;
 import io.vertx.core.WorkerExecutor;
 import java.sql.PreparedStatement;
@@ -23,7 +24,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -123,7 +123,7 @@ public final class PolicyPush implements SessionHandler, DeliveryEngine.Listener
     SendService.Envelope e = sender.envelope(CHANNEL, ApiJson.MAPPER.valueToTree(current.get()), "event", null,
         "control", Map.of("etag", etag));
     Instant now = Instant.now();
-    sender.push(agentId, "policy:" + UUID.randomUUID(), e, c -> queue.cancelChannel(c, agentId, CHANNEL, now))
+    sender.push(agentId, "policy:" + TimeOrderedIds.next(), e, c -> queue.cancelChannel(c, agentId, CHANNEL, now))
         .whenComplete((ok, err) -> {
           if (err != null) {
             lastPushed.remove(agentId, etag);

@@ -47,6 +47,14 @@ public final class AgentRegistry {
   private final AgentSessions sessions;
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   private final PublicKeyCache keyCache = new PublicKeyCache(200_000);
+  static final long STATUS_TTL_MILLIS = 2000;
+  // agent id -> {1 active or 0 inactive, when read (nanoTime)}
+  private final Map<String, long[]> statusCache = new java.util.LinkedHashMap<>(1024, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, long[]> eldest) {
+      return size() > 200_000;
+    }
+  };
 
   public AgentRegistry(Database db, AgentSessions sessions) {
     this.db = db;
@@ -222,6 +230,7 @@ public final class AgentRegistry {
       }
       return null;
     });
+    forgetStatus(agentId);
     if (Agent.INACTIVE.equals(status)) {
       tell(l -> l.onDeactivated(agentId));
     }
@@ -286,7 +295,37 @@ public final class AgentRegistry {
       }
       return null;
     });
+    forgetStatus(agentId);
     tell(l -> l.onDeleted(agentId));
+  }
+
+  /**
+   * Whether the agent exists and is active, from a cache that this node clears on every change it
+   * makes and that otherwise trusts an answer for {@value #STATUS_TTL_MILLIS} ms (a change made on
+   * another node shows after at most that long). For the send path, which asks per message.
+   */
+  public Optional<Boolean> isActive(String agentId) {
+    long now = System.nanoTime();
+    synchronized (statusCache) {
+      long[] hit = statusCache.get(agentId);
+      if (hit != null && now - hit[1] < STATUS_TTL_MILLIS * 1_000_000L) {
+        return Optional.of(hit[0] == 1);
+      }
+    }
+    Optional<Boolean> status = find(agentId).map(Agent::isActive);
+    // Unknown agents are not remembered: one registered a moment later must be found at once.
+    status.ifPresent(active -> {
+      synchronized (statusCache) {
+        statusCache.put(agentId, new long[] {active ? 1L : 0L, now});
+      }
+    });
+    return status;
+  }
+
+  private void forgetStatus(String agentId) {
+    synchronized (statusCache) {
+      statusCache.remove(agentId);
+    }
   }
 
   /** Tells every listener; one that fails is logged and never fails the committed write. */

@@ -10,6 +10,9 @@ import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,6 +40,13 @@ public final class WriteBatcher implements AutoCloseable {
   private final Timer commitTimer;
   private final DistributionSummary batchSizes;
   private volatile boolean closed;
+  // Futures complete here, not on the writer: what depends on a commit (handing a message to a
+  // session, answering a request) runs there, and the writer goes straight on to the next batch.
+  private final ExecutorService completions;
+  // The writer thread's own connection and its statements (writer thread only).
+  private StatementCache cache;
+  private long connectedAt;
+  private static final long RECYCLE_NANOS = TimeUnit.MINUTES.toNanos(10);
 
   /** One queued write and where its result goes. */
   private static final class Item<T> {
@@ -52,12 +62,13 @@ public final class WriteBatcher implements AutoCloseable {
       result = work.run(c);
     }
 
-    void complete() {
-      future.complete(result);
+    void complete(Executor completions) {
+      T r = result;
+      completions.execute(() -> future.complete(r));
     }
 
-    void fail(Throwable t) {
-      future.completeExceptionally(t);
+    void fail(Executor completions, Throwable t) {
+      completions.execute(() -> future.completeExceptionally(t));
     }
   }
 
@@ -74,6 +85,8 @@ public final class WriteBatcher implements AutoCloseable {
         .description("Writes per group commit")
         .tag("writer", name)
         .register(metrics);
+    this.completions = Executors.newSingleThreadExecutor(
+        Thread.ofPlatform().name("aegis-commits-" + name).daemon(true).factory());
     this.writer = Thread.ofPlatform().name("aegis-writer-" + name).daemon(true).start(this::loop);
   }
 
@@ -81,9 +94,10 @@ public final class WriteBatcher implements AutoCloseable {
   public <T> CompletableFuture<T> submit(SqlWork<T> work) {
     Item<T> item = new Item<>(work);
     if (closed) {
-      item.fail(new StoreException("the store writer is shut down", null));
+      item.future.completeExceptionally(new StoreException("the store writer is shut down", null));
     } else if (!queue.offer(item)) {
-      item.fail(new StoreException("the store writer is overloaded (" + queue.size() + " writes queued)", null));
+      item.future.completeExceptionally(
+          new StoreException("the store writer is overloaded (" + queue.size() + " writes queued)", null));
     }
     return item.future;
   }
@@ -104,42 +118,102 @@ public final class WriteBatcher implements AutoCloseable {
         break;
       } catch (RuntimeException e) {
         log.error("store writer failed a batch", e);
-        batch.forEach(i -> i.fail(e));
+        batch.forEach(i -> i.fail(completions, e));
       } finally {
         batch.clear();
       }
     }
+    dropConnection();
   }
 
   private void runBatch(List<Item<?>> batch) {
     long start = System.nanoTime();
     try {
-      db.transaction(c -> {
+      inTransaction(c -> {
         for (Item<?> item : batch) {
           item.run(c);
         }
         return null;
       });
-      batch.forEach(Item::complete);
+      batch.forEach(i -> i.complete(completions));
     } catch (RuntimeException e) {
       if (batch.size() == 1) {
-        batch.get(0).fail(e);
+        batch.get(0).fail(completions, e);
       } else {
         for (Item<?> item : batch) {
           try {
-            db.transaction(c -> {
+            inTransaction(c -> {
               item.run(c);
               return null;
             });
-            item.complete();
+            item.complete(completions);
           } catch (RuntimeException single) {
-            item.fail(single);
+            item.fail(completions, single);
           }
         }
       }
     }
     commitTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     batchSizes.record(batch.size());
+  }
+
+  /**
+   * Runs {@code work} in one transaction on the writer's own connection, whose prepared
+   * statements are kept between batches. The connection is given back and taken anew every
+   * {@link #RECYCLE_NANOS}, and dropped after any failure.
+   */
+  private <T> T inTransaction(SqlWork<T> work) {
+    try {
+      StatementCache cache = writerConnection();
+      Connection c = cache.raw();
+      // Auto-commit between batches: SQLite's driver begins the next (IMMEDIATE) transaction
+      // right after a commit, which would hold the write lock while the writer is idle.
+      c.setAutoCommit(false);
+      try {
+        T result = work.run(cache.wrap());
+        c.commit();
+        c.setAutoCommit(true);
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        try {
+          c.rollback();
+          c.setAutoCommit(true);
+        } catch (SQLException rollbackFailed) {
+          dropConnection();
+        }
+        if (e instanceof SQLException) {
+          dropConnection(); // it may be broken; a fresh one costs little next time
+        }
+        throw e;
+      }
+    } catch (SQLException e) {
+      throw new StoreException("database write failed: " + e.getMessage(), e);
+    }
+  }
+
+  private StatementCache writerConnection() throws SQLException {
+    if (cache != null && System.nanoTime() - connectedAt > RECYCLE_NANOS) {
+      dropConnection();
+    }
+    if (cache == null) {
+      Connection c = db.dataSource().getConnection();
+      cache = new StatementCache(c);
+      connectedAt = System.nanoTime();
+    }
+    return cache;
+  }
+
+  private void dropConnection() {
+    if (cache == null) {
+      return;
+    }
+    cache.close();
+    try {
+      cache.raw().close();
+    } catch (SQLException ignored) {
+      // already broken
+    }
+    cache = null;
   }
 
   /** Stops taking writes, finishes those queued, and waits for the writer (at most 10 s). */
@@ -153,7 +227,13 @@ public final class WriteBatcher implements AutoCloseable {
     }
     Item<?> left;
     while ((left = queue.poll()) != null) {
-      left.fail(new StoreException("the store writer shut down before this write", null));
+      left.future.completeExceptionally(new StoreException("the store writer shut down before this write", null));
+    }
+    completions.shutdown();
+    try {
+      completions.awaitTermination(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }
