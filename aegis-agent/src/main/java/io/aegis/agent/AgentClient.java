@@ -141,8 +141,10 @@ public final class AgentClient implements AutoCloseable {
   }
 
   /**
-   * The backend keys pinned now: the configured ones, with the second slot replaced by a key the
-   * backend announced ({@link Listener#backendKeyAnnounced}).
+   * The backend keys pinned now, in order: the first is asked for in each handshake, the second
+   * is accepted too. They start as configured and change on an announcement
+   * ({@link Listener#backendKeyAnnounced}) or when a handshake is signed by the second pin
+   * ({@link Listener#backendKeyPromoted}).
    */
   public PinnedBackendKeys pinnedBackendKeys() {
     return supervisor.pins();

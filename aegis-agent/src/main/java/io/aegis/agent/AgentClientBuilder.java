@@ -113,7 +113,11 @@ public final class AgentClientBuilder {
     return this;
   }
 
-  /** Pins the backend identity keys: the current one and, during a rotation, the next. */
+  /**
+   * Pins the backend identity keys, in order: the first ({@link PinnedBackendKeys#current()}) is
+   * asked for in every handshake, the second is accepted too (PROTOCOL.md §10.3). Give the pins
+   * the client last reported ({@link AgentClient#pinnedBackendKeys()}) in the same order.
+   */
   public AgentClientBuilder backendKeys(PinnedBackendKeys keys) {
     this.backendKeys = Objects.requireNonNull(keys, "keys");
     return this;
@@ -121,7 +125,8 @@ public final class AgentClientBuilder {
 
   /**
    * Pins the backend identity keys given as base64 of their raw 32 bytes (as
-   * {@code bin/aegis serve} prints): the current key, and optionally the next.
+   * {@code bin/aegis serve} prints): the key to ask for, and optionally a second accepted key
+   * (during a rotation, the other one of old and new), as in {@link #backendKeys(PinnedBackendKeys)}.
    *
    * @throws io.aegis.protocol.InvalidKeyException if a key is not a valid Ed25519 public key
    */

@@ -290,13 +290,19 @@ public final class ReferenceAgent implements AutoCloseable {
 
     @Override
     public void backendKeyAnnounced(IdentityPublicKey key) {
-      say("backend announced its next key " + key.base64() + " (id " + key.keyIdHex()
-          + "); add it as a second --backend-key");
+      say("backend announced its next key " + key.base64() + " (id " + key.keyIdHex() + "); pins now "
+          + pins() + " (give them in this order as --backend-key)");
     }
 
     @Override
     public void backendKeyPromoted(IdentityPublicKey key) {
-      say("backend now signs with " + key.base64() + " (id " + key.keyIdHex() + "); make it the only --backend-key");
+      say("backend signed with the second pin " + key.base64() + " (id " + key.keyIdHex() + "); pins now "
+          + pins() + " (give them in this order as --backend-key)");
+    }
+
+    private String pins() {
+      var p = client.pinnedBackendKeys();
+      return p.current().base64() + (p.next() == null ? "" : ", " + p.next().base64());
     }
 
     @Override
