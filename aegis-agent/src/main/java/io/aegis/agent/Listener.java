@@ -16,12 +16,29 @@ import java.time.Duration;
  */
 public interface Listener {
 
-  /** A session was established: handshake done, the gateway authenticated by a pinned key. */
+  /**
+   * A session was established: the gateway authenticated by a pinned key. Over WebSocket, the
+   * handshake completed; over HTTP polling ({@link SessionInfo#transport()}), {@code POST
+   * /api/v1/auth} gave a session whose keys check out, and again each time the client renews it
+   * before it expires.
+   */
   default void connected(SessionInfo session) {
   }
 
   /**
-   * The connection ended, or an attempt to connect failed.
+   * The client switched transports: to {@link Transport#HTTP_POLLING} after
+   * {@link AgentClientBuilder#fallbackAfter(int) repeated WebSocket failures} (its HTTP session
+   * is reported by {@link #connected} once authenticated), or back to {@link Transport#WEBSOCKET}
+   * when a WebSocket session was established again (then {@link #connected} follows at once).
+   * WebSocket attempts made while polling (probes) are not reported through
+   * {@link #disconnected} or {@link #reconnecting}.
+   */
+  default void transportChanged(Transport transport) {
+  }
+
+  /**
+   * The WebSocket connection ended, or an attempt to connect failed (not called for probes while
+   * on HTTP polling).
    *
    * @param code   the WebSocket close code: the gateway's (see {@link CloseCode}), the client's
    *               own when it closed ({@code 4006} protocol violation, {@code 4007} handshake
@@ -34,7 +51,8 @@ public interface Listener {
   }
 
   /**
-   * The client will try to connect again after {@code delay}.
+   * The client will try to connect the WebSocket again after {@code delay} (unless it falls back
+   * to HTTP polling instead: then {@link #transportChanged} is called).
    *
    * @param delay    the wait (full jitter: a random value up to the current backoff ceiling;
    *                 zero for {@link CloseCode.Reaction#RECONNECT_NOW})
