@@ -63,7 +63,9 @@ import org.slf4j.LoggerFactory;
  * <li><b>Polls.</b> One long poll at a time, {@code GET …/messages/poll?wait=…&max=100} with a
  *     fresh {@code X-Aegis-Client-Nonce}; every record of the answer goes to {@link Events#record}
  *     in order, exactly like a record of a WebSocket session. The next poll follows at once, unless
- *     handlers are behind ({@link Events#backlogged()}).</li>
+ *     handlers are behind ({@link Events#backlogged()}), or the answer was empty and came before
+ *     half the wait (a poll superseded by another instance of the agent, or a node stopping):
+ *     then after a backoff, so that two instances do not ping-pong.</li>
  * <li><b>Posts.</b> One post at a time ({@code POST …/messages}), a fresh nonce each, carrying the
  *     pending acknowledgements first, then the agent's messages; the records of its answer (acks,
  *     responses, errors) go to {@link Events#record}. A post that does not get through is never
@@ -491,10 +493,11 @@ final class HttpPolling {
         .GET()
         .build();
     s.retain();
-    pollRequest = send(request, (r, err) -> polled(s, p, r, err));
+    long started = System.nanoTime();
+    pollRequest = send(request, (r, err) -> polled(s, p, started, r, err));
   }
 
-  private void polled(Session s, AgentPoll p, HttpResponse<byte[]> r, Throwable err) {
+  private void polled(Session s, AgentPoll p, long started, HttpResponse<byte[]> r, Throwable err) {
     pollRequest = null;
     try {
       if (err != null) {
@@ -516,13 +519,30 @@ final class HttpPolling {
             return;
           }
           if (active) {
-            pollRetry.reset();
             events.state(AgentClient.State.CONNECTED);
           }
           if (!records.isEmpty()) {
             log.debug("agent {}: poll answered {} records", config.agentId(), records.size());
           }
           records.forEach(events::record);
+          if (records.isEmpty() && System.nanoTime() - started < config.pollWait().toNanos() / 2) {
+            // Ended early with nothing: another poll of this agent superseded it (a second
+            // instance polling, which would otherwise ping-pong at full speed) or the node is
+            // stopping. Back off before the next one.
+            if (active) {
+              Duration d = pollRetry.next(false);
+              log.info("agent {}: poll ended early without messages (another instance of this agent polling, or the "
+                  + "gateway stopping); polling again in {} ms", config.agentId(), d.toMillis());
+              pollTimer = io.schedule(() -> {
+                pollTimer = null;
+                poll();
+              }, d.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            return;
+          }
+          if (active) {
+            pollRetry.reset();
+          }
           poll();
         }
         case 401, 403 -> {
@@ -670,15 +690,15 @@ final class HttpPolling {
 
   private void postFailed(List<byte[]> ackBodies, List<OutgoingMessage> sealed, boolean isLong) {
     keepAcks(ackBodies);
-    events.requeue(sealed);
-    if (!active) {
-      return;
+    if (active) {
+      // The timer first: requeueing flushes, and the next post must wait for it.
+      Duration d = postRetry.next(isLong);
+      postTimer = io.schedule(() -> {
+        postTimer = null;
+        events.writable();
+      }, d.toMillis(), TimeUnit.MILLISECONDS);
     }
-    Duration d = postRetry.next(isLong);
-    postTimer = io.schedule(() -> {
-      postTimer = null;
-      events.writable();
-    }, d.toMillis(), TimeUnit.MILLISECONDS);
+    events.requeue(sealed);
   }
 
   /** Acknowledgements of a post that did not get through go first into the next one. */
