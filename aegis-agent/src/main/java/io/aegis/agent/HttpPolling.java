@@ -97,7 +97,7 @@ final class HttpPolling {
 
   private static final Logger log = LoggerFactory.getLogger(HttpPolling.class);
 
-  /** Records per poll answer at most ({@code ?max=}). */
+  /** Records per poll answer at most ({@code ?max=}; fewer if {@code maxPendingDeliveries} is lower). */
   static final int POLL_MAX = 100;
   /** Messages per post at most. */
   static final int POST_MAX_MESSAGES = 100;
@@ -232,7 +232,10 @@ final class HttpPolling {
     String base = config.httpBase().toString();
     String agent = "/api/v1/agents/" + config.agentId() + "/messages";
     this.authUri = URI.create(base + "/api/v1/auth");
-    this.pollUri = URI.create(base + agent + "/poll?wait=" + config.pollWait().toMillis() + "ms&max=" + POLL_MAX);
+    // Never more records in one answer than handlers may have pending (backpressure, as the
+    // WebSocket's one frame at a time).
+    int max = Math.min(POLL_MAX, config.maxPendingDeliveries());
+    this.pollUri = URI.create(base + agent + "/poll?wait=" + config.pollWait().toMillis() + "ms&max=" + max);
     this.postUri = URI.create(base + agent);
     // An answer carries at most POLL_MAX records, each within the frame limit; the gateway keeps
     // its answers within its body limit. Anything beyond this is not a gateway's answer.

@@ -111,6 +111,40 @@ class HttpPollingTest {
   }
 
   @Test
+  void handlersBehindPausePolling() throws Exception {
+    CompletableFuture<Void> release = new CompletableFuture<>();
+    polling(builder().maxPendingDeliveries(2).onMessage("commands", m -> {
+      release.get(10, TimeUnit.SECONDS);
+      handled.add(m);
+    }));
+    events.connected();
+    gateway.commands.add("m-1");
+    gateway.commands.add("m-2");
+    Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> gateway.commands.isEmpty());
+    TimeUnit.MILLISECONDS.sleep(300);
+    int polls = gateway.polls.get();
+    TimeUnit.MILLISECONDS.sleep(1500); // longer than the poll wait: a running poller would poll again
+    assertThat(gateway.polls.get()).isEqualTo(polls);
+    release.complete(null);
+    assertThat(handled.poll(10, TimeUnit.SECONDS).id()).isEqualTo("m-1");
+    assertThat(handled.poll(10, TimeUnit.SECONDS).id()).isEqualTo("m-2");
+    Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> gateway.polls.get() > polls);
+  }
+
+  @Test
+  void closeWaitsForTheLastPostAndPostsTheAcks() throws Exception {
+    polling(builder().ackBatching(Duration.ofSeconds(5), 64));
+    events.connected();
+    gateway.commands.add("m-1");
+    assertThat(handled.poll(10, TimeUnit.SECONDS).id()).isEqualTo("m-1");
+    CompletableFuture<Void> sent = client.sendEvent("bye", Json.object());
+    client.close(); // the ack would wait 5 s in its batch: close posts it
+    assertThat(sent).isCompleted();
+    assertThat(gateway.ackedIds()).contains("m-1");
+    assertThat(events.stopped()).isEqualTo(StopReason.CLOSED);
+  }
+
+  @Test
   void pollsThatEndAtOnceWithNothingBackOffInsteadOfSpinning() throws Exception {
     gateway.pollsEndAtOnce = true;
     polling(builder().reconnectBackoff(Duration.ofMillis(200), Duration.ofSeconds(1)));
