@@ -52,6 +52,16 @@ import org.slf4j.LoggerFactory;
  * another instance ({@link Listener#stopped}, {@link #stopped()}). {@link #close()} ends it.
  * Messages may be sent before {@link #start()} and while disconnected: they wait in the outbox.
  *
+ * <h2>Transports</h2>
+ * After {@link AgentClientBuilder#fallbackAfter(int) repeated WebSocket failures} the client
+ * falls back to HTTP polling (PROTOCOL.md §17): an HTTP session from {@code POST /api/v1/auth},
+ * long polls for the gateway's messages and sealed posts for the agent's, with the same
+ * verification, de-duplication, handlers and futures as over WebSocket. It probes the WebSocket
+ * every {@link AgentClientBuilder#websocketProbeInterval(Duration)} and returns once a WebSocket
+ * session is established. {@link #transport()} tells which is in use;
+ * {@link Listener#transportChanged} reports switches. Over HTTP polling the agent counts as
+ * revoked when the gateway refuses its session token and then a fresh authentication.
+ *
  * <h2>Delivery</h2>
  * Backend messages are verified (signature by a pinned backend key, audience, expiry) and
  * de-duplicated by message id, so each {@link MessageHandler} sees a message once although the
@@ -89,11 +99,11 @@ public final class AgentClient implements AutoCloseable {
   public enum State {
     /** Built, not started. */
     NEW,
-    /** Upgrading or in the handshake. */
+    /** Upgrading or in the handshake (on HTTP polling: authenticating). */
     CONNECTING,
-    /** A session is established. */
+    /** A session is established (on HTTP polling: authenticated, and polls work). */
     CONNECTED,
-    /** Waiting to reconnect (backoff). */
+    /** Waiting to reconnect (backoff; on HTTP polling: after a failed request). */
     WAITING,
     /** Stopped for good: revoked, replaced or closed. */
     STOPPED
@@ -135,14 +145,29 @@ public final class AgentClient implements AutoCloseable {
     return config.agentId();
   }
 
-  /** The current state (a snapshot). */
+  /**
+   * The current state (a snapshot). On HTTP polling: {@link State#CONNECTING} while
+   * authenticating, {@link State#CONNECTED} while polls work, {@link State#WAITING} while backing
+   * off after a failed request.
+   */
   public State state() {
     return supervisor.state();
   }
 
   /**
-   * The backend keys pinned now: the configured ones, with the second slot replaced by a key the
-   * backend announced ({@link Listener#backendKeyAnnounced}).
+   * The transport in use now (a snapshot): {@link Transport#WEBSOCKET}, or
+   * {@link Transport#HTTP_POLLING} after repeated WebSocket failures until a WebSocket session is
+   * established again. Changes are reported by {@link Listener#transportChanged}.
+   */
+  public Transport transport() {
+    return supervisor.transport();
+  }
+
+  /**
+   * The backend keys pinned now, in order: the first is asked for in each handshake, the second
+   * is accepted too. They start as configured and change on an announcement
+   * ({@link Listener#backendKeyAnnounced}) or when a handshake is signed by the second pin
+   * ({@link Listener#backendKeyPromoted}).
    */
   public PinnedBackendKeys pinnedBackendKeys() {
     return supervisor.pins();

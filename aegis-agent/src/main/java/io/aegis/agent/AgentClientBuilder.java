@@ -36,6 +36,7 @@ public final class AgentClientBuilder {
   private static final Logger log = LoggerFactory.getLogger(AgentClientBuilder.class);
 
   private URI endpoint;
+  private URI httpBase;
   private String agentId;
   private IdentityKeyPair identity;
   private PinnedBackendKeys backendKeys;
@@ -65,19 +66,27 @@ public final class AgentClientBuilder {
   private int ackBatchSize = 64;
   private int sendRate = 100;
   private SSLContext sslContext;
+  private boolean httpFallback = true;
+  private int fallbackAfter = 3;
+  private Duration pollWait = Duration.ofSeconds(30);
+  private Duration probeInterval = Duration.ofSeconds(60);
   private Clock clock = Clock.systemUTC();
 
   AgentClientBuilder() {
   }
 
   /**
-   * The gateway: its base URL ({@code https://host[:port]}, the agent socket is then
-   * {@code wss://host[:port]/ws/agent}) or the socket URL itself ({@code wss://host/custom/path}).
+   * The gateway: its base URL ({@code https://host[:port][/prefix]}, the agent socket is then
+   * {@code wss://host[:port][/prefix]/ws/agent} and the REST API, for the HTTP-polling fallback,
+   * {@code https://host[:port][/prefix]/api/v1/…}) or the socket URL itself
+   * ({@code wss://host/custom/path}; the REST API is then at the root of the same host and port).
    * Plain {@code http://}/{@code ws://} is for development on loopback; elsewhere the client logs
    * a warning (and the gateway refuses it unless configured otherwise).
    */
   public AgentClientBuilder backend(String url) {
-    this.endpoint = BackendUrl.endpoint(Objects.requireNonNull(url, "url"));
+    Objects.requireNonNull(url, "url");
+    this.endpoint = BackendUrl.endpoint(url);
+    this.httpBase = BackendUrl.httpBase(url);
     return this;
   }
 
@@ -113,7 +122,11 @@ public final class AgentClientBuilder {
     return this;
   }
 
-  /** Pins the backend identity keys: the current one and, during a rotation, the next. */
+  /**
+   * Pins the backend identity keys, in order: the first ({@link PinnedBackendKeys#current()}) is
+   * asked for in every handshake, the second is accepted too (PROTOCOL.md §10.3). Give the pins
+   * the client last reported ({@link AgentClient#pinnedBackendKeys()}) in the same order.
+   */
   public AgentClientBuilder backendKeys(PinnedBackendKeys keys) {
     this.backendKeys = Objects.requireNonNull(keys, "keys");
     return this;
@@ -121,7 +134,8 @@ public final class AgentClientBuilder {
 
   /**
    * Pins the backend identity keys given as base64 of their raw 32 bytes (as
-   * {@code bin/aegis serve} prints): the current key, and optionally the next.
+   * {@code bin/aegis serve} prints): the key to ask for, and optionally a second accepted key
+   * (during a rotation, the other one of old and new), as in {@link #backendKeys(PinnedBackendKeys)}.
    *
    * @throws io.aegis.protocol.InvalidKeyException if a key is not a valid Ed25519 public key
    */
@@ -306,9 +320,54 @@ public final class AgentClientBuilder {
     return this;
   }
 
-  /** TLS settings for {@code wss://} (for example a private CA). Default: the JVM's. */
+  /** TLS settings for {@code wss://} and the HTTP-polling requests (for example a private CA). Default: the JVM's. */
   public AgentClientBuilder sslContext(SSLContext context) {
     this.sslContext = Objects.requireNonNull(context, "context");
+    return this;
+  }
+
+  /**
+   * Whether the client falls back to HTTP polling (PROTOCOL.md §17) when the WebSocket keeps
+   * failing, for example behind a proxy that refuses upgrades. Default true. See
+   * {@link #fallbackAfter(int)} for when, {@link #websocketProbeInterval(Duration)} for the way
+   * back.
+   */
+  public AgentClientBuilder httpFallback(boolean enabled) {
+    this.httpFallback = enabled;
+    return this;
+  }
+
+  /**
+   * How many consecutive WebSocket failures make the client fall back to HTTP polling (1-1000).
+   * Failures are: connect errors and dropped connections (1006), a refused upgrade with any HTTP
+   * status but 401 (5xx, 429, and a proxy's 400/403/404/426), a handshake that fails other than by
+   * the gateway refusing the agent, and closes 1001, 1011, 4006, 4007, 4008 (and unknown 4xxx
+   * codes, treated as 4006). A session that stayed up 10 s, or ended any other way, starts the
+   * count again; the gateway's refusal of the agent (401, its 4001) neither counts nor resets it;
+   * 4003 and 4004 still stop the client. Default 3.
+   */
+  public AgentClientBuilder fallbackAfter(int failures) {
+    this.fallbackAfter = failures;
+    return this;
+  }
+
+  /**
+   * How long each HTTP long poll waits for a message ({@code ?wait=}; the gateway's
+   * {@code AEGIS_MAX_POLL_WAIT}, 60 s by default, must allow it). Longer waits mean fewer
+   * requests; a message is delivered as soon as it is due either way. Default 30 s.
+   */
+  public AgentClientBuilder pollWait(Duration wait) {
+    this.pollWait = Objects.requireNonNull(wait, "wait");
+    return this;
+  }
+
+  /**
+   * While on HTTP polling, how often the client tries the WebSocket again: each wait is random
+   * within ±25% of {@code interval}. Polling stops only once a WebSocket session is established.
+   * Default 60 s.
+   */
+  public AgentClientBuilder websocketProbeInterval(Duration interval) {
+    this.probeInterval = Objects.requireNonNull(interval, "interval");
     return this;
   }
 
@@ -351,6 +410,10 @@ public final class AgentClientBuilder {
     positive("ack delay", ackDelay);
     range("ack batch size", ackBatchSize, 1, 4096);
     range("sendRate", sendRate, 0, 1_000_000);
+    range("fallbackAfter", fallbackAfter, 1, 1000);
+    positive("pollWait", pollWait);
+    atMost("pollWait", pollWait, Duration.ofMinutes(10));
+    positive("websocketProbeInterval", probeInterval);
     if (endpoint.getScheme().equals("ws") && !BackendUrl.isLoopback(endpoint)) {
       log.warn("agent {}: connecting to {} without TLS; use wss:// (https://) outside development", agentId, endpoint);
     }
@@ -368,11 +431,11 @@ public final class AgentClientBuilder {
       owned = Executors.newSingleThreadExecutor(handlerThreads);
       executor = owned;
     }
-    AgentConfig config = new AgentConfig(endpoint, agentId, identity, backendKeys, Map.copyOf(handlers),
+    AgentConfig config = new AgentConfig(endpoint, httpBase, agentId, identity, backendKeys, Map.copyOf(handlers),
         defaultHandler, listener, executor, backoffBase, backoffCap, longBackoffBase, longBackoffCap, connectTimeout,
         handshakeTimeout, pingInterval, inactivityTimeout, sendTimeout, closeTimeout, keyUpdateInterval,
         keyUpdateRecords, outboxCapacity, maxPendingDeliveries, maxFrameBytes, dedupCapacity, dedupFile, signMessages,
-        ackDelay, ackBatchSize, sendRate, sslContext, clock);
+        ackDelay, ackBatchSize, sendRate, sslContext, httpFallback, fallbackAfter, pollWait, probeInterval, clock);
     return new AgentClient(config, delivered, owned, handlerThreads);
   }
 
@@ -391,6 +454,12 @@ public final class AgentClientBuilder {
   private static void atLeast(String name, Duration d, Duration min) {
     if (d.compareTo(min) < 0) {
       throw new IllegalArgumentException(name + " must be at least " + min + ", was " + d);
+    }
+  }
+
+  private static void atMost(String name, Duration d, Duration max) {
+    if (d.compareTo(max) > 0) {
+      throw new IllegalArgumentException(name + " must be at most " + max + ", was " + d);
     }
   }
 

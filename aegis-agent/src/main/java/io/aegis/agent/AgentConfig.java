@@ -16,6 +16,7 @@ import javax.net.ssl.SSLContext;
  */
 record AgentConfig(
     URI endpoint,
+    URI httpBase,
     String agentId,
     IdentityKeyPair identity,
     PinnedBackendKeys backendKeys,
@@ -45,6 +46,10 @@ record AgentConfig(
     int ackBatchSize,
     int sendRate,
     SSLContext sslContext,
+    boolean httpFallback,
+    int fallbackAfter,
+    Duration pollWait,
+    Duration probeInterval,
     Clock clock) {
 
   /** A session that stays established this long resets the reconnect backoff. */

@@ -5,7 +5,8 @@ import java.net.URISyntaxException;
 import java.util.Locale;
 
 /**
- * Turns the backend URL an operator gives into the agent WebSocket endpoint.
+ * Turns the backend URL an operator gives into the agent WebSocket endpoint and the base URL of
+ * the REST API (for the HTTP-polling fallback).
  *
  * <ul>
  * <li>{@code http://host:port[/prefix]} → {@code ws://host:port[/prefix]/ws/agent}, and
@@ -13,7 +14,10 @@ import java.util.Locale;
  * <li>{@code ws://} or {@code wss://} with a path → used as given (a custom
  *     {@code WEBSOCKET_PATH}); without a path (or {@code /}) → {@code /ws/agent} appended.</li>
  * </ul>
- * Query strings and fragments are refused. Stateless.
+ * The REST API ({@link #httpBase}) is at {@code http(s)://host:port[/prefix]} for an
+ * {@code http(s)} URL, and at the root of {@code host:port} for a {@code ws(s)} URL (with
+ * {@code ws} → {@code http}, {@code wss} → {@code https}). Query strings and fragments are
+ * refused. Stateless.
  */
 final class BackendUrl {
 
@@ -59,6 +63,28 @@ final class BackendUrl {
     }
     String authority = u.getRawAuthority();
     return URI.create(wsScheme + "://" + authority + wsPath);
+  }
+
+  /**
+   * The base of the REST API, without a trailing slash: {@code https://host:port[/prefix]}.
+   *
+   * @throws IllegalArgumentException as {@link #endpoint(String)}
+   */
+  static URI httpBase(String url) {
+    URI ws = endpoint(url); // validates
+    URI u = URI.create(url.trim());
+    String scheme = u.getScheme().toLowerCase(Locale.ROOT);
+    String authority = u.getRawAuthority();
+    return switch (scheme) {
+      case "http", "https" -> {
+        String path = u.getRawPath() == null ? "" : u.getRawPath();
+        while (path.endsWith("/")) {
+          path = path.substring(0, path.length() - 1);
+        }
+        yield URI.create(scheme + "://" + authority + path);
+      }
+      default -> URI.create((ws.getScheme().equals("wss") ? "https" : "http") + "://" + authority);
+    };
   }
 
   /** True for a loopback host, where plain {@code ws://} is normal (development). */

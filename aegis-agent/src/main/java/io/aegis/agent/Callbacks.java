@@ -52,6 +52,10 @@ final class Callbacks {
     run("rejectedMessage", () -> listener.rejectedMessage(message));
   }
 
+  void transportChanged(Transport transport) {
+    run("transportChanged", () -> listener.transportChanged(transport));
+  }
+
   void backendKeyAnnounced(IdentityPublicKey key) {
     run("backendKeyAnnounced", () -> listener.backendKeyAnnounced(key));
   }

@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * <tr><th>record</th><th>action</th></tr>
  * <tr><td>{@code ack} on {@code control}</td><td>completes the send futures of {@code ids}</td></tr>
  * <tr><td>{@code error} on {@code control}</td><td>fails the send named by {@code in-reply-to}</td></tr>
- * <tr><td>{@code backend_key} on {@code control}</td><td>verified, pinned as the next key, reported</td></tr>
+ * <tr><td>{@code backend_key} on {@code control}</td><td>verified; the announced key becomes the first pin
+ *     and the previous first pin the second (PROTOCOL.md §10.3); reported</td></tr>
  * <tr><td>{@code response} with {@code in-reply-to} naming a message this agent sent</td>
  *     <td>completes that request (a signed one, which came through the durable queue, is
  *     verified and acknowledged too); an unsigned one for a request already settled is dropped</td></tr>
@@ -94,22 +95,27 @@ final class Inbound {
     return new CommandVerifier(config.agentId(), keys, config.clock(), CommandVerifier.DEFAULT_CAPACITY);
   }
 
-  /** The backend keys pinned now (the configured ones, plus an announced next key). Any thread. */
+  /**
+   * The backend keys pinned now, in order: the first is asked for in {@code client_hello}, the
+   * second is accepted too. Any thread.
+   */
   PinnedBackendKeys pins() {
     return pins;
   }
 
   /**
-   * A session was established, its handshake signed by {@code signer}. If that is the pinned
-   * next key, the backend has rotated: the next key becomes the current pin (PROTOCOL.md §10.3).
+   * A WebSocket session was established, its handshake signed by {@code signer} (one of the
+   * pins). If that is the second pin, the gateway no longer holds the first (it signs with the
+   * key asked for whenever it holds it): the pins swap, so that later handshakes ask for the key
+   * the gateway has (PROTOCOL.md §10.3). Both keys stay pinned.
    */
   void sessionSignedBy(IdentityPublicKey signer) {
     PinnedBackendKeys now = pins;
-    if (signer.equals(now.next())) {
-      pins = PinnedBackendKeys.of(signer);
-      verifier = newVerifier(pins);
-      log.info("agent {}: the backend now signs with its next key {}; it is the current pin", config.agentId(),
-          signer.keyIdHex());
+    if (now.next() != null && signer.equals(now.next())) {
+      // Same two keys, so the verifier (and its seen-set) stays.
+      pins = PinnedBackendKeys.of(signer, now.current());
+      log.info("agent {}: the gateway signed with the second pinned key {}; it is now the first pin (asked for in "
+          + "client_hello), {} the second", config.agentId(), signer.keyIdHex(), now.current().keyIdHex());
       callbacks.backendKeyPromoted(signer);
     }
   }
@@ -283,13 +289,16 @@ final class Inbound {
       return;
     }
     PinnedBackendKeys now = pins;
-    if (now.current().equals(key) || key.equals(now.next())) {
-      return;
+    if (now.current().equals(key)) {
+      return; // already the first pin: a repeated announcement
     }
-    pins = PinnedBackendKeys.of(now.current(), key);
-    verifier = newVerifier(pins);
-    log.info("agent {}: backend announced its next key {}; pinned as the second slot", config.agentId(),
-        key.keyIdHex());
+    // PROTOCOL.md §10.3: pin [announced, previous first] and ask for the announced key from now on.
+    pins = PinnedBackendKeys.of(key, now.current());
+    if (!key.equals(now.next())) {
+      verifier = newVerifier(pins); // a key not pinned before; the same two keys keep the seen-set
+    }
+    log.info("agent {}: backend announced its next key {}; pinned first (asked for in client_hello), {} second",
+        config.agentId(), key.keyIdHex(), now.current().keyIdHex());
     callbacks.backendKeyAnnounced(key);
   }
 

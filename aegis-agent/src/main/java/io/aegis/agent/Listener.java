@@ -16,12 +16,29 @@ import java.time.Duration;
  */
 public interface Listener {
 
-  /** A session was established: handshake done, the gateway authenticated by a pinned key. */
+  /**
+   * A session was established: the gateway authenticated by a pinned key. Over WebSocket, the
+   * handshake completed; over HTTP polling ({@link SessionInfo#transport()}), {@code POST
+   * /api/v1/auth} gave a session whose keys check out, and again each time the client renews it
+   * before it expires.
+   */
   default void connected(SessionInfo session) {
   }
 
   /**
-   * The connection ended, or an attempt to connect failed.
+   * The client switched transports: to {@link Transport#HTTP_POLLING} after
+   * {@link AgentClientBuilder#fallbackAfter(int) repeated WebSocket failures} (its HTTP session
+   * is reported by {@link #connected} once authenticated), or back to {@link Transport#WEBSOCKET}
+   * when a WebSocket session was established again (then {@link #connected} follows at once).
+   * WebSocket attempts made while polling (probes) are not reported through
+   * {@link #disconnected} or {@link #reconnecting}.
+   */
+  default void transportChanged(Transport transport) {
+  }
+
+  /**
+   * The WebSocket connection ended, or an attempt to connect failed (not called for probes while
+   * on HTTP polling).
    *
    * @param code   the WebSocket close code: the gateway's (see {@link CloseCode}), the client's
    *               own when it closed ({@code 4006} protocol violation, {@code 4007} handshake
@@ -34,7 +51,8 @@ public interface Listener {
   }
 
   /**
-   * The client will try to connect again after {@code delay}.
+   * The client will try to connect the WebSocket again after {@code delay} (unless it falls back
+   * to HTTP polling instead: then {@link #transportChanged} is called).
    *
    * @param delay    the wait (full jitter: a random value up to the current backoff ceiling;
    *                 zero for {@link CloseCode.Reaction#RECONNECT_NOW})
@@ -61,18 +79,31 @@ public interface Listener {
   }
 
   /**
-   * The backend announced its next identity key, signed by a pinned key. The client already uses
-   * it as the second pin for later handshakes and commands; persist it (for example next to the
-   * agent's configuration) so that a restarted agent pins it too, and the backend can rotate
-   * without breaking this agent.
+   * The client accepted an announcement of the backend's next identity key (a {@code backend_key}
+   * record signed by a pinned key, PROTOCOL.md §10.3) that was not already its first pin. The pins
+   * are now <b>[{@code nextKey}, the previous first pin]</b>: later handshakes ask for
+   * {@code nextKey} (a gateway that does not hold it yet signs with the second pin, which is
+   * accepted), and commands signed by either key are accepted. Called once per change, not for a
+   * repeated announcement of the first pin.
+   *
+   * <p>Persist both pins in this order (for example
+   * {@code backendKeys(nextKey, previousFirst)}), so that a restarted agent asks for the same key
+   * and the backend can rotate without breaking it. {@link AgentClient#pinnedBackendKeys()} gives
+   * the pins as they are when it is called.
    */
   default void backendKeyAnnounced(IdentityPublicKey nextKey) {
   }
 
   /**
-   * The backend completed a key rotation: it signed a handshake with the pinned next key, which
-   * is now the only pin (the old current key is dropped). Persist it as the agent's current
-   * backend key.
+   * A WebSocket handshake was signed by the <em>second</em> pin, which means the gateway no longer
+   * holds the first (it signs with the key asked for whenever it holds it). The client swapped its
+   * pins: they are now <b>[{@code currentKey}, the previous first pin]</b>, and later handshakes
+   * ask for {@code currentKey}. Normally this completes a rotation (the gateway promoted its next
+   * key and dropped the old one); it is also called when the client asked for an announced key
+   * that the gateway it reached does not hold (a node not yet given the next key, or a rotation
+   * rolled back). Both keys stay pinned until a later announcement replaces the second. Persist
+   * the new order. Not called for HTTP polling sessions, which cannot ask for a key (the gateway
+   * signs them with its current key, and either pin is accepted).
    */
   default void backendKeyPromoted(IdentityPublicKey currentKey) {
   }

@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p><b>Reconnects.</b> When a session ends, messages in flight go back to the head of the queue
  * in the order they were written ({@link #requeueInFlight()}) and are written again, with the
  * same id and signature, on the next session: at-least-once towards the backend, which
- * recognises a repeated id.
+ * recognises a repeated id. Over HTTP polling the same holds per post ({@link #requeue}).
  *
  * <p>Thread-safety: {@link #tryReserve()}, {@link #release()} and {@link #size()} are
  * thread-safe; every other method is for the I/O thread only.
@@ -74,6 +74,11 @@ final class Outbox {
     return queued.pollFirst();
   }
 
+  /** The next message to write, left on the queue; {@code null} if none. */
+  OutgoingMessage peekQueued() {
+    return queued.peekFirst();
+  }
+
   boolean hasQueued() {
     return !queued.isEmpty();
   }
@@ -117,6 +122,20 @@ final class Outbox {
     inFlight.clear();
     for (int i = again.size() - 1; i >= 0; i--) {
       queued.addFirst(again.get(i));
+    }
+  }
+
+  /**
+   * Puts {@code messages} (written together, in this order) back at the head of the queue, those
+   * of them still in flight: an HTTP post that did not get through. Messages settled meanwhile
+   * are left alone.
+   */
+  void requeue(List<OutgoingMessage> messages) {
+    for (int i = messages.size() - 1; i >= 0; i--) {
+      OutgoingMessage m = messages.get(i);
+      if (inFlight.remove(m.id) != null) {
+        queued.addFirst(m);
+      }
     }
   }
 

@@ -35,6 +35,13 @@ final class ReconnectPolicy {
     this.stableAfter = stableAfter;
   }
 
+  /** Starts both backoffs from their base again (the client is back on the WebSocket after polling). */
+  void reset() {
+    normal.reset();
+    longBackoff.reset();
+    immediateUsed = false;
+  }
+
   Decision decide(Disconnect d) {
     if (d.established() && d.sessionLasted().compareTo(stableAfter) >= 0) {
       normal.reset();

@@ -8,6 +8,9 @@ import io.aegis.protocol.handshake.HandshakeException;
 import io.aegis.protocol.record.OpenedRecord;
 import java.net.http.HttpClient;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
@@ -22,11 +25,26 @@ import org.slf4j.LoggerFactory;
  * by the {@link ReconnectPolicy}, writes the {@link Outbox} into the session, and hands
  * records to {@link Inbound}.
  *
- * <p>All fields are confined to the I/O thread except {@link #state} (volatile, for
- * {@link AgentClient#state()}); the public entry points ({@link #start()}, {@link #enqueue},
- * {@link #close}) hop onto it.
+ * <p><b>Transports.</b> Normally the WebSocket. After {@code fallbackAfter} consecutive WebSocket
+ * failures ({@link TransportPolicy}) it switches to {@link HttpPolling}: the outbox goes out in
+ * posts, acknowledgements too, and the records of polls and of post answers go to the same
+ * {@link Inbound}. While polling it probes the WebSocket every {@code websocketProbeInterval}
+ * (± 25%) with an ordinary {@link Connection}; once a probe's session is established, polling
+ * stops and the client is back on the WebSocket. A probe that fails is not reported to the
+ * listener (a probe ended with 4003 or 4004 still stops the client).
+ *
+ * <pre>
+ *   WEBSOCKET ──N consecutive failures──▶ HTTP_POLLING ──probe established──▶ WEBSOCKET
+ *       │ 4003/4004                            │ token refused + auth refused (401/403)
+ *       ▼                                      ▼
+ *    STOPPED ◀──────────────────────────── STOPPED (REVOKED)
+ * </pre>
+ *
+ * <p>All fields are confined to the I/O thread except {@link #state} and {@link #transport}
+ * (volatile, for {@link AgentClient}); the public entry points ({@link #start()},
+ * {@link #enqueue}, {@link #close}) hop onto it.
  */
-final class Supervisor implements Connection.Events {
+final class Supervisor implements Connection.Events, HttpPolling.Events {
 
   private static final Logger log = LoggerFactory.getLogger(Supervisor.class);
 
@@ -39,12 +57,18 @@ final class Supervisor implements Connection.Events {
   private final Callbacks callbacks;
   private final ReconnectPolicy policy;
   private final SendRate sendRate;
+  private final TransportPolicy transportPolicy;
+  private final SplittableRandom random = new SplittableRandom();
   private ScheduledFuture<?> pacedFlush;
   private final CompletableFuture<StopReason> terminated = new CompletableFuture<>();
   private volatile AgentClient.State state = AgentClient.State.NEW;
+  private volatile Transport transport = Transport.WEBSOCKET;
   private Connection connection;
+  private HttpPolling polling;
   private ScheduledFuture<?> reconnectTimer;
+  private ScheduledFuture<?> probeTimer;
   private StopReason stopping;
+  private boolean closingAcksSent;
 
   Supervisor(AgentConfig config, Outbox outbox, DeliveredIds delivered, HandlerLanes lanes, Callbacks callbacks,
              Replier replier) {
@@ -61,15 +85,20 @@ final class Supervisor implements Connection.Events {
     this.http = hb.build();
     this.sendRate = new SendRate(config.sendRate(), System::nanoTime);
     this.acks = new AckBatcher(io, config.ackDelay(), config.ackBatchSize(), this::sendAck);
-    SplittableRandom random = new SplittableRandom();
     this.policy = new ReconnectPolicy(new Backoff(config.backoffBase(), config.backoffCap(), random.split()),
         new Backoff(config.longBackoffBase(), config.longBackoffCap(), random.split()), AgentConfig.STABLE_SESSION);
+    this.transportPolicy = new TransportPolicy(config.httpFallback(), config.fallbackAfter(), config.probeInterval(),
+        AgentConfig.STABLE_SESSION, random.split());
     this.inbound = new Inbound(config, outbox, acks, delivered, lanes, callbacks, replier, new Backpressure(),
         this::execute);
   }
 
   AgentClient.State state() {
     return state;
+  }
+
+  Transport transport() {
+    return transport;
   }
 
   PinnedBackendKeys pins() {
@@ -129,16 +158,24 @@ final class Supervisor implements Connection.Events {
     }
   }
 
-  /** Writes queued messages while the session is open, the socket keeps up and the send rate allows. */
+  /**
+   * Writes queued messages: into the WebSocket session while it is open, the socket keeps up and
+   * the send rate allows; or, on HTTP polling, into the next post when none is in flight.
+   */
   private void flush() {
+    if (connection != null && connection.isOpen()) {
+      flushSocket();
+    } else if (polling != null && polling.canPost()) {
+      flushPost();
+    }
+  }
+
+  private void flushSocket() {
     while (connection != null && connection.isOpen() && connection.framesAhead() < AgentConfig.MAX_FRAMES_AHEAD) {
       if (!outbox.hasQueued()) {
         return;
       }
-      if (!sendRate.tryTake()) {
-        if (pacedFlush == null || pacedFlush.isDone()) {
-          pacedFlush = io.schedule(this::flush, sendRate.millisUntilNext(), TimeUnit.MILLISECONDS);
-        }
+      if (!paced()) {
         return;
       }
       OutgoingMessage m = outbox.pollQueued();
@@ -146,17 +183,66 @@ final class Supervisor implements Connection.Events {
       try {
         connection.send(m);
       } catch (IllegalStateException | IllegalArgumentException e) {
-        if (outbox.remove(m.id) != null) {
-          if (m.timeout != null) {
-            m.timeout.cancel(false);
-          }
-          IllegalArgumentException refused = new IllegalArgumentException("message " + m.id + " cannot be sent: "
-              + e.getMessage(), e);
-          callbacks.fail(m.acked, refused);
-          if (m.response != null) {
-            callbacks.fail(m.response, refused);
-          }
-        }
+        unsendable(m, e);
+      }
+    }
+  }
+
+  /** One post: pending acks, then queued messages within the post's bounds and the send rate. */
+  private void flushPost() {
+    List<OutgoingMessage> batch = new ArrayList<>();
+    long bytes = 0;
+    while (batch.size() < HttpPolling.POST_MAX_MESSAGES && outbox.hasQueued()) {
+      OutgoingMessage next = outbox.peekQueued();
+      long estimate = estimate(next);
+      if (!batch.isEmpty() && bytes + estimate > HttpPolling.POST_BUDGET_BYTES) {
+        break;
+      }
+      if (!paced()) {
+        break;
+      }
+      outbox.pollQueued();
+      outbox.markInFlight(next);
+      batch.add(next);
+      bytes += estimate;
+    }
+    if (!batch.isEmpty() || polling.hasAcks()) {
+      polling.post(batch);
+    }
+  }
+
+  /** Takes one token of the send rate; if none is left, schedules a flush for when there is. */
+  private boolean paced() {
+    if (sendRate.tryTake()) {
+      return true;
+    }
+    if (pacedFlush == null || pacedFlush.isDone()) {
+      pacedFlush = io.schedule(this::flush, sendRate.millisUntilNext(), TimeUnit.MILLISECONDS);
+    }
+    return false;
+  }
+
+  /** An upper bound of a message's sealed JSON: base64 of body and signature block, envelope, headers. */
+  private static long estimate(OutgoingMessage m) {
+    long n = 4L * ((m.body.length + 200 + 2) / 3) + 512 + m.id.length() + m.type.length() + m.channel.length();
+    for (Map.Entry<String, String> h : m.headers.entrySet()) {
+      n += 6L * (h.getKey().length() + h.getValue().length()) + 8;
+    }
+    return n;
+  }
+
+  /** A message that cannot be sealed (too large for a frame, an invalid header): fails it. */
+  @Override
+  public void unsendable(OutgoingMessage m, RuntimeException e) {
+    if (outbox.remove(m.id) != null) {
+      if (m.timeout != null) {
+        m.timeout.cancel(false);
+      }
+      IllegalArgumentException refused = new IllegalArgumentException("message " + m.id + " cannot be sent: "
+          + e.getMessage(), e);
+      callbacks.fail(m.acked, refused);
+      if (m.response != null) {
+        callbacks.fail(m.response, refused);
       }
     }
   }
@@ -164,6 +250,9 @@ final class Supervisor implements Connection.Events {
   private void sendAck(byte[] body) {
     if (connection != null && connection.isOpen()) {
       connection.sendControl(MessageTypes.ACK, body);
+    } else if (polling != null) {
+      polling.queueAck(body); // posted once the HTTP session works (again)
+      flush();
     } else {
       log.debug("agent {}: not connected; acknowledgements dropped (the gateway will redeliver)", config.agentId());
     }
@@ -171,13 +260,18 @@ final class Supervisor implements Connection.Events {
 
   // ------------------------------------------------------------------ connection lifecycle
 
+  /** Opens a WebSocket: a (re)connect, or a probe while on HTTP polling. */
   private void connect() {
-    if (stopping != null) {
+    if (stopping != null || connection != null) {
       return;
     }
     reconnectTimer = null;
-    state = AgentClient.State.CONNECTING;
-    log.debug("agent {}: connecting to {}", config.agentId(), config.endpoint());
+    probeTimer = null;
+    if (transport == Transport.WEBSOCKET) {
+      state = AgentClient.State.CONNECTING;
+    }
+    log.debug("agent {}: {} {}", config.agentId(), transport == Transport.WEBSOCKET ? "connecting to"
+        : "probing the WebSocket at", config.endpoint());
     connection = new Connection(config, inbound.pins(), http, io, this);
     if (inbound.backlogged()) {
       connection.pauseReading();
@@ -190,15 +284,29 @@ final class Supervisor implements Connection.Events {
     if (c != connection) {
       return;
     }
+    List<byte[]> pendingAcks = List.of();
+    if (transport == Transport.HTTP_POLLING) {
+      pendingAcks = leavePolling();
+    }
     inbound.sessionSignedBy(backendKey);
     state = AgentClient.State.CONNECTED;
     callbacks.connected(session);
+    for (byte[] body : pendingAcks) {
+      connection.sendControl(MessageTypes.ACK, body);
+    }
     flush();
   }
 
   @Override
   public void record(Connection c, OpenedRecord r) {
-    if (c != connection) {
+    if (c == connection) {
+      record(r);
+    }
+  }
+
+  @Override
+  public void record(OpenedRecord r) {
+    if (state == AgentClient.State.STOPPED) {
       return;
     }
     try {
@@ -222,6 +330,10 @@ final class Supervisor implements Connection.Events {
       return;
     }
     connection = null;
+    if (transport == Transport.HTTP_POLLING) {
+      probeEnded(d);
+      return;
+    }
     acks.clear();
     outbox.requeueInFlight();
     log.info("agent {}: disconnected: {} {}", config.agentId(), d.code(), d.reason());
@@ -235,10 +347,11 @@ final class Supervisor implements Connection.Events {
     }
     ReconnectPolicy.Decision decision = policy.decide(d);
     if (decision.reaction() == CloseCode.Reaction.STOP) {
-      StopReason reason = d.code() == CloseCode.REPLACED.code() ? StopReason.REPLACED : StopReason.REVOKED;
-      log.warn("agent {}: stopped by the gateway ({} {}); not reconnecting", config.agentId(), d.code(), d.reason());
-      stopping = reason;
-      finishStop();
+      stoppedByGateway(d);
+      return;
+    }
+    if (transportPolicy.fallBackAfter(d)) {
+      enterPolling();
       return;
     }
     state = AgentClient.State.WAITING;
@@ -246,6 +359,136 @@ final class Supervisor implements Connection.Events {
         decision.reaction());
     callbacks.reconnecting(decision.delay(), decision.reaction());
     reconnectTimer = io.schedule(this::connect, decision.delay().toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void stoppedByGateway(Disconnect d) {
+    StopReason reason = d.code() == CloseCode.REPLACED.code() ? StopReason.REPLACED : StopReason.REVOKED;
+    log.warn("agent {}: stopped by the gateway ({} {}); not reconnecting", config.agentId(), d.code(), d.reason());
+    stopping = reason;
+    finishStop();
+  }
+
+  // ------------------------------------------------------------------ HTTP polling
+
+  private void enterPolling() {
+    transport = Transport.HTTP_POLLING;
+    state = AgentClient.State.CONNECTING;
+    log.warn("agent {}: {} consecutive WebSocket failures; falling back to HTTP polling at {} (probing the "
+        + "WebSocket every ~{} ms)", config.agentId(), transportPolicy.failures(), config.httpBase(),
+        config.probeInterval().toMillis());
+    callbacks.transportChanged(Transport.HTTP_POLLING);
+    polling = new HttpPolling(config, http, io, inbound::pins, this, random.split());
+    polling.start();
+    scheduleProbe();
+  }
+
+  /** A probe's WebSocket session is established: polling ends. Returns the acks not yet posted. */
+  private List<byte[]> leavePolling() {
+    cancelProbe();
+    List<byte[]> left = polling.retire();
+    polling = null;
+    transport = Transport.WEBSOCKET;
+    transportPolicy.reset();
+    policy.reset();
+    log.info("agent {}: the WebSocket works again; HTTP polling stopped", config.agentId());
+    callbacks.transportChanged(Transport.WEBSOCKET);
+    return left;
+  }
+
+  private void scheduleProbe() {
+    Duration d = transportPolicy.nextProbeDelay();
+    probeTimer = io.schedule(this::connect, d.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private void cancelProbe() {
+    if (probeTimer != null) {
+      probeTimer.cancel(false);
+      probeTimer = null;
+    }
+  }
+
+  /** A WebSocket probe made while polling ended before its session was established. */
+  private void probeEnded(Disconnect d) {
+    if (stopping != null) {
+      finishStop();
+      return;
+    }
+    if (d.reaction() == CloseCode.Reaction.STOP) {
+      stoppedByGateway(d);
+      return;
+    }
+    log.info("agent {}: WebSocket probe failed ({} {}); still polling", config.agentId(), d.code(), d.reason());
+    if (d.cause() instanceof HandshakeException) {
+      callbacks.error(d.cause());
+    }
+    scheduleProbe();
+  }
+
+  @Override
+  public void established(SessionInfo session) {
+    if (transport == Transport.HTTP_POLLING && stopping == null) {
+      callbacks.connected(session);
+    }
+  }
+
+  @Override
+  public void requeue(List<OutgoingMessage> messages) {
+    outbox.requeue(messages);
+    flush();
+  }
+
+  @Override
+  public void refused(List<OutgoingMessage> messages, String code, String message) {
+    for (OutgoingMessage m : messages) {
+      if (outbox.remove(m.id) == null) {
+        continue;
+      }
+      if (m.timeout != null) {
+        m.timeout.cancel(false);
+      }
+      MessageRefusedException e = new MessageRefusedException(m.id, code, message);
+      callbacks.fail(m.acked, e);
+      if (m.response != null) {
+        callbacks.fail(m.response, e);
+      }
+    }
+  }
+
+  @Override
+  public void writable() {
+    flush();
+  }
+
+  @Override
+  public void revoked() {
+    if (stopping != null) {
+      return;
+    }
+    log.warn("agent {}: the gateway refused its HTTP session and a new authentication; stopping (revoked)",
+        config.agentId());
+    stopping = StopReason.REVOKED;
+    if (connection != null) {
+      connection.abort("agent revoked"); // ends the probe; ended() finishes the stop
+    } else {
+      finishStop();
+    }
+  }
+
+  @Override
+  public void state(AgentClient.State s) {
+    if (transport == Transport.HTTP_POLLING && stopping == null) {
+      state = s;
+    }
+  }
+
+  @Override
+  public void error(Throwable e) {
+    callbacks.error(e);
+  }
+
+  @Override
+  public boolean backlogged() {
+    return inbound.backlogged();
   }
 
   // ------------------------------------------------------------------ stopping
@@ -270,6 +513,10 @@ final class Supervisor implements Connection.Events {
   }
 
   private void drainThenClose(long deadline) {
+    if (polling != null) {
+      drainPollingThenClose(deadline);
+      return;
+    }
     if (connection == null) {
       finishStop();
       return;
@@ -284,11 +531,44 @@ final class Supervisor implements Connection.Events {
     connection.closeWith(1000, "agent closing", null);
   }
 
+  /**
+   * {@link #drainThenClose} on HTTP polling: waits for the outbox while the session works, posts
+   * the acknowledgements, waits for the last post, then stops (dropping a probe in progress).
+   */
+  private void drainPollingThenClose(long deadline) {
+    boolean inTime = System.nanoTime() < deadline;
+    if (inTime && polling.ready() && outbox.size() > 0) {
+      io.schedule(() -> drainThenClose(deadline), 10, TimeUnit.MILLISECONDS);
+      return;
+    }
+    if (!closingAcksSent) {
+      closingAcksSent = true;
+      acks.flush();
+      flush();
+    }
+    if (inTime && polling.ready() && (polling.posting() || polling.hasAcks())) {
+      io.schedule(() -> drainThenClose(deadline), 10, TimeUnit.MILLISECONDS);
+      return;
+    }
+    polling.retire();
+    polling = null;
+    if (connection != null) {
+      connection.abort("agent closing"); // ended() finishes the stop
+    } else {
+      finishStop();
+    }
+  }
+
   private void finishStop() {
     state = AgentClient.State.STOPPED;
     connection = null;
     if (reconnectTimer != null) {
       reconnectTimer.cancel(false);
+    }
+    cancelProbe();
+    if (polling != null) {
+      polling.retire();
+      polling = null;
     }
     acks.clear();
     for (OutgoingMessage m : outbox.drain()) {
@@ -319,6 +599,9 @@ final class Supervisor implements Connection.Events {
     public void resume() {
       if (connection != null) {
         connection.resumeReading();
+      }
+      if (polling != null) {
+        polling.poll();
       }
     }
   }

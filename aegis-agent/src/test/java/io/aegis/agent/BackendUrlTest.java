@@ -24,6 +24,17 @@ class BackendUrlTest {
   }
 
   @Test
+  void theRestApiBaseFollowsTheBackendUrl() {
+    assertThat(BackendUrl.httpBase("https://gw.example.com")).hasToString("https://gw.example.com");
+    assertThat(BackendUrl.httpBase("https://gw.example.com:8443/")).hasToString("https://gw.example.com:8443");
+    assertThat(BackendUrl.httpBase("http://127.0.0.1:8080")).hasToString("http://127.0.0.1:8080");
+    assertThat(BackendUrl.httpBase("https://example.com/aegis/")).hasToString("https://example.com/aegis");
+    // A socket URL: the REST API is at the root of the same host and port.
+    assertThat(BackendUrl.httpBase("wss://gw.example.com/custom")).hasToString("https://gw.example.com");
+    assertThat(BackendUrl.httpBase("ws://localhost:9000/ws/agent")).hasToString("http://localhost:9000");
+  }
+
+  @Test
   void refusesOtherSchemesMissingHostsAndQueries() {
     assertThatThrownBy(() -> BackendUrl.endpoint("ftp://gw")).hasMessageContaining("must start with");
     assertThatThrownBy(() -> BackendUrl.endpoint("gw.example.com")).hasMessageContaining("needs a host");

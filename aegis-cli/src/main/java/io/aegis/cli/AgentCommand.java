@@ -31,6 +31,7 @@ import picocli.CommandLine.Option;
         "  :reply MESSAGE_ID JSON     answer a request received from the backend",
         "On channel 'events', JSON that is not already {\"events\":[...]} is wrapped: an array is the",
         "list of events, anything else one event; wrapped events without a timestamp get the current time.",
+        "If the WebSocket keeps failing, the agent falls back to HTTP polling and returns when it can.",
         "Connection state goes to stderr. Runs until interrupted (or the end of stdin with --exit-on-eof).",
         "Exit status: 0 closed, 2 bad arguments, 3 revoked, 4 replaced by another instance."})
 final class AgentCommand implements Callable<Integer> {
@@ -47,7 +48,8 @@ final class AgentCommand implements Callable<Integer> {
   Path keyFile;
 
   @Option(names = "--backend-key", required = true, paramLabel = "B64",
-      description = "Pinned backend public key (base64 of 32 bytes); give it twice to pin the current and the next key.")
+      description = "Pinned backend public key (base64 of 32 bytes); give it twice to pin two (the first is asked for in "
+          + "each handshake, the second accepted too: the order the agent reports when the backend rotates).")
   List<String> backendKeys = new ArrayList<>();
 
   @Option(names = "--subscribe", split = ",", paramLabel = "CHANNEL",
@@ -71,7 +73,7 @@ final class AgentCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     quietSdkLogs();
     if (backendKeys.size() > 2) {
-      System.err.println("aegis: give at most two --backend-key values (current, next)");
+      System.err.println("aegis: give at most two --backend-key values");
       return 2;
     }
     AgentClientBuilder builder;

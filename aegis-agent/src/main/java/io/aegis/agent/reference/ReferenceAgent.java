@@ -10,6 +10,7 @@ import io.aegis.agent.Listener;
 import io.aegis.agent.RejectedMessage;
 import io.aegis.agent.SessionInfo;
 import io.aegis.agent.StopReason;
+import io.aegis.agent.Transport;
 import io.aegis.protocol.CloseCode;
 import io.aegis.protocol.IdentityPublicKey;
 import io.aegis.protocol.MessageTypes;
@@ -261,7 +262,14 @@ public final class ReferenceAgent implements AutoCloseable {
   private final class StateReporter implements Listener {
     @Override
     public void connected(SessionInfo s) {
-      say("connected: session " + s.sessionId() + ", expires " + s.expiresAt() + ", backend key " + s.backendKeyId());
+      say("connected" + (s.transport() == Transport.HTTP_POLLING ? " (HTTP polling)" : "") + ": session "
+          + s.sessionId() + ", expires " + s.expiresAt() + ", backend key " + s.backendKeyId());
+    }
+
+    @Override
+    public void transportChanged(Transport t) {
+      say(t == Transport.HTTP_POLLING ? "the WebSocket keeps failing; falling back to HTTP polling"
+          : "back on the WebSocket; HTTP polling stopped");
     }
 
     @Override
@@ -290,13 +298,19 @@ public final class ReferenceAgent implements AutoCloseable {
 
     @Override
     public void backendKeyAnnounced(IdentityPublicKey key) {
-      say("backend announced its next key " + key.base64() + " (id " + key.keyIdHex()
-          + "); add it as a second --backend-key");
+      say("backend announced its next key " + key.base64() + " (id " + key.keyIdHex() + "); pins now "
+          + pins() + " (give them in this order as --backend-key)");
     }
 
     @Override
     public void backendKeyPromoted(IdentityPublicKey key) {
-      say("backend now signs with " + key.base64() + " (id " + key.keyIdHex() + "); make it the only --backend-key");
+      say("backend signed with the second pin " + key.base64() + " (id " + key.keyIdHex() + "); pins now "
+          + pins() + " (give them in this order as --backend-key)");
+    }
+
+    private String pins() {
+      var p = client.pinnedBackendKeys();
+      return p.current().base64() + (p.next() == null ? "" : ", " + p.next().base64());
     }
 
     @Override

@@ -4,6 +4,7 @@ import io.aegis.agent.Listener;
 import io.aegis.agent.RejectedMessage;
 import io.aegis.agent.SessionInfo;
 import io.aegis.agent.StopReason;
+import io.aegis.agent.Transport;
 import io.aegis.protocol.CloseCode;
 import io.aegis.protocol.IdentityPublicKey;
 import java.time.Duration;
@@ -30,6 +31,8 @@ public final class Recorder implements Listener {
   public record KeyAnnounced(IdentityPublicKey key) { }
 
   public record KeyPromoted(IdentityPublicKey key) { }
+
+  public record TransportChanged(Transport transport) { }
 
   public record Error(Throwable error) { }
 
@@ -83,6 +86,11 @@ public final class Recorder implements Listener {
   }
 
   @Override
+  public void transportChanged(Transport transport) {
+    events.add(new TransportChanged(transport));
+  }
+
+  @Override
   public void error(Throwable error) {
     errors.add(error);
     if (recordErrors) {
@@ -117,6 +125,10 @@ public final class Recorder implements Listener {
 
   public Reconnecting reconnecting() throws InterruptedException {
     return next(Reconnecting.class);
+  }
+
+  public Transport transportChanged() throws InterruptedException {
+    return next(TransportChanged.class).transport();
   }
 
   public StopReason stopped() throws InterruptedException {

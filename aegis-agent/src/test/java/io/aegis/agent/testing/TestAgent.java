@@ -21,7 +21,9 @@ public final class TestAgent {
 
   /**
    * A builder for {@code gateway}: short normal backoff (20..100 ms) so reconnects happen at
-   * once in test time, a long backoff (5..10 s) that a test can tell apart, short timeouts.
+   * once in test time, a long backoff (5..10 s) that a test can tell apart, short timeouts, and
+   * no HTTP-polling fallback (a {@link ScriptedGateway} speaks WebSocket only; tests of the
+   * fallback turn it on).
    */
   public AgentClientBuilder builder(ScriptedGateway gateway) {
     return AgentClient.builder()
@@ -33,6 +35,7 @@ public final class TestAgent {
         .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(100))
         .longBackoff(Duration.ofSeconds(5), Duration.ofSeconds(10))
         .handshakeTimeout(Duration.ofSeconds(2))
-        .closeTimeout(Duration.ofSeconds(1));
+        .closeTimeout(Duration.ofSeconds(1))
+        .httpFallback(false);
   }
 }
