@@ -38,7 +38,8 @@ public final class AgentSessions {
 
   /** A new token and its expiry, not yet stored (see {@link #store}). */
   public Issued newSession() {
-    return new Issued(Tokens.generate(Tokens.SESSION), Instant.now().plus(timeout));
+    return new Issued(Tokens.generate(Tokens.SESSION),
+        Instant.now().plus(timeout).truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
   }
 
   /** Issues a session that carries HTTP record keys ({@code sealer} seals them for the new token's hash). */
