@@ -262,10 +262,8 @@ public final class DeliveryEngine implements AutoCloseable {
 
   /** Records a transmission in the store: status sent, attempts, the record as transmitted. */
   CompletableFuture<Void> recordSent(QueuedMessage m, SecureMessage sealed, Instant at) {
-    return batcher.submit(c -> {
-      queue.markSent(c, m.rowId(), m.attempts(), sealed.payload(), sealed.nonce(), at);
-      return null;
-    });
+    return batcher.submit(queue.sent(m.rowId(), m.attempts(), sealed.payload(), sealed.nonce(), at))
+        .thenApply(n -> null);
   }
 
   void redelivering(QueuedMessage m) {
@@ -287,9 +285,9 @@ public final class DeliveryEngine implements AutoCloseable {
     }
     metrics.count("delivered", m.channel());
     metrics.delivered(Duration.between(m.createdAt(), at));
-    batcher.submit(c -> unrecorded == null
-            ? queue.markDelivered(c, m.agentId(), m.messageId(), null, at)
-            : queue.markSentAndDelivered(c, m.rowId(), m.attempts(), unrecorded.sealed().payload(),
+    batcher.submit(unrecorded == null
+            ? queue.delivered(m.agentId(), m.messageId(), at)
+            : queue.sentAndDelivered(m.rowId(), m.attempts(), unrecorded.sealed().payload(),
                 unrecorded.sealed().nonce(), unrecorded.at(), at))
         .thenRun(() -> listeners.forEach(l -> l.onDelivered(m)));
   }
@@ -311,7 +309,7 @@ public final class DeliveryEngine implements AutoCloseable {
       return rejected(agentId, messageId, "unknown", rejection);
     }
     Instant at = Instant.now();
-    return batcher.submit(c -> queue.markDelivered(c, agentId, messageId, null, at)).thenApply(ok -> null);
+    return batcher.submit(queue.delivered(agentId, messageId, at)).thenApply(n -> null);
   }
 
   private CompletableFuture<Void> rejected(String agentId, String messageId, String channel, String reason) {

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.aegis.protocol.crypto.Hex;
 import io.aegis.protocol.record.SignedBlock;
 import io.aegis.server.api.ApiJson;
+import io.aegis.server.store.BatchedWrite;
 import io.aegis.server.store.Database;
 import io.aegis.server.store.Dialect;
 import java.nio.charset.StandardCharsets;
@@ -69,26 +70,48 @@ public final class MessageQueue {
   public void insert(Connection c, List<QueuedMessage> messages, boolean broadcast) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(insertSql)) {
       for (QueuedMessage m : messages) {
-        int i = 1;
-        ps.setString(i++, m.rowId());
-        ps.setString(i++, m.agentId());
-        ps.setString(i++, m.channel());
-        ps.setString(i++, m.messageType());
-        ps.setString(i++, new String(m.payload(), StandardCharsets.UTF_8));
-        ps.setString(i++, Base64.getEncoder().encodeToString(m.block().signature()));
-        ps.setInt(i++, m.maxRetries());
-        dialect.setInstant(ps, i++, m.createdAt());
-        dialect.setInstant(ps, i++, m.expiresAt());
-        ps.setString(i++, m.messageId());
-        ps.setInt(i++, m.priority().rank());
-        ps.setString(i++, m.block().audience());
-        ps.setString(i++, Hex.encode(m.block().signerKeyId()));
-        ps.setString(i++, json(m.headers()));
-        ps.setBoolean(i, broadcast);
+        bindInsert(ps, m, broadcast);
         ps.addBatch();
       }
       ps.executeBatch();
     }
+  }
+
+  /** One message's insert, to share a JDBC batch with other inserts of a group commit. */
+  public BatchedWrite insert(QueuedMessage m) {
+    return new Write(insertSql, ps -> bindInsert(ps, m, false));
+  }
+
+  private void bindInsert(PreparedStatement ps, QueuedMessage m, boolean broadcast) throws SQLException {
+    int i = 1;
+    ps.setString(i++, m.rowId());
+    ps.setString(i++, m.agentId());
+    ps.setString(i++, m.channel());
+    ps.setString(i++, m.messageType());
+    ps.setString(i++, new String(m.payload(), StandardCharsets.UTF_8));
+    ps.setString(i++, Base64.getEncoder().encodeToString(m.block().signature()));
+    ps.setInt(i++, m.maxRetries());
+    dialect.setInstant(ps, i++, m.createdAt());
+    dialect.setInstant(ps, i++, m.expiresAt());
+    ps.setString(i++, m.messageId());
+    ps.setInt(i++, m.priority().rank());
+    ps.setString(i++, m.block().audience());
+    ps.setString(i++, Hex.encode(m.block().signerKeyId()));
+    ps.setString(i++, json(m.headers()));
+    ps.setBoolean(i, broadcast);
+  }
+
+  /** A {@link BatchedWrite} from its SQL and a binder. */
+  private record Write(String sql, Binder binder) implements BatchedWrite {
+    @Override
+    public void bind(PreparedStatement statement) throws SQLException {
+      binder.bind(statement);
+    }
+  }
+
+  @FunctionalInterface
+  private interface Binder {
+    void bind(PreparedStatement ps) throws SQLException;
   }
 
   /** Whether the agent has a message with this id (in any status). */
@@ -125,6 +148,11 @@ public final class MessageQueue {
         return rs.getInt(1);
       }
     }
+  }
+
+  /** {@link #undelivered(Connection, String)} in its own read. */
+  public int undelivered(String agentId) {
+    return db.read(c -> undelivered(c, agentId));
   }
 
   /** The agent's undelivered backlog in delivery order (priority, then FIFO), at most {@code limit}. */
@@ -176,37 +204,47 @@ public final class MessageQueue {
   }
 
   /** Records a transmission: status sent, attempts, and the record as transmitted. */
-  public void markSent(Connection c, String rowId, int attempts, String encryptedPayload, String nonce, Instant at)
-      throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("UPDATE " + table
+  public BatchedWrite sent(String rowId, int attempts, String encryptedPayload, String nonce, Instant at) {
+    return new Write("UPDATE " + table
         + " SET status = 'sent', attempts = ?, retry_count = ?, encrypted_payload = ?, nonce = ?, sent_at = ?"
-        + " WHERE id = ? AND status IN ('pending', 'sent')")) {
-      ps.setInt(1, attempts);
-      ps.setInt(2, Math.max(0, attempts - 1));
-      ps.setString(3, encryptedPayload);
-      ps.setString(4, nonce);
-      dialect.setInstant(ps, 5, at);
-      ps.setString(6, rowId);
-      ps.executeUpdate();
-    }
+        + " WHERE id = ? AND status IN ('pending', 'sent')", ps -> {
+          ps.setInt(1, attempts);
+          ps.setInt(2, Math.max(0, attempts - 1));
+          ps.setString(3, encryptedPayload);
+          ps.setString(4, nonce);
+          dialect.setInstant(ps, 5, at);
+          ps.setString(6, rowId);
+        });
   }
 
   /** Records a transmission and its acknowledgement in one write (the ack came first). */
-  public boolean markSentAndDelivered(Connection c, String rowId, int attempts, String encryptedPayload, String nonce,
-                                      Instant sentAt, Instant at) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("UPDATE " + table
+  public BatchedWrite sentAndDelivered(String rowId, int attempts, String encryptedPayload, String nonce,
+                                       Instant sentAt, Instant at) {
+    return new Write("UPDATE " + table
         + " SET status = 'delivered', attempts = ?, retry_count = ?, encrypted_payload = ?, nonce = ?, sent_at = ?,"
-        + " delivered_at = ?, processed_at = ? WHERE id = ? AND status IN ('pending', 'sent')")) {
-      ps.setInt(1, attempts);
-      ps.setInt(2, Math.max(0, attempts - 1));
-      ps.setString(3, encryptedPayload);
-      ps.setString(4, nonce);
-      dialect.setInstant(ps, 5, sentAt);
-      dialect.setInstant(ps, 6, at);
-      dialect.setInstant(ps, 7, at);
-      ps.setString(8, rowId);
-      return ps.executeUpdate() > 0;
-    }
+        + " delivered_at = ?, processed_at = ? WHERE id = ? AND status IN ('pending', 'sent')", ps -> {
+          ps.setInt(1, attempts);
+          ps.setInt(2, Math.max(0, attempts - 1));
+          ps.setString(3, encryptedPayload);
+          ps.setString(4, nonce);
+          dialect.setInstant(ps, 5, sentAt);
+          dialect.setInstant(ps, 6, at);
+          dialect.setInstant(ps, 7, at);
+          ps.setString(8, rowId);
+        });
+  }
+
+  /** Marks the agent's copy of {@code messageId} delivered (no response); see {@link #markDelivered}. */
+  public BatchedWrite delivered(String agentId, String messageId, Instant at) {
+    return new Write("UPDATE " + table
+        + " SET status = 'delivered', delivered_at = COALESCE(delivered_at, ?), processed_at = ?"
+        + " WHERE agent_id = ? AND message_id = ?"
+        + " AND (status IN ('pending', 'sent', 'delivered') OR (status = 'expired' AND sent_at IS NOT NULL))", ps -> {
+          dialect.setInstant(ps, 1, at);
+          dialect.setInstant(ps, 2, at);
+          ps.setString(3, agentId);
+          ps.setString(4, messageId);
+        });
   }
 
   /**

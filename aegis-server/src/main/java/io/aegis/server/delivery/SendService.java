@@ -121,6 +121,12 @@ public final class SendService {
     if (!active) {
       throw ApiException.conflict("agent_inactive", "agent '" + agentId + "' is deactivated");
     }
+    // Checked here, on the calling thread, so the insert can share a JDBC batch in the group
+    // commit; concurrent sends to one agent may overshoot the cap by at most their number.
+    if (queue.undelivered(agentId) >= config.messageQueueSize()) {
+      throw new ApiException(429, "queue_full", "agent '" + agentId + "' already has "
+          + config.messageQueueSize() + " undelivered messages (MESSAGE_QUEUE_SIZE)");
+    }
     Instant now = Instant.now();
     String messageId = TimeOrderedIds.next();
     byte[] body = ApiJson.write(e.message());
@@ -128,21 +134,14 @@ public final class SendService {
     SignedCommand command = CommandSigner.backend(keys.current())
         .toAgent(agentId, messageId, e.messageType(), e.channel(), expires, body);
     QueuedMessage m = row(agentId, command, e, now, expires);
-    return batcher.submit(c -> {
-      if (queue.undelivered(c, agentId) >= config.messageQueueSize()) {
-        throw new ApiException(429, "queue_full", "agent '" + agentId + "' already has "
-            + config.messageQueueSize() + " undelivered messages (MESSAGE_QUEUE_SIZE)");
-      }
-      queue.insert(c, List.of(m), false);
-      return m;
-    }).thenApply(committed -> {
+    return batcher.submit(queue.insert(m)).thenApply(n -> {
       engine.accepted(e.channel(), 1);
       // Wait before offering: the answer may come back before offer() returns.
       CompletableFuture<java.util.Optional<JsonNode>> response = wait == null ? null
-          : engine.awaitResponse(agentId, committed.messageId(), wait);
+          : engine.awaitResponse(agentId, messageId, wait);
       boolean local = engine.deliversLocally(agentId);
-      engine.offer(List.of(committed));
-      return new Accepted(committed, local, response);
+      engine.offer(List.of(m));
+      return new Accepted(m, local, response);
     });
   }
 

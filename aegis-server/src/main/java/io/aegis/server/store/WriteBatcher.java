@@ -4,9 +4,12 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -51,11 +54,25 @@ public final class WriteBatcher implements AutoCloseable {
   /** One queued write and where its result goes. */
   private static final class Item<T> {
     final SqlWork<T> work;
+    final BatchedWrite batched; // or null: then work
     final CompletableFuture<T> future = new CompletableFuture<>();
     T result;
 
     Item(SqlWork<T> work) {
       this.work = work;
+      this.batched = null;
+    }
+
+    Item(BatchedWrite batched) {
+      this.work = c -> {
+        try (PreparedStatement ps = c.prepareStatement(batched.sql())) {
+          batched.bind(ps);
+          @SuppressWarnings("unchecked")
+          T count = (T) Integer.valueOf(ps.executeUpdate());
+          return count;
+        }
+      };
+      this.batched = batched;
     }
 
     void run(Connection c) throws SQLException {
@@ -92,7 +109,18 @@ public final class WriteBatcher implements AutoCloseable {
 
   /** Queues {@code work}; the future completes after its transaction commits. */
   public <T> CompletableFuture<T> submit(SqlWork<T> work) {
-    Item<T> item = new Item<>(work);
+    return enqueue(new Item<>(work));
+  }
+
+  /**
+   * Queues a write that may share a JDBC batch with others of the same SQL; the future
+   * completes, after the commit, with its update count.
+   */
+  public CompletableFuture<Integer> submit(BatchedWrite write) {
+    return enqueue(new Item<Integer>(write));
+  }
+
+  private <T> CompletableFuture<T> enqueue(Item<T> item) {
     if (closed) {
       item.future.completeExceptionally(new StoreException("the store writer is shut down", null));
     } else if (!queue.offer(item)) {
@@ -130,9 +158,7 @@ public final class WriteBatcher implements AutoCloseable {
     long start = System.nanoTime();
     try {
       inTransaction(c -> {
-        for (Item<?> item : batch) {
-          item.run(c);
-        }
+        runAll(c, batch);
         return null;
       });
       batch.forEach(i -> i.complete(completions));
@@ -155,6 +181,43 @@ public final class WriteBatcher implements AutoCloseable {
     }
     commitTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     batchSizes.record(batch.size());
+  }
+
+  /**
+   * Runs the batch's writes in order, except that writes of one {@link BatchedWrite} SQL text
+   * wait and go together as one JDBC batch, run before the next write that is not batched.
+   */
+  private static void runAll(Connection c, List<Item<?>> batch) throws SQLException {
+    Map<String, List<Item<?>>> pending = new LinkedHashMap<>();
+    for (Item<?> item : batch) {
+      if (item.batched != null) {
+        pending.computeIfAbsent(item.batched.sql(), k -> new ArrayList<>()).add(item);
+      } else {
+        flush(c, pending);
+        item.run(c);
+      }
+    }
+    flush(c, pending);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static void flush(Connection c, Map<String, List<Item<?>>> pending) throws SQLException {
+    for (Map.Entry<String, List<Item<?>>> group : pending.entrySet()) {
+      List<Item<?>> items = group.getValue();
+      try (PreparedStatement ps = c.prepareStatement(group.getKey())) {
+        for (Item<?> item : items) {
+          item.batched.bind(ps);
+          ps.addBatch();
+        }
+        int[] counts = ps.executeBatch();
+        for (int i = 0; i < items.size(); i++) {
+          // A driver that rewrites a batch (multi-row insert) reports SUCCESS_NO_INFO: one row each.
+          int n = i < counts.length && counts[i] != java.sql.Statement.SUCCESS_NO_INFO ? counts[i] : 1;
+          ((Item<Integer>) items.get(i)).result = n;
+        }
+      }
+    }
+    pending.clear();
   }
 
   /**

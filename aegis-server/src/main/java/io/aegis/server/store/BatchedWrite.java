@@ -1,0 +1,20 @@
+package io.aegis.server.store;
+
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+
+/**
+ * One statement that may share a JDBC batch with the other writes of the same SQL in a group
+ * commit (see {@link WriteBatcher#submit(BatchedWrite)}): PostgreSQL then gets them in one round
+ * trip, and the driver rewrites a batch of inserts into one multi-row insert.
+ *
+ * <p>Only for writes whose order relative to other writes in the same group commit does not
+ * matter: the batcher runs all writes of one SQL text together, at the place of the first.
+ */
+public interface BatchedWrite {
+  /** The SQL, the same text for every write that may share a batch. */
+  String sql();
+
+  /** Binds this write's parameters. */
+  void bind(PreparedStatement statement) throws SQLException;
+}
