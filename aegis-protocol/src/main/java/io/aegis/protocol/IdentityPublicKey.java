@@ -90,6 +90,28 @@ public final class IdentityPublicKey {
     }
 
     /**
+     * A key that was fully validated by {@link #parse} before and kept by a trusted store (the
+     * gateway's agent registry validates every key at registration). Only decodes the point;
+     * skips the prime-order subgroup check, which costs more than a signature verification.
+     * Never use it for a key that comes from the network.
+     *
+     * @throws InvalidKeyException if the bytes are not a point on the curve at all
+     */
+    public static IdentityPublicKey fromTrustedStore(byte[] encoded) {
+        if (encoded == null || encoded.length != LENGTH) {
+            throw new InvalidKeyException(InvalidKeyException.Reason.WRONG_LENGTH,
+                    "Ed25519 public key must be 32 bytes, was " + (encoded == null ? "null" : encoded.length));
+        }
+        byte[] key = encoded.clone();
+        var point = org.bouncycastle.math.ec.rfc8032.Ed25519.validatePublicKeyPartialExport(key, 0);
+        if (point == null) {
+            throw new InvalidKeyException(InvalidKeyException.Reason.NOT_ON_CURVE,
+                    "Ed25519 public key is not a point on the curve");
+        }
+        return new IdentityPublicKey(key, point);
+    }
+
+    /**
      * Parses a key given as canonical base64 of 32 bytes (the form of {@code X-Agent-Public-Key}
      * and of the JSON fields).
      *

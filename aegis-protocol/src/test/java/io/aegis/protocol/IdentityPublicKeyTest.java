@@ -39,6 +39,20 @@ class IdentityPublicKeyTest {
     }
 
     @Test
+    void aKeyFromTheTrustedStoreVerifiesLikeAParsedOne() {
+        IdentityPublicKey parsed = Sessions.AGENT_KEY.publicKey();
+        IdentityPublicKey trusted = IdentityPublicKey.fromTrustedStore(parsed.encoded());
+        assertThat(trusted).isEqualTo(parsed);
+        byte[] message = "hello".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] signature = Sessions.AGENT_KEY.sign(message);
+        assertThat(trusted.verify(message, signature)).isTrue();
+        signature[0] ^= 1;
+        assertThat(trusted.verify(message, signature)).isFalse();
+        assertThatThrownBy(() -> IdentityPublicKey.fromTrustedStore(new byte[31]))
+            .isInstanceOf(InvalidKeyException.class);
+    }
+
+    @Test
     void everySmallOrderPointIsRefused() {
         int identities = 0;
         for (String hex : SMALL_ORDER) {
