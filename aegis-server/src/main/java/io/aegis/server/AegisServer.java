@@ -37,6 +37,7 @@ import io.aegis.server.gateway.AgentGateway;
 import io.aegis.server.policy.PolicyChannel;
 import io.aegis.server.polling.Polling;
 import io.aegis.server.push.ArtifactPush;
+import io.aegis.server.push.CatchUp;
 import io.aegis.server.push.PolicyPush;
 import io.aegis.server.push.SyncState;
 import io.aegis.server.routing.ChannelRoutes;
@@ -154,7 +155,7 @@ public final class AegisServer implements AutoCloseable {
       PolicyPush policyPush = new PolicyPush(database, policies, sender, queue, sync, batcher, worker, gateway.connections());
       ArtifactPush artifactPush = new ArtifactPush(artifacts, sender, sync, batcher, worker, gateway.connections());
       agentRouter.addSessionListener(policyPush);
-      agentRouter.addSessionListener(artifactPush);
+      agentRouter.addSessionListener(new CatchUp(sync, policyPush, artifactPush, worker));
       delivery.addListener(policyPush);
       delivery.addListener(artifactPush);
       registry.addListener(policyPush);

@@ -194,6 +194,17 @@ public final class ArtifactStore {
    * The state of {@code agentId}'s feed: two index lookups, no targeting. Empty if there is no
    * such agent.
    */
+  /** The cursor of the newest artifact (0 if none): an index-only read. */
+  public long newestSeq() {
+    return db.read(c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT COALESCE(MAX(seq), 0) FROM artifacts");
+           ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    });
+  }
+
   public Optional<FeedState> feedState(String agentId) {
     return db.read(c -> {
       Instant updatedAt;

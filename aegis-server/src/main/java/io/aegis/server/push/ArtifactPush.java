@@ -9,7 +9,6 @@ import io.aegis.server.delivery.QueuedMessage;
 import io.aegis.server.delivery.SendService;
 import io.aegis.server.gateway.AgentSession;
 import io.aegis.server.gateway.ConnectionManager;
-import io.aegis.server.gateway.SessionHandler;
 import io.aegis.server.store.WriteBatcher;
 import io.vertx.core.WorkerExecutor;
 import java.util.Map;
@@ -26,7 +25,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe; the work runs on the blocking pool.
  */
-public final class ArtifactPush implements SessionHandler, DeliveryEngine.Listener {
+public final class ArtifactPush implements DeliveryEngine.Listener {
   private static final Logger log = LoggerFactory.getLogger(ArtifactPush.class);
   static final String CHANNEL = "artifacts";
   static final int CATCH_UP = 100;
@@ -51,6 +50,7 @@ public final class ArtifactPush implements SessionHandler, DeliveryEngine.Listen
 
   private void published(Artifact a) {
     long seq = Long.parseLong(a.cursor());
+    newest.accumulateAndGet(seq, Math::max);
     worker.executeBlocking(() -> {
       for (AgentSession s : connections.all()) {
         // The feed applies the artifact's targeting; it returns this artifact only to its targets.
@@ -64,17 +64,36 @@ public final class ArtifactPush implements SessionHandler, DeliveryEngine.Listen
     }, false).onFailure(e -> log.warn("artifact push of {} failed: {}", a.id(), e.getMessage()));
   }
 
-  @Override
-  public void onOpen(AgentSession session) {
-    String agentId = session.agentId();
-    worker.executeBlocking(() -> {
-      long cursor = sync.get(agentId).map(SyncState.State::artifactCursor).orElse(0L);
-      for (AgentArtifact item : artifacts.feed(agentId, cursor, CATCH_UP)) {
-        push(agentId, item);
-      }
-      return null;
-    }, false).onFailure(e -> log.warn("agent_id={} artifact catch-up failed: {}", agentId, e.getMessage()));
+  /**
+   * Pushes what was published for the agent after {@code cursor}, the last artifact it
+   * acknowledged. Blocking; called on a worker by {@link CatchUp}. Nothing is read when nothing
+   * was published since.
+   */
+  void catchUp(String agentId, long cursor) {
+    if (cursor >= newestSeq()) {
+      return;
+    }
+    for (AgentArtifact item : artifacts.feed(agentId, cursor, CATCH_UP)) {
+      push(agentId, item);
+    }
   }
+
+  /**
+   * The newest artifact's cursor, read from the store at most once every
+   * {@value #NEWEST_REFRESH_MILLIS} ms (publications on this node raise it at once).
+   */
+  private long newestSeq() {
+    long now = System.currentTimeMillis();
+    if (now - newestReadAt > NEWEST_REFRESH_MILLIS) {
+      newest.accumulateAndGet(artifacts.newestSeq(), Math::max);
+      newestReadAt = now;
+    }
+    return newest.get();
+  }
+
+  static final long NEWEST_REFRESH_MILLIS = 1000;
+  private final java.util.concurrent.atomic.AtomicLong newest = new java.util.concurrent.atomic.AtomicLong();
+  private volatile long newestReadAt;
 
   private void push(String agentId, AgentArtifact item) {
     SendService.Envelope e = sender.envelope(CHANNEL, ApiJson.MAPPER.valueToTree(item), "event", null, "normal",

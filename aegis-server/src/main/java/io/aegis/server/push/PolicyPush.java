@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * connected agent receives the new set at once as a durable, signed {@code event} on channel
  * {@code policy} with {@code control} priority and header {@code etag}; a newer push cancels an
  * older one still undelivered. An agent that was offline gets the current set when it
- * reconnects, unless it already acknowledged that exact set.
+ * reconnects ({@link CatchUp}), unless it already acknowledged that exact set.
  *
  * <p>Thread-safe; the work runs on the blocking pool.
  */
@@ -64,11 +64,6 @@ public final class PolicyPush implements SessionHandler, DeliveryEngine.Listener
     this.worker = worker;
     this.connections = connections;
     policies.onChange(this::changed);
-  }
-
-  @Override
-  public void onOpen(AgentSession session) {
-    reconcileLater(List.of(session.agentId()));
   }
 
   @Override
@@ -106,6 +101,14 @@ public final class PolicyPush implements SessionHandler, DeliveryEngine.Listener
 
   /** Queues the agent's current policy set unless it has (or is about to get) exactly that. */
   private void reconcile(String agentId) {
+    reconcile(agentId, () -> sync.get(agentId).map(SyncState.State::policyEtag).orElse(null));
+  }
+
+  /**
+   * Queues the agent's current policy set unless it has exactly that: {@code delivered} is the
+   * etag of the last set it acknowledged (null if none). Blocking; called on a worker.
+   */
+  void reconcile(String agentId, java.util.function.Supplier<String> delivered) {
     Optional<EffectivePolicies> current = policies.effectivePolicies(agentId);
     if (current.isEmpty()) {
       return;
@@ -113,7 +116,7 @@ public final class PolicyPush implements SessionHandler, DeliveryEngine.Listener
     String etag = current.get().etag();
     String known = lastPushed.get(agentId);
     if (known == null) {
-      known = sync.get(agentId).map(SyncState.State::policyEtag).orElse(null);
+      known = delivered.get();
     }
     // An agent that never had policies and still has none knows its set already: it is empty.
     if (etag.equals(known) || known == null && current.get().policies().isEmpty()) {
