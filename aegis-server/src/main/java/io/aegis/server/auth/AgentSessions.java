@@ -157,11 +157,6 @@ public final class AgentSessions {
     }
   }
 
-  /** The agent id of a live session of an active agent, or empty. */
-  public Optional<String> lookup(String token) {
-    return check(token).live().map(Live::agentId);
-  }
-
   /**
    * A live session as the HTTP transport needs it.
    *
@@ -178,11 +173,6 @@ public final class AgentSessions {
    * @param live present exactly when {@code state} is {@link TokenState#LIVE}
    */
   public record Check(TokenState state, Optional<Live> live) {}
-
-  /** The live session of an active agent holding {@code token}, or empty. */
-  public Optional<Live> live(String token) {
-    return check(token).live();
-  }
 
   /** What {@code token} is now (one store read). */
   public Check check(String token) {
@@ -208,8 +198,9 @@ public final class AgentSessions {
           boolean revoked = rs.getBoolean("revoked");
           String status = rs.getString("status");
           Instant expiresAt = db.dialect().getInstant(rs, "expires_at");
-          // A revocation the holder must act on wins over expiry: a replaced instance that comes
-          // back after its token expired must still stop rather than take the session back.
+          // A revocation the holder must act on wins over expiry, so that a replaced instance that
+          // comes back after its token expired still stops rather than take the session back (as
+          // long as the row is kept: expired rows go when the agent's next session is issued).
           if (revoked && Revocation.REPLACED.column().equals(reason)) {
             return new Check(TokenState.REPLACED, Optional.empty());
           }
