@@ -49,7 +49,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * How an HTTP session begins and ends (docs/PROTOCOL.md §17.1, §17.3): the backend key it asks
  * for, the next key's announcement in its first poll answer, its replacement by a newer HTTP
  * session of the agent, and the answers a token gets once it is no longer live. The gateway holds
- * a next backend key and caps polls at one second.
+ * a next backend key and caps polls at three seconds.
  */
 class HttpSessionLifecycleTest {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -63,7 +63,7 @@ class HttpSessionLifecycleTest {
     secrets = Files.createTempDirectory("aegis-next-key-");
     Path next = secrets.resolve("next.pem");
     KeyFiles.writePrivateKey(next, NEXT, false);
-    gateways = new Gateways(Map.of("AUTH_NEXT_PRIVATE_KEY_PATH", next.toString(), "AEGIS_MAX_POLL_WAIT", "1s",
+    gateways = new Gateways(Map.of("AUTH_NEXT_PRIVATE_KEY_PATH", next.toString(), "AEGIS_MAX_POLL_WAIT", "3s",
         "AEGIS_AUTH_RATE_LIMIT", "0"));
   }
 
@@ -209,7 +209,7 @@ class HttpSessionLifecycleTest {
       var r = client.pollRaw(Duration.ofHours(1));
       Duration took = Duration.ofNanos(System.nanoTime() - start);
       assertThat(r.status()).as(r.toString()).isEqualTo(200);
-      assertThat(took).isBetween(Duration.ofMillis(800), Duration.ofSeconds(5));
+      assertThat(took).isBetween(Duration.ofMillis(2800), Duration.ofSeconds(10));
     }
   }
 
@@ -225,14 +225,13 @@ class HttpSessionLifecycleTest {
     String self = "/api/v1/agents/" + agent.agentId();
     try (TestAgent.Session ws = agent.connect();
          PollingClient older = announced(PollingClient.connect(agent))) {
-      CompletableFuture<PollingClient.Answered> waiting = older.pollAsync(Duration.ofSeconds(1));
+      CompletableFuture<PollingClient.Answered> waiting = older.pollAsync(Duration.ofSeconds(3));
       Thread.sleep(200);
-      long start = System.nanoTime();
       try (PollingClient newer = PollingClient.connect(agent)) {
-        // The waiting poll of the older session ends at once, with its own answer.
+        // The waiting poll of the older session ends with its own answer (at its deadline it
+        // would have been an empty 200).
         var ended = waiting.get(5, TimeUnit.SECONDS).response();
         assertRefused(ended, 409, "replaced");
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(900));
         // Its token is revoked as replaced: polls, posts and any other endpoint say so.
         assertRefused(older.pollRaw(Duration.ZERO), 409, "replaced");
         AgentPost post = older.newPost();
@@ -253,7 +252,7 @@ class HttpSessionLifecycleTest {
     TestGateway gw = gateways.get(store);
     TestAgent agent = agent(gw, "elsewhere");
     try (PollingClient older = announced(PollingClient.connect(agent))) {
-      CompletableFuture<PollingClient.Answered> waiting = older.pollAsync(Duration.ofSeconds(1));
+      CompletableFuture<PollingClient.Answered> waiting = older.pollAsync(Duration.ofSeconds(3));
       Thread.sleep(200);
       // Another node issues a newer session: this node hears nothing of it.
       try (PollingClient newer = issueInStore(gw, agent)) {
@@ -272,7 +271,7 @@ class HttpSessionLifecycleTest {
     TestGateway gw = gateways.get(StoreKind.SQLITE);
     TestAgent agent = agent(gw, "supersede");
     try (PollingClient older = announced(PollingClient.connect(agent))) {
-      CompletableFuture<PollingClient.Answered> waiting = older.pollAsync(Duration.ofSeconds(1));
+      CompletableFuture<PollingClient.Answered> waiting = older.pollAsync(Duration.ofSeconds(3));
       Thread.sleep(200);
       try (PollingClient newer = issueInStore(gw, agent)) {
         CompletableFuture<PollingClient.Answered> newerPoll = newer.pollAsync(Duration.ofMillis(300));
@@ -306,7 +305,7 @@ class HttpSessionLifecycleTest {
     String plainToken = gw.anonymous().post("/api/v1/auth", new AgentIdentity(agent.agentId(), agent.key())
         .authRequest()).json().path("session_token").asText();
     try (PollingClient client = announced(PollingClient.connect(agent))) {
-      CompletableFuture<PollingClient.Answered> waiting = client.pollAsync(Duration.ofSeconds(1));
+      CompletableFuture<PollingClient.Answered> waiting = client.pollAsync(Duration.ofSeconds(3));
       Thread.sleep(200);
       assertThat(gw.operator().post(self + "/deactivate", null).status()).isEqualTo(200);
       var ended = waiting.get(5, TimeUnit.SECONDS).response();
