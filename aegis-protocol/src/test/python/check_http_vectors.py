@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent check of the Aegis v1 HTTP transport vectors (docs/PROTOCOL.md section 16).
+"""Independent check of the Aegis v1 HTTP transport vectors (docs/PROTOCOL.md section 17).
 
 Recomputes every value of src/test/resources/vectors/v1-http.json from its inputs with Python's
 'cryptography' package, following docs/PROTOCOL.md only (helpers shared with check_vectors.py).
@@ -66,6 +66,22 @@ def main():
                        '"backend_signature":"%s","session_id":"%s"'
                        % (b64(eB), b64(nB), key_id(backend_pub).hex(), b64(sig_b), sid.hex()))]:
         check("http_session", name, val)
+
+    # The same request naming the backend key it asks for: its key id is appended to the signed digest.
+    asked = key_id(backend_pub)
+    n_digest = H(vec16(s(agent_id)) + u64(ts) + vec16(s(auth_nonce)) + eA + asked)
+    n_input = sign_input("Aegis 1, http session request", n_digest)
+    n_sig = agent.sign(n_input)
+    n_th = H(b"aegis/1 http session" + vec16(s(agent_id)) + u64(ts) + vec16(s(auth_nonce)) + n_sig + eA + eB + nB)
+    n_hs = extract(n_th, ss)
+    for name, val in [("backend_key_id", asked), ("request_signature_digest", n_digest),
+                      ("request_signing_input", n_input), ("request_signature", n_sig), ("th", n_th),
+                      ("session_id", expand_label(n_hs, "session", n_th, 16)),
+                      ("server_signature", backend.sign(sign_input("Aegis 1, http session",
+                                                                   H(n_th + backend_pub + agent_pub)))),
+                      ("request_fields", '"timestamp":%d,"nonce":"%s","signature":"%s","ephemeral_key":"%s",'
+                       '"backend_key_id":"%s"' % (ts, auth_nonce, b64(n_sig), b64(eA), asked.hex()))]:
+        check("http_session_with_backend_key_id", name, val)
 
     def record(name, secret, direction, seq, id_, type_, channel, t, headers, plaintext):
         n = nonce(iv(secret), seq)

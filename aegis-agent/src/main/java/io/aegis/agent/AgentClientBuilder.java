@@ -352,8 +352,8 @@ public final class AgentClientBuilder {
   }
 
   /**
-   * How long each HTTP long poll waits for a message ({@code ?wait=}; the gateway's
-   * {@code AEGIS_MAX_POLL_WAIT}, 60 s by default, must allow it). Longer waits mean fewer
+   * How long each HTTP long poll waits for a message ({@code ?wait=}; a gateway cuts a longer
+   * wait than its {@code AEGIS_MAX_POLL_WAIT}, 60 s by default, to it). Longer waits mean fewer
    * requests; a message is delivered as soon as it is due either way. Default 30 s.
    */
   public AgentClientBuilder pollWait(Duration wait) {

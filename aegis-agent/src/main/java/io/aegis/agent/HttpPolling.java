@@ -54,18 +54,22 @@ import org.slf4j.LoggerFactory;
  * records as a WebSocket session, in the bodies of ordinary requests.
  *
  * <ul>
- * <li><b>Session.</b> {@code POST /api/v1/auth} with an {@code ephemeral_key}, signed with the
+ * <li><b>Session.</b> {@code POST /api/v1/auth} with an {@code ephemeral_key} and the
+ *     {@code backend_key_id} of the first pin (as {@code client_hello} names it), signed with the
  *     session-request context ({@link HttpSessionKeys#offer}); the answer's signature must verify
  *     under a pinned backend key and its {@code session_id} must match the derived one
- *     ({@link HttpSessionKeys.Offer#complete}). The session is renewed at 90% of its lifetime (at
- *     most 10 minutes before {@code expires_at}, measured against the gateway's {@code Date}), and
- *     at once when the gateway refuses its token.</li>
+ *     ({@link HttpSessionKeys.Offer#complete}); a session signed by the second pin swaps the pins
+ *     as a handshake does ({@link Events#established}). The session is renewed at 90% of its
+ *     lifetime (at most 10 minutes before {@code expires_at}, measured against the gateway's
+ *     {@code Date}), and at once when the gateway refuses its token. Each new session replaces
+ *     the previous one at the gateway, whose requests still in flight then get 409
+ *     {@code replaced}: ignored, since they belong to a session this client already left.</li>
  * <li><b>Polls.</b> One long poll at a time, {@code GET …/messages/poll?wait=…&max=100} with a
  *     fresh {@code X-Aegis-Client-Nonce}; every record of the answer goes to {@link Events#record}
  *     in order, exactly like a record of a WebSocket session. The next poll follows at once, unless
  *     handlers are behind ({@link Events#backlogged()}), or the answer was empty and came before
- *     half the wait (a poll superseded by another instance of the agent, or a node stopping):
- *     then after a backoff, so that two instances do not ping-pong.</li>
+ *     half the wait (a node stopping, or a gateway that lets a second poll end the first): then
+ *     after a backoff, so that polls never spin.</li>
  * <li><b>Posts.</b> One post at a time ({@code POST …/messages}), a fresh nonce each, carrying the
  *     pending acknowledgements first, then the agent's messages; the records of its answer (acks,
  *     responses, errors) go to {@link Events#record}. A post that does not get through is never
@@ -79,6 +83,12 @@ import org.slf4j.LoggerFactory;
  * <tr><td>network error, timeout, 5xx, other</td><td>normal backoff</td><td>requeue, normal backoff</td>
  *     <td>normal backoff</td></tr>
  * <tr><td>429</td><td>long backoff</td><td>requeue, long backoff</td><td>long backoff</td></tr>
+ * <tr><td>401 {@code token_revoked}</td><td colspan="2"><b>revoked</b> at once ({@link Events#revoked})</td>
+ *     <td>-</td></tr>
+ * <tr><td>409 {@code replaced} (a newer HTTP session of the agent)</td><td colspan="2"><b>replaced</b>
+ *     ({@link Events#replaced}), unless this client authenticated since (or may have: an
+ *     authentication without a clear answer), when it is its own renewal: then a new session</td>
+ *     <td>-</td></tr>
  * <tr><td>401, 403 (token refused)</td><td colspan="2">re-authenticate at once (posts requeued)</td>
  *     <td>after a refused token: <b>revoked</b> ({@link Events#revoked}); otherwise long backoff</td></tr>
  * <tr><td>409 {@code no_record_keys}, an answer that does not open</td><td colspan="2">new session
@@ -105,11 +115,19 @@ final class HttpPolling {
   static final long POST_BUDGET_BYTES = 512 * 1024;
   /** Time a request may take beyond its long-poll wait. */
   private static final Duration REQUEST_SLACK = Duration.ofSeconds(30);
+  /** Error code (401) of a token whose agent was deactivated: the agent is revoked. */
+  static final String TOKEN_REVOKED = "token_revoked";
+  /** Error code (409) of a token whose HTTP session a newer one of the agent replaced. */
+  static final String REPLACED = "replaced";
+  private static final String NO_RECORD_KEYS = "no_record_keys";
 
   /** What the transport reports to its owner, on the I/O thread. */
   interface Events {
-    /** An HTTP session was authenticated: the first, or a renewal. */
-    void established(SessionInfo session);
+    /**
+     * An HTTP session was authenticated (the first, or a renewal), signed by {@code backendKey},
+     * one of the pins: a session signed by the second pin swaps them, as a handshake does.
+     */
+    void established(SessionInfo session, IdentityPublicKey backendKey);
 
     /** One record of a poll's or a post's answer, in order. */
     void record(OpenedRecord r);
@@ -126,8 +144,14 @@ final class HttpPolling {
     /** A post may be sent now. */
     void writable();
 
-    /** The gateway refused a session token it had issued, then a fresh authentication. */
+    /**
+     * The agent was revoked: the gateway answered a token with 401 {@code token_revoked}, or
+     * refused a session token it had issued and then a fresh authentication.
+     */
     void revoked();
+
+    /** A newer HTTP session of the agent, not this client's, replaced this one (409 {@code replaced}). */
+    void replaced();
 
     /** CONNECTING (authenticating, no session), CONNECTED (working) or WAITING (backing off). */
     void state(AgentClient.State state);
@@ -211,6 +235,12 @@ final class HttpPolling {
   private boolean active;
   private Session session;
   private boolean authenticating;
+  /**
+   * True from sending an authentication until its answer shows whether the gateway issued a
+   * session: while true (and once an answer is lost), a 409 {@code replaced} may be this client's
+   * own doing.
+   */
+  private boolean authUncertain;
   private boolean tokenRefused;
   private CompletableFuture<?> pollRequest;
   private boolean posting;
@@ -314,8 +344,10 @@ final class HttpPolling {
     if (session == null || tokenRefused) {
       events.state(AgentClient.State.CONNECTING);
     }
+    // Ask for the first pin, as client_hello does (PROTOCOL.md §17.1, §10.3).
+    byte[] askFor = pins.get().current().keyId();
     HttpSessionKeys.Offer offer = HttpSessionKeys.offer(config.identity(), config.agentId(), config.clock().millis(),
-        authNonce(), random);
+        authNonce(), askFor, random);
     HttpSessionKeys.Request q = offer.request();
     ObjectNode body = Json.object();
     body.put("agent_id", q.agentId());
@@ -323,6 +355,8 @@ final class HttpPolling {
     body.put("nonce", q.nonce());
     body.put("signature", StrictBase64.encode(q.signature()));
     body.put("ephemeral_key", StrictBase64.encode(q.ephemeralKey()));
+    body.put("backend_key_id", Hex.encode(askFor));
+    authUncertain = true;
     HttpRequest request = request(authUri, REQUEST_SLACK)
         .header("Content-Type", "application/json")
         .POST(HttpRequest.BodyPublishers.ofByteArray(Json.bytes(body)))
@@ -349,6 +383,8 @@ final class HttpPolling {
       return;
     }
     int status = r.statusCode();
+    // A 200 issued a session, even one that does not check out; any other status issued none.
+    authUncertain = status == 200;
     if (status == 200) {
       try {
         install(offer, r);
@@ -400,6 +436,7 @@ final class HttpPolling {
     Session old = session;
     session = new Session(keys, token, info);
     tokenRefused = false;
+    authUncertain = false;
     authRetry.reset();
     if (old != null) {
       old.retire();
@@ -408,7 +445,7 @@ final class HttpPolling {
         info.sessionId(), config.httpBase(), info.backendKeyId(), info.expiresAt());
     scheduleRefresh(expiresAt, r);
     events.state(pollTimer == null ? AgentClient.State.CONNECTED : AgentClient.State.WAITING);
-    events.established(info);
+    events.established(info, signer);
     poll();
     events.writable();
   }
@@ -472,6 +509,40 @@ final class HttpPolling {
     authenticate();
   }
 
+  /**
+   * A request of {@code s} was answered 409 {@code replaced}: a newer HTTP session of the agent
+   * exists. If this client may have made it (an authentication in flight, or one whose answer was
+   * lost), or {@code s} is already a retired session, it is this client's own: carry on with (or
+   * get) a new session. Otherwise another instance of the agent took over: stop.
+   */
+  private void replaced(Session s) {
+    if (s != session || !active) {
+      return;
+    }
+    if (authenticating || authUncertain) {
+      log.info("agent {}: HTTP session {} was replaced, by this client's own authentication; continuing with the "
+          + "new session", config.agentId(), s.info.sessionId());
+      tokenRefused = true;
+      if (authTimer == null) {
+        authenticate();
+      }
+      return;
+    }
+    log.warn("agent {}: HTTP session {} was replaced by a newer session of this agent (another instance); stopping",
+        config.agentId(), s.info.sessionId());
+    events.replaced();
+  }
+
+  /** 401 {@code token_revoked}: the agent was deactivated; whichever session asked, stop. */
+  private void revokedToken(Session s) {
+    if (!active) {
+      return;
+    }
+    log.warn("agent {}: the gateway answered HTTP session {} with token_revoked: revoked", config.agentId(),
+        s.info.sessionId());
+    events.revoked();
+  }
+
   /** The keys of {@code s} do not work (no record keys, an answer that does not open): a new session. */
   private void sessionBroken(Session s, String why) {
     if (s != session || !active) {
@@ -529,13 +600,13 @@ final class HttpPolling {
           }
           records.forEach(events::record);
           if (records.isEmpty() && System.nanoTime() - started < config.pollWait().toNanos() / 2) {
-            // Ended early with nothing: another poll of this agent superseded it (a second
-            // instance polling, which would otherwise ping-pong at full speed) or the node is
-            // stopping. Back off before the next one.
+            // Ended early with nothing: the node is stopping, or a gateway that lets another
+            // poll of this agent end it (two instances would then ping-pong at full speed). Back
+            // off before the next one.
             if (active) {
               Duration d = pollRetry.next(false);
-              log.info("agent {}: poll ended early without messages (another instance of this agent polling, or the "
-                  + "gateway stopping); polling again in {} ms", config.agentId(), d.toMillis());
+              log.info("agent {}: poll ended early without messages (the gateway stopping, or another poll "
+                  + "ending it); polling again in {} ms", config.agentId(), d.toMillis());
               pollTimer = io.schedule(() -> {
                 pollTimer = null;
                 poll();
@@ -549,10 +620,22 @@ final class HttpPolling {
           poll();
         }
         case 401, 403 -> {
+          if (TOKEN_REVOKED.equals(error(r.body(), status)[0])) {
+            revokedToken(s);
+            return;
+          }
           tokenRefused(s, status);
           poll(); // with the new session, if it is already there
         }
-        case 409 -> sessionBroken(s, "HTTP 409" + errorText(r.body()));
+        case 409 -> {
+          String code = error(r.body(), status)[0];
+          if (REPLACED.equals(code)) {
+            replaced(s);
+            poll(); // with the new session, if it is already there
+          } else {
+            sessionBroken(s, "HTTP 409" + errorText(r.body()));
+          }
+        }
         default -> {
           if (!active) {
             return;
@@ -560,7 +643,7 @@ final class HttpPolling {
           String why = "HTTP " + status + errorText(r.body());
           log.warn("agent {}: poll refused: {}", config.agentId(), why);
           if (status == 400) {
-            // A setting the gateway does not accept, e.g. pollWait beyond its AEGIS_MAX_POLL_WAIT.
+            // A request the gateway does not accept (a gateway older than this client, say).
             events.error(new AgentException("the gateway refused the poll: " + why));
           }
           retryPoll(status == 400 || status == 429);
@@ -660,16 +743,23 @@ final class HttpPolling {
         case 401, 403 -> {
           keepAcks(ackBodies);
           events.requeue(sealed);
-          tokenRefused(s, status);
+          if (TOKEN_REVOKED.equals(error(r.body(), status)[0])) {
+            revokedToken(s);
+          } else {
+            tokenRefused(s, status);
+          }
         }
         case 409 -> {
-          // no_record_keys: a new session; nonce_reused cannot happen with fresh nonces, but
-          // sealing anew under a new nonce is the answer to it too.
-          String why = errorText(r.body());
+          // no_record_keys: a new session; replaced: a new session or a stop (replaced()); nothing
+          // was processed either way. nonce_reused cannot happen with fresh nonces, but sealing
+          // anew under a new nonce is the answer to it too.
+          String code = error(r.body(), status)[0];
           keepAcks(ackBodies);
           events.requeue(sealed);
-          if (why.contains("no_record_keys")) {
-            sessionBroken(s, "HTTP 409" + why);
+          if (REPLACED.equals(code)) {
+            replaced(s);
+          } else if (NO_RECORD_KEYS.equals(code)) {
+            sessionBroken(s, "HTTP 409" + errorText(r.body()));
           } else {
             events.writable();
           }

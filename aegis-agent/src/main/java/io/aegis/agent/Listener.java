@@ -95,15 +95,15 @@ public interface Listener {
   }
 
   /**
-   * A WebSocket handshake was signed by the <em>second</em> pin, which means the gateway no longer
-   * holds the first (it signs with the key asked for whenever it holds it). The client swapped its
-   * pins: they are now <b>[{@code currentKey}, the previous first pin]</b>, and later handshakes
-   * ask for {@code currentKey}. Normally this completes a rotation (the gateway promoted its next
-   * key and dropped the old one); it is also called when the client asked for an announced key
-   * that the gateway it reached does not hold (a node not yet given the next key, or a rotation
-   * rolled back). Both keys stay pinned until a later announcement replaces the second. Persist
-   * the new order. Not called for HTTP polling sessions, which cannot ask for a key (the gateway
-   * signs them with its current key, and either pin is accepted).
+   * A WebSocket handshake or an HTTP-polling session was signed by the <em>second</em> pin, which
+   * means the gateway that answered does not hold the first now and uses {@code currentKey} as its
+   * current key (it signs with the key asked for whenever it holds it; PROTOCOL.md §10.3). The
+   * client swapped its pins: they are now <b>[{@code currentKey}, the previous first pin]</b>, and
+   * later sessions ask for {@code currentKey}. Normally this completes a rotation (the gateway
+   * promoted its next key and dropped the old one); it is also called when the client asked for
+   * an announced key that the gateway it reached does not hold yet (a node not yet given the next
+   * key) or any more (a rotation rolled back), so it is no proof that the rotation ended. Both
+   * keys stay pinned until a later announcement replaces the second. Persist the new order.
    */
   default void backendKeyPromoted(IdentityPublicKey currentKey) {
   }

@@ -7,14 +7,16 @@ package io.aegis.agent;
  */
 public enum StopReason {
   /**
-   * The gateway closed the session with 4003: the agent was revoked (deactivated or deleted).
-   * Reconnecting would only be refused, so the client stops and reports it; an operator must
-   * reactivate the agent first.
+   * The gateway closed the session with 4003, or on HTTP polling answered 401
+   * {@code token_revoked} (or refused a token and then a fresh authentication): the agent was
+   * revoked (deactivated or deleted). Reconnecting would only be refused, so the client stops and
+   * reports it; an operator must reactivate the agent first.
    */
   REVOKED,
   /**
-   * The gateway closed the session with 4004: a newer connection of the same agent replaced this
-   * one. Another instance holds the session, so this one stops instead of fighting over it.
+   * The gateway closed the session with 4004, or on HTTP polling answered 409 {@code replaced}: a
+   * newer connection (or HTTP session) of the same agent replaced this one. Another instance
+   * holds the session, so this one stops instead of fighting over it.
    */
   REPLACED,
   /** The application called {@link AgentClient#close()}. */

@@ -35,9 +35,10 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *   WEBSOCKET ──N consecutive failures──▶ HTTP_POLLING ──probe established──▶ WEBSOCKET
- *       │ 4003/4004                            │ token refused + auth refused (401/403)
+ *       │ 4003/4004                            │ 401 token_revoked, or token refused + auth refused
+ *       │                                      │ (REVOKED); 409 replaced (REPLACED)
  *       ▼                                      ▼
- *    STOPPED ◀──────────────────────────── STOPPED (REVOKED)
+ *    STOPPED ◀──────────────────────────── STOPPED
  * </pre>
  *
  * <p>All fields are confined to the I/O thread except {@link #state} and {@link #transport}
@@ -425,8 +426,10 @@ final class Supervisor implements Connection.Events, HttpPolling.Events {
   }
 
   @Override
-  public void established(SessionInfo session) {
+  public void established(SessionInfo session, IdentityPublicKey backendKey) {
     if (transport == Transport.HTTP_POLLING && stopping == null) {
+      // Asked for the first pin, as a handshake does: the same conclusion from the signer.
+      inbound.sessionSignedBy(backendKey);
       callbacks.connected(session);
     }
   }
@@ -461,14 +464,24 @@ final class Supervisor implements Connection.Events, HttpPolling.Events {
 
   @Override
   public void revoked() {
+    stopPolling(StopReason.REVOKED, "the gateway revoked the agent's HTTP session; stopping (revoked)");
+  }
+
+  @Override
+  public void replaced() {
+    stopPolling(StopReason.REPLACED, "a newer HTTP session of this agent replaced this one (another instance); "
+        + "stopping (replaced)");
+  }
+
+  /** Stops for good while on HTTP polling: the gateway's answer is the close code 4003 or 4004 of HTTP. */
+  private void stopPolling(StopReason reason, String why) {
     if (stopping != null) {
       return;
     }
-    log.warn("agent {}: the gateway refused its HTTP session and a new authentication; stopping (revoked)",
-        config.agentId());
-    stopping = StopReason.REVOKED;
+    log.warn("agent {}: {}", config.agentId(), why);
+    stopping = reason;
     if (connection != null) {
-      connection.abort("agent revoked"); // ends the probe; ended() finishes the stop
+      connection.abort("agent " + reason.name().toLowerCase(java.util.Locale.ROOT)); // ends the probe; ended() finishes
     } else {
       finishStop();
     }

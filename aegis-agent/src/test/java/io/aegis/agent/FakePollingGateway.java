@@ -39,8 +39,10 @@ import java.util.regex.Pattern;
  * JDK's HTTP server and the protocol library's gateway side ({@link HttpSessionKeys#issue},
  * {@link HttpSession#openPost}, {@link HttpSession#newAnswer}), for the failure paths the real
  * gateway does not produce on demand: scripted statuses for authentications, polls and posts,
- * polls that end at once, a backend key the agent does not pin. It serves no WebSocket (an
- * upgrade gets 404), so a client with {@code fallbackAfter(1)} goes to polling at once.
+ * polls that end at once, a backend key the agent does not pin, a next key to announce, slow
+ * authentications that replace the previous session as the real gateway does. It serves no
+ * WebSocket (an upgrade gets 404), so a client with {@code fallbackAfter(1)} goes to polling at
+ * once.
  */
 final class FakePollingGateway implements AutoCloseable {
 
@@ -53,8 +55,22 @@ final class FakePollingGateway implements AutoCloseable {
   private final String agentId;
   private final IdentityPublicKey agentKey;
   final IdentityKeyPair backendKey = IdentityKeyPair.generate(random);
-  /** The key that signs HTTP sessions (the backend key unless a test changes it). */
+  /** The key that signs HTTP sessions unless the agent asks for one held (the backend key unless a test changes it). */
   volatile IdentityKeyPair signingKey = backendKey;
+  /** A next key the gateway also holds: it signs the sessions that ask for it, and polls announce it. */
+  volatile IdentityKeyPair nextKey;
+  /** The backend_key_id of the last authentication (null if it named none). */
+  volatile String askedKeyId;
+  /** Session lifetime in seconds (expires_at). */
+  volatile long sessionSeconds = 3600;
+  /** How long an authentication takes before its answer (after it replaced the earlier session). */
+  volatile long authDelayMillis;
+  /** Polls waiting now, by token: a new session ends the others' with 409 replaced. */
+  private final Map<String, java.util.concurrent.CompletableFuture<Void>> waitingPolls = new ConcurrentHashMap<>();
+  /** Tokens replaced by a newer session. */
+  private final Set<String> replacedTokens = ConcurrentHashMap.newKeySet();
+  /** Tokens whose polls have had the announcement of the next key. */
+  private final Set<String> announcedTo = ConcurrentHashMap.newKeySet();
   private final Map<String, HttpSession> sessions = new ConcurrentHashMap<>();
   /** Statuses to answer the next authentications, polls and posts with (then: normal behaviour). */
   final BlockingQueue<Integer> authStatuses = new LinkedBlockingQueue<>();
@@ -113,36 +129,70 @@ final class FakePollingGateway implements AutoCloseable {
       reply(x, scripted, error(scripted == 401 ? "authentication_failed" : errorCode));
       return;
     }
+    String asked = j.hasNonNull("backend_key_id") ? j.path("backend_key_id").asText() : null;
+    askedKeyId = asked;
     HttpSessionKeys.Request q = new HttpSessionKeys.Request(j.path("agent_id").asText(), j.path("timestamp").asLong(),
         j.path("nonce").asText(), StrictBase64.decode(j.path("signature").asText()),
-        StrictBase64.decode(j.path("ephemeral_key").asText()));
+        StrictBase64.decode(j.path("ephemeral_key").asText()), asked == null ? null : Hex.decode(asked));
     if (!HttpAuth.verifySessionRequest(agentKey, q.agentId(), q.timestamp(), q.nonce(), q.ephemeralKey(),
-        q.signature())) {
+        q.backendKeyId(), q.signature())) {
       reply(x, 401, error("authentication_failed"));
       return;
     }
-    HttpSessionKeys.Issued issued = HttpSessionKeys.issue(signingKey, agentKey, q, random, Clock.systemUTC(),
+    IdentityKeyPair next = nextKey;
+    IdentityKeyPair signer = next != null && next.publicKey().keyIdHex().equals(asked) ? next : signingKey;
+    HttpSessionKeys.Issued issued = HttpSessionKeys.issue(signer, agentKey, q, random, Clock.systemUTC(),
         Protocol.DEFAULT_MAX_FRAME_BYTES);
     String token = "aegis_st_" + Hex.encode(issued.response().sessionId());
+    // One HTTP session per agent, as the real gateway: the others are replaced, their waiting polls end.
+    for (String old : sessions.keySet()) {
+      replacedTokens.add(old);
+      sessions.remove(old);
+      java.util.concurrent.CompletableFuture<Void> waiting = waitingPolls.remove(old);
+      if (waiting != null) {
+        waiting.complete(null);
+      }
+    }
     sessions.put(token, issued.session());
+    Thread.sleep(authDelayMillis);
     HttpSessionKeys.Response r = issued.response();
     ObjectNode o = JSON.createObjectNode();
     o.put("success", true).put("agent_id", agentId).put("backend_key", StrictBase64.encode(r.backendEphemeral()))
-        .put("session_token", token).put("expires_at", System.currentTimeMillis() / 1000 + 3600)
+        .put("session_token", token).put("expires_at", System.currentTimeMillis() / 1000 + sessionSeconds)
         .put("server_nonce", StrictBase64.encode(r.serverNonce())).put("backend_key_id", Hex.encode(r.backendKeyId()))
         .put("backend_signature", StrictBase64.encode(r.backendSignature()))
         .put("session_id", Hex.encode(r.sessionId()));
     reply(x, 200, o.toString());
   }
 
-  private HttpSession session(HttpExchange x) {
+  private static String token(HttpExchange x) {
     String h = x.getRequestHeaders().getFirst("Authorization");
-    return h == null || !h.startsWith("Bearer ") ? null : sessions.get(h.substring(7));
+    return h == null || !h.startsWith("Bearer ") ? "" : h.substring(7);
   }
 
-  /** Refuses every token issued so far (as a deactivation does). */
+  private HttpSession session(HttpExchange x) {
+    return sessions.get(token(x));
+  }
+
+  /** Refuses every token issued so far (as an expiry does: 401 unauthorized). */
   void revokeTokens() {
     sessions.clear();
+  }
+
+  /**
+   * Answers a token that is not live as the real gateway does: 409 replaced for one a newer
+   * session replaced, else 401 with {@code code}. Returns whether it answered.
+   */
+  private boolean refused(HttpExchange x, HttpSession s) throws IOException {
+    if (s != null) {
+      return false;
+    }
+    if (replacedTokens.contains(token(x))) {
+      reply(x, 409, error("replaced"));
+    } else {
+      reply(x, 401, error("unauthorized"));
+    }
+    return true;
   }
 
   private void poll(HttpExchange x) throws Exception {
@@ -153,27 +203,43 @@ final class FakePollingGateway implements AutoCloseable {
       return;
     }
     HttpSession s = session(x);
-    if (s == null) {
-      reply(x, 401, error("unauthorized"));
+    if (refused(x, s)) {
       return;
     }
+    String token = token(x);
+    java.util.concurrent.CompletableFuture<Void> ended = new java.util.concurrent.CompletableFuture<>();
+    waitingPolls.put(token, ended);
     byte[] clientNonce = StrictBase64.decode(x.getRequestHeaders().getFirst("X-Aegis-Client-Nonce"));
     Matcher m = WAIT.matcher(x.getRequestURI().getRawQuery());
     long wait = m.find() ? Long.parseLong(m.group(1)) : 0;
     long deadline = System.currentTimeMillis() + (pollsEndAtOnce ? 0 : wait);
     GatewayAnswer answer = s.newAnswer(clientNonce, random);
     CommandSigner signer = CommandSigner.backend(backendKey);
+    IdentityKeyPair next = nextKey;
+    if (next != null && announcedTo.add(token)) {
+      answer.seal(signer.broadcast("backend_key:" + next.publicKey().keyIdHex() + ":" + System.currentTimeMillis(),
+          "backend_key", "control", System.currentTimeMillis() + 86_400_000L, ("{\"key_id\":\""
+              + next.publicKey().keyIdHex() + "\",\"public_key\":\"" + next.publicKey().base64() + "\"}")
+              .getBytes(StandardCharsets.UTF_8)), Map.of());
+    }
+    int first = answer.size();
     do {
+      if (ended.isDone()) {
+        waitingPolls.remove(token, ended);
+        reply(x, 409, error("replaced"));
+        return;
+      }
       String id;
       while ((id = commands.poll()) != null) {
         answer.seal(signer.toAgent(agentId, id, "event", "commands", 0, "{}".getBytes(StandardCharsets.UTF_8)),
             Map.of());
       }
-      if (answer.size() > 0) {
+      if (answer.size() > first) {
         break;
       }
       Thread.sleep(10);
     } while (System.currentTimeMillis() < deadline);
+    waitingPolls.remove(token, ended);
     reply(x, 200, answer.body());
   }
 
@@ -187,8 +253,7 @@ final class FakePollingGateway implements AutoCloseable {
       return;
     }
     HttpSession s = session(x);
-    if (s == null) {
-      reply(x, 401, error("unauthorized"));
+    if (refused(x, s)) {
       return;
     }
     ReceivedPost p = s.openPost(body);

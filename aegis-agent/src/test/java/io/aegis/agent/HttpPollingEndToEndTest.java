@@ -6,12 +6,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.aegis.agent.testing.Recorder;
 import io.aegis.protocol.IdentityKeyPair;
+import io.aegis.protocol.IdentityPublicKey;
+import io.aegis.protocol.KeyFiles;
 import io.aegis.server.testing.ApiClient;
 import io.aegis.server.testing.StoreKind;
 import io.aegis.server.testing.TestGateway;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HashMap;
@@ -29,6 +32,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The HTTP-polling fallback against the real gateway ({@link TestGateway}, SQLite). The gateway
@@ -94,7 +98,12 @@ class HttpPollingEndToEndTest {
 
   /** Starts the client and follows it onto HTTP polling: two refused upgrades, the switch, the session. */
   private AgentClient startPolling(TestGateway g, AgentClientBuilder b) throws InterruptedException {
-    AgentClient c = b.build();
+    return startPolling(g, b, events);
+  }
+
+  /** As {@link #startPolling(TestGateway, AgentClientBuilder)}, for a client whose listener is {@code events}. */
+  private AgentClient startPolling(TestGateway g, AgentClientBuilder b, Recorder events) throws InterruptedException {
+    AgentClient c = b.listener(events).build();
     clients.add(c);
     c.start();
     assertThat(events.disconnected().reason()).isEqualTo("upgrade refused: HTTP 404");
@@ -205,7 +214,7 @@ class HttpPollingEndToEndTest {
     register(gw);
     AgentClient c = startPolling(gw, builder(gw));
     assertThat(gw.operator().post("/api/v1/agents/" + agentId + "/deactivate", null).status()).isEqualTo(200);
-    // The next poll's token is refused (401); so is the re-authentication: revoked.
+    // The waiting poll is answered 401 token_revoked at once: revoked, without a new authentication.
     assertThat(events.stopped()).isEqualTo(StopReason.REVOKED);
     assertThat(c.stopped().get(5, TimeUnit.SECONDS)).isEqualTo(StopReason.REVOKED);
     assertThat(c.state()).isEqualTo(AgentClient.State.STOPPED);
@@ -253,6 +262,44 @@ class HttpPollingEndToEndTest {
     Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> message(g, second).path("status").asText().equals("delivered"));
     c.sendEvent("back", Json.object()).get(10, TimeUnit.SECONDS);
     assertThat(handled.poll(500, TimeUnit.MILLISECONDS)).isNull();
+  }
+
+  @Test
+  void anotherInstanceOfTheAgentReplacesThisOne() throws Exception {
+    register(gw);
+    AgentClient first = startPolling(gw, builder(gw));
+    BlockingQueue<AgentMessage> handledBySecond = new LinkedBlockingQueue<>();
+    Recorder secondEvents = new Recorder();
+    AgentClient second = startPolling(gw, builder(gw).defaultHandler(handledBySecond::add), secondEvents);
+    // The second instance's session replaced the first's: its waiting poll got 409 replaced.
+    assertThat(events.stopped()).isEqualTo(StopReason.REPLACED);
+    assertThat(first.stopped().get(5, TimeUnit.SECONDS)).isEqualTo(StopReason.REPLACED);
+    String id = send(gw, "commands", "event", "{}", null).json().path("message_id").asText();
+    assertThat(handledBySecond.poll(10, TimeUnit.SECONDS).id()).isEqualTo(id);
+    assertThat(handled.poll(500, TimeUnit.MILLISECONDS)).isNull();
+    assertThat(second.state()).isEqualTo(AgentClient.State.CONNECTED);
+    secondEvents.expectNothing(Duration.ofMillis(500));
+  }
+
+  @Test
+  void theNextBackendKeyReachesAPollingAgentAndItsNextSessionAsksForIt(@TempDir Path dir) throws Exception {
+    IdentityKeyPair next = IdentityKeyPair.generate(new SecureRandom());
+    Path nextFile = dir.resolve("next.pem");
+    KeyFiles.writePrivateKey(nextFile, next, false);
+    TestGateway g = own(Map.of("AUTH_NEXT_PRIVATE_KEY_PATH", nextFile.toString(), "SESSION_TIMEOUT", "4s"));
+    register(g);
+    IdentityPublicKey current = g.server().identity().publicKey();
+    AgentClient c = startPolling(g, builder(g));
+    // The first poll answer carries the announcement, signed by the current key: pinned first.
+    assertThat(events.next(Recorder.KeyAnnounced.class).key()).isEqualTo(next.publicKey());
+    assertThat(c.pinnedBackendKeys().current()).isEqualTo(next.publicKey());
+    assertThat(c.pinnedBackendKeys().next()).isEqualTo(current);
+    // The renewal asks for it, and the gateway, which holds it, signs with it.
+    SessionInfo renewed = events.connected();
+    assertThat(renewed.transport()).isEqualTo(Transport.HTTP_POLLING);
+    assertThat(renewed.backendKeyId()).isEqualTo(next.publicKey().keyIdHex());
+    String id = send(g, "commands", "event", "{}", null).json().path("message_id").asText();
+    assertThat(handled.poll(10, TimeUnit.SECONDS).id()).isEqualTo(id);
   }
 
   /** A gateway of this test's own, on a fixed port so that a restart keeps the agent's URL. */

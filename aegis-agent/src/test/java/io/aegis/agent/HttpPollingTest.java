@@ -205,4 +205,87 @@ class HttpPollingTest {
     assertThat(client.state()).isNotEqualTo(AgentClient.State.CONNECTED);
     assertThat(gateway.polls.get()).isZero();
   }
+
+  @Test
+  void aTokenRevokedAnswerToAPollStopsTheClientAtOnce() throws Exception {
+    polling(builder());
+    events.connected();
+    gateway.errorCode = "token_revoked";
+    gateway.pollStatuses.add(401);
+    assertThat(events.stopped()).isEqualTo(StopReason.REVOKED);
+    assertThat(client.state()).isEqualTo(AgentClient.State.STOPPED);
+    // Unlike a plain 401, no new authentication is tried first.
+    assertThat(gateway.auths.get()).isEqualTo(1);
+  }
+
+  @Test
+  void aTokenRevokedAnswerToAPostStopsTheClientAndFailsItsMessages() throws Exception {
+    polling(builder());
+    events.connected();
+    gateway.errorCode = "token_revoked";
+    gateway.postStatuses.add(401);
+    CompletableFuture<Void> sent = client.sendEvent("login", Json.object());
+    assertThat(events.stopped()).isEqualTo(StopReason.REVOKED);
+    assertThat(sent).failsWithin(Duration.ofSeconds(5)).withThrowableOfType(ExecutionException.class)
+        .havingCause().isInstanceOfSatisfying(AgentStoppedException.class,
+            e -> assertThat(e.reason()).isEqualTo(StopReason.REVOKED));
+    assertThat(gateway.auths.get()).isEqualTo(1);
+  }
+
+  @Test
+  void aReplacedAnswerStopsTheClientAsReplaced() throws Exception {
+    polling(builder());
+    events.connected();
+    gateway.errorCode = "replaced";
+    gateway.pollStatuses.add(409);
+    assertThat(events.stopped()).isEqualTo(StopReason.REPLACED);
+    assertThat(client.stopped().get(5, TimeUnit.SECONDS)).isEqualTo(StopReason.REPLACED);
+    assertThat(gateway.auths.get()).isEqualTo(1);
+  }
+
+  @Test
+  void itsOwnRenewalReplacingItsSessionDoesNotStopIt() throws Exception {
+    // The renewal comes while a poll waits; the gateway ends that poll with 409 replaced before the
+    // renewal's own answer arrives: the client knows it is its own doing.
+    gateway.sessionSeconds = 3;
+    gateway.authDelayMillis = 500;
+    polling(builder().pollWait(Duration.ofSeconds(5)));
+    SessionInfo first = events.connected();
+    SessionInfo second = events.connected();
+    assertThat(second.sessionId()).isNotEqualTo(first.sessionId());
+    gateway.commands.add("m-1");
+    assertThat(handled.poll(10, TimeUnit.SECONDS).id()).isEqualTo("m-1");
+    assertThat(client.state()).isEqualTo(AgentClient.State.CONNECTED);
+    assertThat(client.stopped()).isNotDone();
+  }
+
+  @Test
+  void anHttpSessionAsksForTheFirstPinAndOneSignedByTheSecondSwapsThem() throws Exception {
+    // Pinned [other, backend]: this gateway does not hold "other" and signs with its current key,
+    // the second pin, as a node not yet given an announced key would.
+    IdentityKeyPair other = IdentityKeyPair.generate(new SecureRandom());
+    polling(builder().backendKeys(other.publicKey().base64(), gateway.backendKey.publicKey().base64()));
+    assertThat(events.next(Recorder.KeyPromoted.class).key()).isEqualTo(gateway.backendKey.publicKey());
+    assertThat(events.connected().backendKeyId()).isEqualTo(gateway.backendKey.publicKey().keyIdHex());
+    assertThat(gateway.askedKeyId).isEqualTo(other.publicKey().keyIdHex());
+    assertThat(client.pinnedBackendKeys().current()).isEqualTo(gateway.backendKey.publicKey());
+    assertThat(client.pinnedBackendKeys().next()).isEqualTo(other.publicKey());
+  }
+
+  @Test
+  void theNextKeyAnnouncedInAPollIsPinnedAndAskedForFromThenOn() throws Exception {
+    IdentityKeyPair next = IdentityKeyPair.generate(new SecureRandom());
+    gateway.nextKey = next;
+    polling(builder());
+    assertThat(events.connected().backendKeyId()).isEqualTo(gateway.backendKey.publicKey().keyIdHex());
+    assertThat(gateway.askedKeyId).isEqualTo(gateway.backendKey.publicKey().keyIdHex());
+    assertThat(events.next(Recorder.KeyAnnounced.class).key()).isEqualTo(next.publicKey());
+    assertThat(client.pinnedBackendKeys().current()).isEqualTo(next.publicKey());
+    assertThat(client.pinnedBackendKeys().next()).isEqualTo(gateway.backendKey.publicKey());
+    // The next session asks for the announced key and is signed by it; its announcement is a no-op.
+    gateway.revokeTokens();
+    assertThat(events.connected().backendKeyId()).isEqualTo(next.publicKey().keyIdHex());
+    assertThat(gateway.askedKeyId).isEqualTo(next.publicKey().keyIdHex());
+    events.expectNothing(Duration.ofMillis(500));
+  }
 }

@@ -21,8 +21,14 @@ import io.aegis.protocol.crypto.Sha256;
  * (a TLS-terminating proxy) can swap in an ephemeral value of its own:
  *
  * <pre>
- * sign_input("Aegis 1, http session request", H(vec16(agent_id) ‖ u64(timestamp ms) ‖ vec16(nonce) ‖ eA(32)))
+ * sign_input("Aegis 1, http session request", H(vec16(agent_id) ‖ u64(timestamp ms) ‖ vec16(nonce) ‖ eA(32)
+ *                                               [‖ backend_key_id(8)]))
  * </pre>
+ *
+ * <p>The optional {@code backend_key_id} (the backend key the agent asks to be signed with, as in
+ * {@code client_hello}) is appended only when the request carries it, so a request without it is
+ * signed exactly as before; every field before it has a fixed length or a length prefix, so the
+ * two forms cannot be confused.
  *
  * <p>Stateless and thread-safe.
  */
@@ -57,11 +63,25 @@ public final class HttpAuth {
     }
 
     /**
-     * The exact bytes the agent signs for a request that carries {@code ephemeral_key}.
+     * The exact bytes the agent signs for a request that carries {@code ephemeral_key} (and no
+     * {@code backend_key_id}).
      *
      * @throws IllegalArgumentException as {@link #canonical}, or if {@code ephemeralKey} is not 32 bytes
      */
     public static byte[] sessionRequestCanonical(String agentId, long timestampMs, String nonce, byte[] ephemeralKey) {
+        return sessionRequestCanonical(agentId, timestampMs, nonce, ephemeralKey, null);
+    }
+
+    /**
+     * The exact bytes the agent signs for a request that carries {@code ephemeral_key} and, if
+     * {@code backendKeyId} is not null, {@code backend_key_id}.
+     *
+     * @param backendKeyId the 8-byte key id of the backend key the agent asks for, or {@code null}
+     * @throws IllegalArgumentException as {@link #canonical}, or if {@code ephemeralKey} is not 32
+     *     bytes or {@code backendKeyId} not 8
+     */
+    public static byte[] sessionRequestCanonical(String agentId, long timestampMs, String nonce, byte[] ephemeralKey,
+                                                 byte[] backendKeyId) {
         Identifiers.requireAgentId(agentId);
         String err = nonceError(nonce);
         if (err != null) {
@@ -73,26 +93,53 @@ public final class HttpAuth {
         if (ephemeralKey == null || ephemeralKey.length != 32) {
             throw new IllegalArgumentException("ephemeral_key must be 32 bytes");
         }
-        byte[] digest = Sha256.hash(new ByteWriter(96 + agentId.length() + nonce.length())
-                .vec16(agentId).u64(timestampMs).vec16(nonce).raw(ephemeralKey).toByteArray());
-        return Ed25519.signInput(Protocol.CONTEXT_HTTP_SESSION_REQUEST, digest);
+        if (backendKeyId != null && backendKeyId.length != IdentityPublicKey.KEY_ID_LENGTH) {
+            throw new IllegalArgumentException("backend_key_id must be " + IdentityPublicKey.KEY_ID_LENGTH + " bytes");
+        }
+        ByteWriter w = new ByteWriter(104 + agentId.length() + nonce.length())
+                .vec16(agentId).u64(timestampMs).vec16(nonce).raw(ephemeralKey);
+        if (backendKeyId != null) {
+            w.raw(backendKeyId);
+        }
+        return Ed25519.signInput(Protocol.CONTEXT_HTTP_SESSION_REQUEST, Sha256.hash(w.toByteArray()));
     }
 
     /** Signs a request that carries {@code ephemeral_key}: returns the 64-byte signature. */
     public static byte[] signSessionRequest(IdentityKeyPair agentKey, String agentId, long timestampMs, String nonce,
                                             byte[] ephemeralKey) {
-        return agentKey.sign(sessionRequestCanonical(agentId, timestampMs, nonce, ephemeralKey));
+        return signSessionRequest(agentKey, agentId, timestampMs, nonce, ephemeralKey, null);
     }
 
     /**
-     * Verifies the signature of a request that carries {@code ephemeral_key} against the agent's
-     * registered key. Returns {@code false} for a bad signature or malformed input.
+     * Signs a request that carries {@code ephemeral_key} and, unless {@code backendKeyId} is null,
+     * {@code backend_key_id}: returns the 64-byte signature.
+     */
+    public static byte[] signSessionRequest(IdentityKeyPair agentKey, String agentId, long timestampMs, String nonce,
+                                            byte[] ephemeralKey, byte[] backendKeyId) {
+        return agentKey.sign(sessionRequestCanonical(agentId, timestampMs, nonce, ephemeralKey, backendKeyId));
+    }
+
+    /**
+     * Verifies the signature of a request that carries {@code ephemeral_key} (and no
+     * {@code backend_key_id}) against the agent's registered key. Returns {@code false} for a bad
+     * signature or malformed input.
      */
     public static boolean verifySessionRequest(IdentityPublicKey registeredKey, String agentId, long timestampMs,
                                                String nonce, byte[] ephemeralKey, byte[] signature) {
+        return verifySessionRequest(registeredKey, agentId, timestampMs, nonce, ephemeralKey, null, signature);
+    }
+
+    /**
+     * Verifies the signature of a request that carries {@code ephemeral_key} and, unless
+     * {@code backendKeyId} is null, {@code backend_key_id}, against the agent's registered key.
+     * Returns {@code false} for a bad signature or malformed input.
+     */
+    public static boolean verifySessionRequest(IdentityPublicKey registeredKey, String agentId, long timestampMs,
+                                               String nonce, byte[] ephemeralKey, byte[] backendKeyId,
+                                               byte[] signature) {
         byte[] input;
         try {
-            input = sessionRequestCanonical(agentId, timestampMs, nonce, ephemeralKey);
+            input = sessionRequestCanonical(agentId, timestampMs, nonce, ephemeralKey, backendKeyId);
         } catch (IllegalArgumentException e) {
             return false;
         }

@@ -60,4 +60,28 @@ class HttpAuthTest {
                 "Aegis 1, http session request", SpecMath.sha256(SpecMath.bytes().vec16(Sessions.AGENT_ID).u64(1234)
                         .vec16(NONCE).raw(eA).bytes())));
     }
+
+    @Test
+    void aNamedBackendKeyIsAppendedToTheSignedDigestOnlyWhenPresent() {
+        byte[] eA = new byte[32];
+        eA[0] = 9;
+        byte[] keyId = Sessions.OTHER_KEY.publicKey().keyId();
+        IdentityPublicKey pub = Sessions.AGENT_KEY.publicKey();
+        assertThat(HttpAuth.sessionRequestCanonical(Sessions.AGENT_ID, 1234, NONCE, eA, null))
+                .isEqualTo(HttpAuth.sessionRequestCanonical(Sessions.AGENT_ID, 1234, NONCE, eA));
+        assertThat(HttpAuth.sessionRequestCanonical(Sessions.AGENT_ID, 1234, NONCE, eA, keyId)).isEqualTo(
+                SpecMath.signInput("Aegis 1, http session request", SpecMath.sha256(SpecMath.bytes()
+                        .vec16(Sessions.AGENT_ID).u64(1234).vec16(NONCE).raw(eA).raw(keyId).bytes())));
+        byte[] sig = HttpAuth.signSessionRequest(Sessions.AGENT_KEY, Sessions.AGENT_ID, 1234, NONCE, eA, keyId);
+        assertThat(HttpAuth.verifySessionRequest(pub, Sessions.AGENT_ID, 1234, NONCE, eA, keyId, sig)).isTrue();
+        // Stripping, adding or changing the key id breaks the signature.
+        assertThat(HttpAuth.verifySessionRequest(pub, Sessions.AGENT_ID, 1234, NONCE, eA, sig)).isFalse();
+        byte[] plain = HttpAuth.signSessionRequest(Sessions.AGENT_KEY, Sessions.AGENT_ID, 1234, NONCE, eA);
+        assertThat(HttpAuth.verifySessionRequest(pub, Sessions.AGENT_ID, 1234, NONCE, eA, keyId, plain)).isFalse();
+        assertThat(HttpAuth.verifySessionRequest(pub, Sessions.AGENT_ID, 1234, NONCE, eA,
+                Sessions.AGENT_KEY.publicKey().keyId(), sig)).isFalse();
+        assertThat(HttpAuth.verifySessionRequest(pub, Sessions.AGENT_ID, 1234, NONCE, eA, new byte[7], sig)).isFalse();
+        assertThatThrownBy(() -> HttpAuth.sessionRequestCanonical(Sessions.AGENT_ID, 1234, NONCE, eA, new byte[9]))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
 }

@@ -8,6 +8,7 @@ import io.aegis.server.artifact.ArtifactStore;
 import io.aegis.server.api.RateLimiter;
 import io.aegis.server.auth.AgentAuthentication;
 import io.aegis.server.auth.AgentSessions;
+import io.aegis.server.auth.NextKeyAnnouncement;
 import io.aegis.server.auth.AuthRoutes;
 import io.aegis.server.auth.BackendIdentity;
 import io.aegis.server.auth.OperatorTokens;
@@ -116,8 +117,9 @@ public final class AegisServer implements AutoCloseable {
       this.batcher = new WriteBatcher(database, "sessions", 256, 100_000, observability.registry());
       ConnectionsTable connectionsTable = new ConnectionsTable(database, config.connectionsTable());
       database.transaction(c -> connectionsTable.clearNode(c, config.nodeId(), java.time.Instant.now()));
+      NextKeyAnnouncement announcement = new NextKeyAnnouncement(identity.keyRing());
       this.gateway = new AgentGateway(vertx, config, identity.keyRing(), registry, sessions, connectionsTable,
-          batcher, worker, observability.registry());
+          batcher, worker, observability.registry(), announcement);
       gateway.mount(router);
       Subscriptions subscriptions = new Subscriptions(database);
       new StatusRoutes(registry, gateway.connections(), connectionsTable, subscriptions::subscribed).mount(api);
@@ -126,8 +128,9 @@ public final class AegisServer implements AutoCloseable {
       new EnrollmentRoutes(new EnrollmentTokens(database, registry)).mount(api);
       UsedNonces nonces = new UsedNonces(database);
       RecordKeyVault recordKeys = new RecordKeyVault(identity.keyRing());
-      new AuthRoutes(new AgentAuthentication(nonces, registry, sessions, config.authMaxClockSkew(), identity.keyRing(),
-          recordKeys, config.maxFrameSize()),
+      AgentAuthentication authentication = new AgentAuthentication(nonces, registry, sessions,
+          config.authMaxClockSkew(), identity.keyRing(), recordKeys, config.maxFrameSize(), observability.registry());
+      new AuthRoutes(authentication,
           new RateLimiter(config.authRateLimit(), config.authRateLimit() * 2, 100_000), identity).mount(api);
       this.policies = new PolicyStore(database);
       this.artifacts = new ArtifactStore(database);
@@ -139,8 +142,9 @@ public final class AegisServer implements AutoCloseable {
       SendService sender = new SendService(config, identity.keyRing(), registry, queue, batcher, delivery);
       MessageRouter agentRouter = new MessageRouter(delivery, subscriptions, batcher, worker);
       this.polling = new Polling(vertx, worker, config, sessions, recordKeys, nonces, registry, queue, delivery,
-          agentRouter, batcher);
+          agentRouter, batcher, announcement);
       polling.mount(api);
+      authentication.onHttpSession(polling::replacedBy);
       // Connected: a WebSocket session on this node, or an agent polling this node over HTTP.
       Recipients recipients = new Recipients(database, config, () -> {
         java.util.Set<String> local = polling.reachable();

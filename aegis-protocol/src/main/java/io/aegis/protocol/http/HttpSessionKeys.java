@@ -32,7 +32,8 @@ import java.util.Objects;
  *                                               H(TH ‖ backend_pub ‖ registered_agent_pub)))
  * </pre>
  *
- * <p>The agent's request signature covers eA ({@link HttpAuth#signSessionRequest}); the gateway's
+ * <p>The agent's request signature covers eA and, when the request names one, the
+ * {@code backend_key_id} it asks for ({@link HttpAuth#signSessionRequest}); the gateway's
  * answer adds {@code backend_key} = eB, {@code server_nonce} = nB, {@code backend_key_id},
  * {@code backend_signature} = sigB and {@code session_id}. The agent verifies sigB with a pinned
  * backend key and derives the same {@link HttpSession}.
@@ -57,8 +58,12 @@ public final class HttpSessionKeys {
      * @param nonce        the request's nonce (16–64 characters)
      * @param signature    the agent's 64-byte request signature
      * @param ephemeralKey eA, 32 bytes
+     * @param backendKeyId the 8-byte key id of the backend key the agent asks to be signed with
+     *                     ({@code backend_key_id}), or {@code null} if the request names none; the
+     *                     signature covers it, and through the signature the transcript
      */
-    public record Request(String agentId, long timestamp, String nonce, byte[] signature, byte[] ephemeralKey) {
+    public record Request(String agentId, long timestamp, String nonce, byte[] signature, byte[] ephemeralKey,
+                          byte[] backendKeyId) {
         /** Checks lengths and syntax and copies the arrays. */
         public Request {
             Identifiers.requireAgentId(agentId);
@@ -68,6 +73,13 @@ public final class HttpSessionKeys {
             }
             signature = copy(signature, 64, "signature");
             ephemeralKey = copy(ephemeralKey, 32, "ephemeral_key");
+            backendKeyId = backendKeyId == null ? null : copy(backendKeyId, IdentityPublicKey.KEY_ID_LENGTH,
+                    "backend_key_id");
+        }
+
+        /** A request that names no backend key. */
+        public Request(String agentId, long timestamp, String nonce, byte[] signature, byte[] ephemeralKey) {
+            this(agentId, timestamp, nonce, signature, ephemeralKey, null);
         }
 
         /** A copy of {@code signature}. */
@@ -80,6 +92,12 @@ public final class HttpSessionKeys {
         @Override
         public byte[] ephemeralKey() {
             return ephemeralKey.clone();
+        }
+
+        /** A copy of {@code backendKeyId}, or {@code null}. */
+        @Override
+        public byte[] backendKeyId() {
+            return backendKeyId == null ? null : backendKeyId.clone();
         }
     }
 
@@ -163,7 +181,9 @@ public final class HttpSessionKeys {
      * signs. Call only after the request passed every check of {@code POST /api/v1/auth} (the
      * signature against the registered key, the timestamp, the nonce).
      *
-     * @param backendKey         the backend identity key that signs (normally the current one)
+     * @param backendKey         the backend identity key that signs: the one the request's
+     *                           {@code backend_key_id} names if the gateway holds it, else its current
+     *                           one ({@link io.aegis.protocol.BackendKeyRing#select})
      * @param registeredAgentKey the agent's registered key (never one the request carries)
      * @throws HandshakeException LOW_ORDER_EPHEMERAL if eA is a low-order value, ZERO_SHARED_SECRET
      *     if the agreement gives zeros; answer both like any refused authentication
@@ -200,10 +220,22 @@ public final class HttpSessionKeys {
      */
     public static Offer offer(IdentityKeyPair agentKey, String agentId, long timestampMs, String nonce,
                               SecureRandom random) {
+        return offer(agentKey, agentId, timestampMs, nonce, null, random);
+    }
+
+    /**
+     * As {@link #offer(IdentityKeyPair, String, long, String, SecureRandom)}, asking the gateway
+     * to sign with the backend key whose key id is {@code backendKeyId} (the agent's first pin,
+     * as in {@code client_hello}); the gateway does if it holds that key, else it signs with its
+     * current key. {@code null} names none.
+     */
+    public static Offer offer(IdentityKeyPair agentKey, String agentId, long timestampMs, String nonce,
+                              byte[] backendKeyId, SecureRandom random) {
         byte[] ePrivate = X25519.generatePrivate(random);
         byte[] eA = X25519.publicKey(ePrivate);
-        byte[] signature = HttpAuth.signSessionRequest(agentKey, agentId, timestampMs, nonce, eA);
-        return new Offer(agentKey.publicKey(), new Request(agentId, timestampMs, nonce, signature, eA), ePrivate);
+        byte[] signature = HttpAuth.signSessionRequest(agentKey, agentId, timestampMs, nonce, eA, backendKeyId);
+        return new Offer(agentKey.publicKey(),
+                new Request(agentId, timestampMs, nonce, signature, eA, backendKeyId), ePrivate);
     }
 
     /**

@@ -140,6 +140,43 @@ class HttpTestVectorsTest {
     }
 
     @Test
+    void aRequestNamingItsBackendKeySignsTheKeyIdToo() throws Exception {
+        IdentityKeyPair agent = IdentityKeyPair.fromSeed(V1Vectors.AGENT_SEED);
+        IdentityKeyPair backend = IdentityKeyPair.fromSeed(V1Vectors.BACKEND_SEED);
+        byte[] asked = Hex.decode(s("http_session_with_backend_key_id", "backend_key_id"));
+        assertThat(asked).isEqualTo(backend.publicKey().keyId());
+        HttpSessionKeys.Offer offer = HttpSessionKeys.offer(agent, AGENT_ID, V1HttpVectors.T_AUTH,
+                V1HttpVectors.AUTH_NONCE, asked, new ScriptedRandom(V1HttpVectors.EA_PRIVATE));
+        HttpSessionKeys.Request request = offer.request();
+        assertThat(request.backendKeyId()).isEqualTo(asked);
+        assertThat(Hex.encode(HttpAuth.sessionRequestCanonical(AGENT_ID, V1HttpVectors.T_AUTH, V1HttpVectors.AUTH_NONCE,
+                request.ephemeralKey(), asked))).isEqualTo(s("http_session_with_backend_key_id", "request_signing_input"));
+        assertThat(Hex.encode(request.signature())).isEqualTo(s("http_session_with_backend_key_id", "request_signature"));
+        // The key id is signed: the same signature does not verify without it, or with another.
+        assertThat(HttpAuth.verifySessionRequest(agent.publicKey(), AGENT_ID, V1HttpVectors.T_AUTH,
+                V1HttpVectors.AUTH_NONCE, request.ephemeralKey(), asked, request.signature())).isTrue();
+        assertThat(HttpAuth.verifySessionRequest(agent.publicKey(), AGENT_ID, V1HttpVectors.T_AUTH,
+                V1HttpVectors.AUTH_NONCE, request.ephemeralKey(), request.signature())).isFalse();
+        byte[] other = asked.clone();
+        other[0] ^= 1;
+        assertThat(HttpAuth.verifySessionRequest(agent.publicKey(), AGENT_ID, V1HttpVectors.T_AUTH,
+                V1HttpVectors.AUTH_NONCE, request.ephemeralKey(), other, request.signature())).isFalse();
+
+        HttpSessionKeys.Issued issued = HttpSessionKeys.issue(backend, agent.publicKey(), request,
+                new ScriptedRandom(V1HttpVectors.EB_PRIVATE, V1HttpVectors.NB), new MutableClock(V1HttpVectors.T_AUTH),
+                1 << 20);
+        assertThat(Hex.encode(HttpSessionKeys.transcript(request, issued.response().backendEphemeral(),
+                issued.response().serverNonce()))).isEqualTo(s("http_session_with_backend_key_id", "th"));
+        assertThat(Hex.encode(issued.response().backendSignature()))
+                .isEqualTo(s("http_session_with_backend_key_id", "server_signature"));
+        assertThat(Hex.encode(issued.response().sessionId())).isEqualTo(s("http_session_with_backend_key_id", "session_id"));
+        try (HttpSession session = offer.complete(PinnedBackendKeys.of(backend.publicKey()), issued.response(),
+                new MutableClock(V1HttpVectors.T_AUTH), 1 << 20)) {
+            assertThat(session.export()).isEqualTo(issued.session().export());
+        }
+    }
+
+    @Test
     void theProtocolDocumentQuotesEveryVector() throws Exception {
         String text = Files.readString(Path.of("..", "docs", "PROTOCOL.md"));
         List<String> missing = new ArrayList<>();

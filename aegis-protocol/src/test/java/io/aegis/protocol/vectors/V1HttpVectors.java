@@ -28,8 +28,9 @@ import java.util.TreeMap;
  * {@code record} classes. {@code HttpTestVectorsTest} compares this with
  * {@code src/test/resources/vectors/v1-http.json} and runs the library against it.
  *
- * <p>Scenario: {@code POST /api/v1/auth} with an ephemeral key; one poll answered with two signed
- * records (a command to the agent and a broadcast); one post carrying the agent's ack.
+ * <p>Scenario: {@code POST /api/v1/auth} with an ephemeral key (and the same request naming the
+ * backend key it asks for); one poll answered with two signed records (a command to the agent and
+ * a broadcast); one post carrying the agent's ack.
  * Regenerate (only when the protocol changes on purpose) with {@link #main}.
  */
 public final class V1HttpVectors {
@@ -123,6 +124,31 @@ public final class V1HttpVectors {
                 + "\",\"backend_key_id\":\"" + hex(SpecMath.keyId(backendPub)) + "\",\"backend_signature\":\""
                 + b64(sigB) + "\",\"session_id\":\"" + hex(sessionId) + "\"");
         v.put("http_session", ses);
+
+        // The same request naming the backend key it asks for (backend_key_id, §17.1): the key id
+        // is appended to the signed digest, and the transcript changes with the signature.
+        Map<String, Object> named = new LinkedHashMap<>();
+        byte[] askedKeyId = SpecMath.keyId(backendPub);
+        byte[] namedDigest = sha256(bytes().vec16(AGENT_ID).u64(T_AUTH).vec16(AUTH_NONCE).raw(eA).raw(askedKeyId)
+                .bytes());
+        byte[] namedInput = SpecMath.signInput("Aegis 1, http session request", namedDigest);
+        byte[] namedSignature = agent.sign(namedInput);
+        byte[] namedTh = sha256(bytes().ascii("aegis/1 http session").vec16(AGENT_ID).u64(T_AUTH).vec16(AUTH_NONCE)
+                .raw(namedSignature).raw(eA).raw(eB).raw(NB).bytes());
+        byte[] namedHs = SpecMath.extract(namedTh, ss);
+        byte[] namedSigB = backend.sign(SpecMath.signInput("Aegis 1, http session", sha256(namedTh, backendPub,
+                agentPub)));
+        named.put("backend_key_id", hex(askedKeyId));
+        named.put("request_signature_digest", hex(namedDigest));
+        named.put("request_signing_input", hex(namedInput));
+        named.put("request_signature", hex(namedSignature));
+        named.put("th", hex(namedTh));
+        named.put("session_id", hex(SpecMath.expandLabel(namedHs, "session", namedTh, 16)));
+        named.put("server_signature", hex(namedSigB));
+        named.put("request_fields", "\"timestamp\":" + T_AUTH + ",\"nonce\":\"" + AUTH_NONCE + "\",\"signature\":\""
+                + b64(namedSignature) + "\",\"ephemeral_key\":\"" + b64(eA) + "\",\"backend_key_id\":\""
+                + hex(askedKeyId) + "\"");
+        v.put("http_session_with_backend_key_id", named);
 
         // One poll: the answer carries a command to the agent and a broadcast.
         Map<String, Object> poll = new LinkedHashMap<>();

@@ -6,6 +6,7 @@ import io.aegis.protocol.IdentityKeyPair;
 import io.aegis.protocol.IdentityPublicKey;
 import io.aegis.protocol.InvalidKeyException;
 import io.aegis.protocol.BackendKeyRing;
+import io.aegis.protocol.crypto.Hex;
 import io.aegis.protocol.crypto.Secrets;
 import io.aegis.protocol.crypto.StrictBase64;
 import io.aegis.protocol.handshake.HandshakeException;
@@ -13,6 +14,8 @@ import io.aegis.protocol.http.HttpSession;
 import io.aegis.protocol.http.HttpSessionKeys;
 import io.aegis.server.api.ApiException;
 import io.aegis.server.registry.AgentRegistry;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -29,9 +32,12 @@ import java.util.Optional;
  * one answer; an unknown agent still costs a signature verification so timing does not tell
  * them apart. Details go to the server log only.
  *
- * <p>A request with an {@code ephemeral_key} is signed over that key too and also gets record keys
- * for the HTTP transport (docs/PROTOCOL.md §17.1), kept with the session token by
- * {@link RecordKeyVault}.
+ * <p>A request with an {@code ephemeral_key} is signed over that key (and the {@code backend_key_id}
+ * it may name) too and also gets record keys for the HTTP transport (docs/PROTOCOL.md §17.1), kept
+ * with the session token by {@link RecordKeyVault}, signed with the backend key it asked for if the
+ * gateway holds it (else the current one). Such a session replaces the agent's earlier HTTP
+ * sessions ({@link AgentSessions#issue(String, java.util.function.Function)}); listeners
+ * registered with {@link #onHttpSession} then end what those sessions still wait for.
  */
 public final class AgentAuthentication {
   /** A fixed key to verify against for unknown agents, so that their answer takes as long. */
@@ -49,9 +55,28 @@ public final class AgentAuthentication {
   private final BackendKeyRing backendKeys;
   private final RecordKeyVault vault;
   private final int maxFrameBytes;
+  private final MeterRegistry meters;
+  private final java.util.Map<String, Counter> byBackendKey = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.List<HttpSessionListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** Told of every HTTP session issued, after its commit (which revoked the agent's earlier ones). */
+  public interface HttpSessionListener {
+    /**
+     * {@code agentId} has a new HTTP session, {@code sessionIdHex}; its earlier HTTP sessions are
+     * replaced. Called on the issuing thread; must not block.
+     */
+    void issued(String agentId, String sessionIdHex);
+  }
+
+  /** Registers a listener for new HTTP sessions. */
+  public void onHttpSession(HttpSessionListener listener) {
+    listeners.add(listener);
+  }
 
   public AgentAuthentication(UsedNonces nonces, AgentRegistry registry, AgentSessions sessions, Duration maxSkew,
-                             BackendKeyRing backendKeys, RecordKeyVault vault, int maxFrameBytes) {
+                             BackendKeyRing backendKeys, RecordKeyVault vault, int maxFrameBytes,
+                             MeterRegistry meters) {
+    this.meters = meters;
     this.nonces = nonces;
     this.registry = registry;
     this.sessions = sessions;
@@ -99,12 +124,23 @@ public final class AgentAuthentication {
         throw ApiException.invalid("ephemeral_key must be canonical base64 of a 32-byte X25519 public value");
       }
     }
+    byte[] askedKeyId = null;
+    if (req.backendKeyId() != null) {
+      if (ephemeral == null) {
+        throw ApiException.invalid("backend_key_id is only for a request with ephemeral_key (docs/PROTOCOL.md §17.1)");
+      }
+      if (!req.backendKeyId().matches("[0-9a-f]{16}")) {
+        throw ApiException.invalid("backend_key_id must be 16 lowercase hex characters (a backend key id)");
+      }
+      askedKeyId = Hex.decode(req.backendKeyId());
+    }
 
     Optional<IdentityPublicKey> registered = registry.activeIdentityKey(req.agentId());
     IdentityPublicKey key = registered.orElse(DECOY);
     boolean signatureOk = ephemeral == null
         ? HttpAuth.verify(key, req.agentId(), req.timestamp(), req.nonce(), signature)
-        : HttpAuth.verifySessionRequest(key, req.agentId(), req.timestamp(), req.nonce(), ephemeral, signature);
+        : HttpAuth.verifySessionRequest(key, req.agentId(), req.timestamp(), req.nonce(), ephemeral, askedKeyId,
+            signature);
     boolean keyMatches = presented.isEmpty()
         || registered.isPresent() && java.security.MessageDigest.isEqual(presented.get(), key.encoded());
     if (!keyMatches) {
@@ -130,9 +166,11 @@ public final class AgentAuthentication {
     }
     HttpSessionKeys.Issued keys;
     try {
-      keys = HttpSessionKeys.issue(backendKeys.current(), key,
-          new HttpSessionKeys.Request(req.agentId(), req.timestamp(), req.nonce(), signature, ephemeral), RANDOM,
-          Clock.systemUTC(), maxFrameBytes);
+      // The key asked for if held (current or next), else the current one: the rule of client_hello.
+      IdentityKeyPair signer = askedKeyId == null ? backendKeys.current() : backendKeys.select(askedKeyId);
+      keys = HttpSessionKeys.issue(signer, key,
+          new HttpSessionKeys.Request(req.agentId(), req.timestamp(), req.nonce(), signature, ephemeral, askedKeyId),
+          RANDOM, Clock.systemUTC(), maxFrameBytes);
     } catch (HandshakeException e) {
       log.info("authentication refused agent_id={} reason={}", req.agentId(), e.getMessage());
       throw failed();
@@ -141,11 +179,40 @@ public final class AgentAuthentication {
       byte[] secrets = session.export();
       try {
         AgentSessions.Issued issued = sessions.issue(req.agentId(), tokenHash -> vault.seal(secrets, tokenHash));
+        String sessionId = session.sessionIdHex();
+        countByBackendKey(askedKeyId);
+        for (HttpSessionListener l : listeners) {
+          try {
+            l.issued(req.agentId(), sessionId);
+          } catch (RuntimeException e) {
+            log.warn("agent_id={} HTTP session listener failed: {}", req.agentId(), e.toString());
+          }
+        }
         return new Result(req.agentId(), issued, Optional.of(keys.response()));
       } finally {
         Secrets.erase(secrets);
       }
     }
+  }
+
+  /**
+   * Counts an HTTP session by the backend key it asked for, as the gateway counts handshakes: the
+   * key id if this node holds it, {@code other} if not, {@code none} for a request that named no
+   * key (so that clients cannot grow the label set).
+   */
+  private void countByBackendKey(byte[] askedKeyId) {
+    String label;
+    if (askedKeyId == null) {
+      label = "none";
+    } else {
+      IdentityKeyPair held = backendKeys.select(askedKeyId);
+      label = java.util.Arrays.equals(held.publicKey().keyId(), askedKeyId) ? held.publicKey().keyIdHex() : "other";
+    }
+    byBackendKey.computeIfAbsent(label, k -> Counter.builder("aegis.http.sessions.by.backend.key")
+        .description("HTTP sessions issued, by the backend key id the agent's POST /api/v1/auth asked for: adoption "
+            + "of a next backend key among polling agents")
+        .tag("key_id", k)
+        .register(meters)).increment();
   }
 
   /**

@@ -11,6 +11,9 @@ package io.aegis.server.auth;
  *                     with {@code ephemeralKey}, §17.1)
  * @param ephemeralKey optional: base64 of the agent's X25519 ephemeral value eA, asking for record
  *                     keys for the HTTP transport (docs/PROTOCOL.md §17.1)
+ * @param backendKeyId optional, only with {@code ephemeralKey}: hex key id of the backend key the
+ *                     agent asks to be signed with (as {@code client_hello.backend_key_id}); the
+ *                     signature covers it (docs/PROTOCOL.md §17.1)
  */
 public record AuthenticationRequest(String agentId, String publicKey, Long timestamp, String nonce, String signature,
-                                    String ephemeralKey) {}
+                                    String ephemeralKey, String backendKeyId) {}

@@ -54,7 +54,7 @@ public enum Setting {
   AEGIS_DELIVERY_SWEEP_INTERVAL("5s", "How often each node expires overdue messages and looks for pending messages no node is delivering."),
   AEGIS_MESSAGE_RETENTION("7d", "How long finished messages (delivered, failed, expired, cancelled) stay queryable through GET /api/v1/messages before they are deleted."),
   AEGIS_MAX_SEND_WAIT("60s", "Longest a send may wait for the agent's response (the send's \"wait\" option)."),
-  AEGIS_MAX_POLL_WAIT("60s", "Longest an HTTP long poll (GET /api/v1/agents/{agent_id}/messages/poll) may wait for a message (its \"wait\" parameter)."),
+  AEGIS_MAX_POLL_WAIT("60s", "Longest an HTTP long poll (GET /api/v1/agents/{agent_id}/messages/poll) may wait for a message (its \"wait\" parameter; a longer wait is cut to this)."),
   AEGIS_DB_POOL_SIZE("16", "Database connections (PostgreSQL). SQLite uses a small fixed pool."),
   AEGIS_EVENT_LOOPS("0", "Event-loop threads, each with its own listener on the port (sockets, handshakes, record crypto). 0: two per core."),
   AEGIS_BLOCKING_POOL_SIZE("32", "Threads that run database work for the REST API.");

@@ -5,16 +5,12 @@ import io.aegis.protocol.CloseCode;
 import io.aegis.protocol.IdentityKeyPair;
 import io.aegis.protocol.IdentityPublicKey;
 import io.aegis.protocol.Identifiers;
-import io.aegis.protocol.InvalidKeyException;
-import io.aegis.protocol.MessageTypes;
-import io.aegis.protocol.Protocol;
 import io.aegis.protocol.handshake.ServerHandshake;
-import io.aegis.protocol.record.CommandSigner;
-import io.aegis.protocol.record.SignedCommand;
 import io.aegis.server.api.ApiJson;
 import io.aegis.server.api.RateLimiter;
 import io.aegis.server.auth.AgentSessions;
 import io.aegis.server.auth.AgentSignaturePolicy;
+import io.aegis.server.auth.NextKeyAnnouncement;
 import io.aegis.server.config.Config;
 import io.aegis.protocol.crypto.StrictBase64;
 import io.aegis.server.registry.AgentRegistry;
@@ -67,14 +63,16 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
   private final AtomicInteger pendingHandshakes = new AtomicInteger();
   private final GatewayMetrics metrics;
   private final AgentSignaturePolicy signaturePolicy;
+  private final NextKeyAnnouncement announcement;
   private final long lastSeenTimer;
   private volatile SessionHandler handler = SessionHandler.NONE;
   private volatile boolean draining;
 
   public AgentGateway(Vertx vertx, Config config, BackendKeyRing keyRing, AgentRegistry registry,
                       AgentSessions sessions, ConnectionsTable connectionsTable, WriteBatcher batcher,
-                      WorkerExecutor worker, MeterRegistry meters) {
+                      WorkerExecutor worker, MeterRegistry meters, NextKeyAnnouncement announcement) {
     this.vertx = vertx;
+    this.announcement = announcement;
     this.config = config;
     this.keyRing = keyRing;
     this.handshakeConfig = new ServerHandshake.Config(keyRing, Clock.systemUTC(), new SecureRandom(),
@@ -198,41 +196,13 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
     response.end(io.vertx.core.buffer.Buffer.buffer(ApiJson.error(code, message)));
   }
 
-  /** How long a backend key announcement is valid; it is signed again once half of that has passed. */
-  static final java.time.Duration ANNOUNCEMENT_LIFETIME = java.time.Duration.ofDays(1);
-
-  private record Announcement(SignedCommand command, long refreshAtMillis) {}
-
-  private volatile Announcement announcement;
-
   /**
    * Sends the next backend key's announcement (PROTOCOL.md §10.3), if a next key is configured:
-   * a {@code backend_key} broadcast on {@code control} signed by the current key. One signature
-   * serves every session until it is half-way to its expiry.
+   * a {@code backend_key} broadcast on {@code control} signed by the current key, the one the
+   * HTTP transport sends too ({@link NextKeyAnnouncement}).
    */
   void announceNextBackendKey(AgentSession session) {
-    IdentityKeyPair next = keyRing.next();
-    if (next == null) {
-      return;
-    }
-    session.send(nextKeyAnnouncement(next), Map.of());
-  }
-
-  private SignedCommand nextKeyAnnouncement(IdentityKeyPair next) {
-    long now = System.currentTimeMillis();
-    Announcement a = announcement;
-    if (a == null || now >= a.refreshAtMillis()) {
-      byte[] body = ApiJson.write(ApiJson.MAPPER.createObjectNode()
-          .put("key_id", next.publicKey().keyIdHex())
-          .put("public_key", next.publicKey().base64()));
-      long lifetime = ANNOUNCEMENT_LIFETIME.toMillis();
-      SignedCommand signed = CommandSigner.backend(keyRing.current()).broadcast(
-          "backend_key:" + next.publicKey().keyIdHex() + ":" + now, MessageTypes.BACKEND_KEY, Protocol.CONTROL_CHANNEL,
-          now + lifetime, body);
-      a = new Announcement(signed, now + lifetime / 2);
-      announcement = a;
-    }
-    return a.command();
+    announcement.current().ifPresent(a -> session.send(a, Map.of()));
   }
 
   /**

@@ -2,8 +2,13 @@ package io.aegis.server.polling;
 
 import io.aegis.protocol.SecureMessage;
 import io.aegis.protocol.http.GatewayAnswer;
+import io.aegis.protocol.http.HttpExchange;
 import io.aegis.protocol.http.HttpSession;
 import io.aegis.protocol.record.RecordException;
+import io.aegis.protocol.record.SignedCommand;
+import io.aegis.server.api.ApiException;
+import io.aegis.server.auth.AgentSessions;
+import io.aegis.server.auth.NextKeyAnnouncement;
 import io.aegis.server.delivery.DeliveryEngine;
 import io.aegis.server.delivery.MessageQueue;
 import io.aegis.server.delivery.QueuedMessage;
@@ -16,6 +21,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -33,10 +39,21 @@ import org.slf4j.LoggerFactory;
  * agent is committed on this node ({@link DeliveryEngine#onOffer}), when the next sent message
  * becomes due, and at least once a second (a send accepted by another node). No thread waits.
  *
- * <p>One poll per agent at a time on this node: a new poll ends a waiting one with an empty
- * answer, and looking at the store is serialized per agent, so two polls never carry the same
- * transmission. An agent counts as reachable here ({@link DeliveryEngine#addReach}) while a poll
- * waits and for {@code AEGIS_MAX_POLL_WAIT} after its last poll.
+ * <p>One poll per agent at a time on this node: a new poll ends a waiting one — with an empty
+ * answer if both belong to the same HTTP session, with 409 {@code replaced} if the waiting one
+ * belongs to an older session of the agent (a newer one replaced it; a poll of an older session
+ * than the waiting one's is refused so instead) — and looking at the store is serialized per
+ * agent, so two polls never carry the same transmission. A new HTTP session issued on this node
+ * ({@link #replacedBy}) and a deactivation ({@link #refuse}) end a waiting poll at once; on other
+ * nodes the token is looked at again before an answer carries messages, so a poll never hands
+ * messages to a session that was replaced or revoked while it waited. An agent counts as
+ * reachable here ({@link DeliveryEngine#addReach}) while a poll waits and for
+ * {@code AEGIS_MAX_POLL_WAIT} after its last poll.
+ *
+ * <p>While the gateway holds a next backend key, the first answer this node gives to a poll of
+ * each HTTP session starts with its announcement ({@link NextKeyAnnouncement}, docs/PROTOCOL.md
+ * §17.3): it never makes a poll answer early, does not count towards {@code max}, and is sent
+ * again in a later answer if the client went away before the answer reached it.
  *
  * <p>Thread-safe: each agent's state is guarded by its own lock.
  */
@@ -55,11 +72,16 @@ public final class PollService implements AutoCloseable {
   private final long maxAnswerBytes;
   private final SecureRandom random = new SecureRandom();
   private final Map<String, AgentPolls> agents = new ConcurrentHashMap<>();
+  private final HttpSessions sessions;
+  private final NextKeyAnnouncement announcement;
   private final long cleanupTimer;
 
   public PollService(Vertx vertx, WorkerExecutor worker, MessageQueue queue, DeliveryEngine delivery,
-                     Duration ackTimeout, Duration presence, long maxAnswerBytes) {
+                     HttpSessions sessions, NextKeyAnnouncement announcement, Duration ackTimeout, Duration presence,
+                     long maxAnswerBytes) {
     this.vertx = vertx;
+    this.sessions = sessions;
+    this.announcement = announcement;
     this.worker = worker;
     this.queue = queue;
     this.delivery = delivery;
@@ -76,6 +98,8 @@ public final class PollService implements AutoCloseable {
     private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
     private Poll waiting;
     private long lastSeenMillis;
+    /** {@code <session id>/<next key id>} of the last announcement an answer carried, or null. */
+    private String announced;
   }
 
   /** The result of looking at an agent's backlog: an answer body if anything was due. */
@@ -84,26 +108,68 @@ public final class PollService implements AutoCloseable {
   /** What a scan of the backlog found. */
   private record Scan(List<QueuedMessage> due, List<QueuedMessage> exhausted, long nextDueMillis) {}
 
+  /** A scan, and the state of the poll's token when the scan found messages due (else LIVE, not looked at). */
+  private record Looked(Scan scan, AgentSessions.TokenState token) {}
+
   /**
    * Answers one poll: the body of a sealed answer (possibly empty) once messages are due or
-   * {@code wait} has passed. {@code clientGone} is how the caller reports that the client left.
+   * {@code wait} has passed, or a failed future with the {@link ApiException} to answer instead
+   * (409 {@code replaced}, 401 {@code token_revoked} or {@code unauthorized}). {@code clientGone}
+   * is how the caller reports that the client left.
    */
-  CompletableFuture<byte[]> poll(String agentId, HttpSession session, byte[] clientNonce, Duration wait, int max,
+  CompletableFuture<byte[]> poll(HttpSessions.Opened opened, byte[] clientNonce, Duration wait, int max,
                                  java.util.function.Consumer<Runnable> clientGone) {
-    AgentPolls state = agents.computeIfAbsent(agentId, k -> new AgentPolls());
-    Poll p = new Poll(agentId, state, session, clientNonce, max, wait.toMillis());
+    AgentPolls state = agents.computeIfAbsent(opened.agentId(), k -> new AgentPolls());
+    Poll p = new Poll(opened, state, clientNonce, max, wait.toMillis());
     Poll superseded;
     synchronized (state) {
-      superseded = state.waiting;
-      state.waiting = p;
       state.lastSeenMillis = System.currentTimeMillis();
+      superseded = state.waiting;
+      if (superseded != null && superseded.newerThan(p)) {
+        // This poll's session was replaced just after its token was looked at.
+        return CompletableFuture.failedFuture(AgentSessions.TokenState.REPLACED.refusal());
+      }
+      state.waiting = p;
     }
     if (superseded != null) {
-      superseded.finishEmpty();
+      if (p.newerThan(superseded)) {
+        superseded.finish(AgentSessions.TokenState.REPLACED.refusal());
+      } else {
+        superseded.finishEmpty();
+      }
     }
     clientGone.accept(p::cancel);
     p.start();
     return p.result;
+  }
+
+  /**
+   * A new HTTP session of {@code agentId}, {@code sessionId}, was issued (and its earlier ones
+   * revoked): a poll of another session waiting here ends with 409 {@code replaced}.
+   */
+  void replacedBy(String agentId, String sessionId) {
+    Poll p = waiting(agentId);
+    if (p != null && !p.sessionId().equals(sessionId)) {
+      p.finish(AgentSessions.TokenState.REPLACED.refusal());
+    }
+  }
+
+  /** The agent's tokens were revoked ({@code why}): a poll waiting here ends with that refusal. */
+  void refuse(String agentId, AgentSessions.TokenState why) {
+    Poll p = waiting(agentId);
+    if (p != null) {
+      p.finish(why.refusal());
+    }
+  }
+
+  private Poll waiting(String agentId) {
+    AgentPolls state = agents.get(agentId);
+    if (state == null) {
+      return null;
+    }
+    synchronized (state) {
+      return state.waiting;
+    }
   }
 
   /** Whether {@code agentId} polls this node (a poll waits, or one ended within the presence window). */
@@ -129,14 +195,7 @@ public final class PollService implements AutoCloseable {
   }
 
   private void offered(String agentId) {
-    AgentPolls state = agents.get(agentId);
-    if (state == null) {
-      return;
-    }
-    Poll p;
-    synchronized (state) {
-      p = state.waiting;
-    }
+    Poll p = waiting(agentId);
     if (p != null) {
       p.check();
     }
@@ -170,6 +229,7 @@ public final class PollService implements AutoCloseable {
   /** One poll in progress. Its mutable fields are guarded by its agent's {@link AgentPolls}. */
   private final class Poll {
     private final String agentId;
+    private final HttpSessions.Opened opened;
     private final AgentPolls state;
     private final HttpSession session;
     private final byte[] clientNonce;
@@ -182,14 +242,26 @@ public final class PollService implements AutoCloseable {
     private boolean deadlinePassed;
     private long recheckTimer = -1;
     private long deadlineTimer = -1;
+    /** The announcement mark of the last answer built with the announcement, or null. */
+    private String carried;
 
-    Poll(String agentId, AgentPolls state, HttpSession session, byte[] clientNonce, int max, long waitMillis) {
-      this.agentId = agentId;
+    Poll(HttpSessions.Opened opened, AgentPolls state, byte[] clientNonce, int max, long waitMillis) {
+      this.agentId = opened.agentId();
+      this.opened = opened;
       this.state = state;
-      this.session = session;
+      this.session = opened.keys();
       this.clientNonce = clientNonce;
       this.max = max;
       this.waitMillis = waitMillis;
+    }
+
+    String sessionId() {
+      return opened.sessionId();
+    }
+
+    /** Whether this poll belongs to a later HTTP session of the agent than {@code other}'s. */
+    boolean newerThan(Poll other) {
+      return !sessionId().equals(other.sessionId()) && opened.createdAt().isAfter(other.opened.createdAt());
     }
 
     void start() {
@@ -250,7 +322,7 @@ public final class PollService implements AutoCloseable {
         result.completeExceptionally(failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
             ? failure.getCause() : failure);
       } else if (finished != null) {
-        result.complete(finished);
+        deliver(finished);
       } else if (lookAgain) {
         check();
       }
@@ -266,7 +338,7 @@ public final class PollService implements AutoCloseable {
         }
       }
       if (empty != null) {
-        result.complete(empty);
+        deliver(empty);
       }
     }
 
@@ -280,12 +352,38 @@ public final class PollService implements AutoCloseable {
         empty = emptyBody();
         end();
       }
-      result.complete(empty);
+      deliver(empty);
     }
 
-    /** The client went away: stop looking. */
+    /** Ends the poll with an error answer instead (replaced, revoked). */
+    void finish(ApiException refusal) {
+      synchronized (state) {
+        if (done) {
+          return;
+        }
+        end();
+      }
+      result.completeExceptionally(refusal);
+    }
+
+    /** The client went away: stop looking; an announcement its answer carried did not arrive. */
     void cancel() {
       finishEmpty();
+      synchronized (state) {
+        if (carried != null && carried.equals(state.announced)) {
+          state.announced = null;
+        }
+      }
+    }
+
+    /** Completes the poll with an answer body, noting the announcement it carries as sent. */
+    private void deliver(byte[] body) {
+      synchronized (state) {
+        if (carried != null) {
+          state.announced = carried;
+        }
+      }
+      result.complete(body);
     }
 
     /** Marks the poll done; the caller holds the lock. */
@@ -309,7 +407,34 @@ public final class PollService implements AutoCloseable {
     }
 
     private byte[] emptyBody() {
-      return session.newAnswer(clientNonce, random).body().getBytes(StandardCharsets.UTF_8);
+      return newAnswer().body().getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * A new answer; its first record is the next backend key's announcement if the gateway holds
+     * a next key and this node has not yet answered this session with its announcement.
+     */
+    private GatewayAnswer newAnswer() {
+      GatewayAnswer answer = session.newAnswer(clientNonce, random);
+      String mark = announcement.nextKeyId().map(k -> sessionId() + "/" + k).orElse(null);
+      if (mark == null) {
+        return answer;
+      }
+      synchronized (state) {
+        if (mark.equals(state.announced)) {
+          return answer;
+        }
+        carried = mark;
+      }
+      Optional<SignedCommand> a = announcement.current();
+      if (a.isPresent()) {
+        try {
+          answer.seal(a.get(), Map.of());
+        } catch (RecordException | RuntimeException e) {
+          log.error("agent_id={} cannot seal the backend key announcement: {}", agentId, e.getMessage());
+        }
+      }
+      return answer;
     }
 
     private boolean isDone() {
@@ -333,10 +458,20 @@ public final class PollService implements AutoCloseable {
         return CompletableFuture.completedFuture(new Collected(null, Long.MAX_VALUE));
       }
       Instant now = Instant.now();
-      return worker.executeBlocking(() -> scan(now), false).toCompletionStage().toCompletableFuture()
-          .thenCompose(scan -> {
+      return worker.executeBlocking(() -> {
+        Scan scan = scan(now);
+        // Before messages go out, the token once more: on another node it may have been replaced
+        // or revoked while this poll waited.
+        return new Looked(scan, scan.due().isEmpty() ? AgentSessions.TokenState.LIVE : sessions.state(opened));
+      }, false).toCompletionStage().toCompletableFuture()
+          .thenCompose(looked -> {
+            Scan scan = looked.scan();
             for (QueuedMessage m : scan.exhausted()) {
               delivery.failedElsewhere(m, "retries exhausted: " + m.attempts() + " transmissions without acknowledgement");
+            }
+            if (looked.token() != AgentSessions.TokenState.LIVE) {
+              log.info("agent_id={} poll of session {} ended: its token is {}", agentId, sessionId(), looked.token());
+              throw looked.token().refusal();
             }
             if (scan.due().isEmpty() || isDone()) {
               return CompletableFuture.completedFuture(new Collected(null, scan.nextDueMillis()));
@@ -345,12 +480,17 @@ public final class PollService implements AutoCloseable {
           });
     }
 
-    /** Seals the due messages into one answer and records each as sent before the answer leaves. */
+    /**
+     * Seals the due messages into one answer (after the announcement, if it carries one; that
+     * does not count towards {@code max}) and records each as sent before the answer leaves.
+     */
     private CompletableFuture<Collected> seal(Scan scan) {
-      GatewayAnswer answer = session.newAnswer(clientNonce, random);
+      GatewayAnswer answer = newAnswer();
+      int first = answer.size();
       List<CompletableFuture<Void>> marks = new ArrayList<>();
       for (QueuedMessage m : scan.due()) {
-        if (answer.size() > 0 && answer.encodedLength() + estimate(m) > maxAnswerBytes) {
+        if (answer.size() >= HttpExchange.MAX_RECORDS
+            || answer.size() > first && answer.encodedLength() + estimate(m) > maxAnswerBytes) {
           break;
         }
         QueuedMessage sent = m.withAttempts(m.attempts() + 1);
@@ -364,7 +504,7 @@ public final class PollService implements AutoCloseable {
         marks.add(delivery.transmittedElsewhere(sent, record));
       }
       byte[] body = answer.body().getBytes(StandardCharsets.UTF_8);
-      boolean any = answer.size() > 0;
+      boolean any = answer.size() > first;
       return CompletableFuture.allOf(marks.toArray(CompletableFuture[]::new))
           .thenApply(v -> new Collected(any ? body : null, scan.nextDueMillis()));
     }

@@ -26,7 +26,8 @@ import java.util.concurrent.CompletionStage;
  *
  * <ul>
  *   <li>{@code GET /api/v1/agents/{agent_id}/messages/poll?wait=30s&max=100} — a long poll: the
- *       agent's due messages, sealed ({@link PollService});</li>
+ *       agent's due messages, sealed ({@link PollService}); a {@code wait} beyond
+ *       {@code AEGIS_MAX_POLL_WAIT} is cut to it;</li>
  *   <li>{@code POST /api/v1/agents/{agent_id}/messages} — the agent's sealed records, processed as
  *       in a session; the answer carries the acks, responses and errors ({@link PostService});</li>
  *   <li>{@code POST /api/v1/agents/{agent_id}/messages/ack} — a plain-JSON acknowledgement.</li>
@@ -78,11 +79,11 @@ public final class PollingRoutes {
       }
     }).orElse(Duration.ZERO);
     if (wait.compareTo(maxWait) > 0) {
-      throw ApiException.invalid("wait must be at most " + Durations.format(maxWait) + " (AEGIS_MAX_POLL_WAIT)");
+      wait = maxWait; // a longer wait is no error: the agent cannot know the setting
     }
     int max = r.queryInt("max", 100, 1, HttpExchange.MAX_RECORDS);
     HttpSessions.Opened opened = sessions.open(r);
-    return polls.poll(opened.agentId(), opened.keys(), clientNonce, wait, max, r::onClientGone)
+    return polls.poll(opened, clientNonce, wait, max, r::onClientGone)
         .whenComplete((body, err) -> opened.keys().close())
         .thenApply(body -> Reply.bytes(body, "application/json"));
   }

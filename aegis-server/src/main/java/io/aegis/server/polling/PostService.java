@@ -8,6 +8,7 @@ import io.aegis.protocol.http.ReceivedPost;
 import io.aegis.protocol.record.OpenedRecord;
 import io.aegis.protocol.record.RecordException;
 import io.aegis.server.api.ApiException;
+import io.aegis.server.auth.AgentSessions;
 import io.aegis.server.auth.AgentSignaturePolicy;
 import io.aegis.server.auth.UsedNonces;
 import io.aegis.server.registry.AgentRegistry;
@@ -74,8 +75,9 @@ final class PostService {
     if (post.records().isEmpty()) {
       throw ApiException.badRequest("invalid_records", "a post carries 1 to 1000 records");
     }
+    // Deactivated (or deleted) since its token was looked at: as the token's own answer would say.
     IdentityPublicKey key = registry.activePublicKey(agentId).map(IdentityPublicKey::parseBase64)
-        .orElseThrow(() -> ApiException.unauthorized("the session token is unknown, expired or revoked"));
+        .orElseThrow(() -> AgentSessions.TokenState.REVOKED.refusal());
     List<AgentSignaturePolicy.Verdict> verdicts = new ArrayList<>();
     for (OpenedRecord r : post.records()) {
       AgentSignaturePolicy.Verdict v = policy.check(r, key);

@@ -226,7 +226,7 @@ public final class AgentRegistry {
         }
       }
       if (Agent.INACTIVE.equals(status)) {
-        sessions.revokeAll(c, agentId);
+        sessions.revokeAll(c, agentId, AgentSessions.Revocation.AGENT_REVOKED);
       }
       return null;
     });
@@ -269,7 +269,7 @@ public final class AgentRegistry {
           throw ApiException.conflict("key_changed", "the agent's key changed (or it was deactivated) meanwhile");
         }
       }
-      sessions.revokeAll(c, agentId);
+      sessions.revokeAll(c, agentId, AgentSessions.Revocation.KEY_ROTATED);
       return null;
     });
     listeners.forEach(l -> l.onKeyRotated(agentId));

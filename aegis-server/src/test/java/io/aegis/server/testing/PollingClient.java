@@ -3,6 +3,7 @@ package io.aegis.server.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aegis.protocol.IdentityKeyPair;
+import io.aegis.protocol.IdentityPublicKey;
 import io.aegis.protocol.PinnedBackendKeys;
 import io.aegis.protocol.Protocol;
 import io.aegis.protocol.crypto.Hex;
@@ -37,18 +38,21 @@ public final class PollingClient implements AutoCloseable {
   private final String token;
   private final ApiClient api;
   private final HttpSession session;
+  private final IdentityPublicKey signedBy;
 
-  private PollingClient(String agentId, IdentityKeyPair key, String token, ApiClient api, HttpSession session) {
+  private PollingClient(String agentId, IdentityKeyPair key, String token, ApiClient api, HttpSession session,
+                        IdentityPublicKey signedBy) {
     this.agentId = agentId;
     this.key = key;
     this.token = token;
     this.api = api;
     this.session = session;
+    this.signedBy = signedBy;
   }
 
   /** The same session (token and keys) against {@code gw}: another node, or this one restarted. */
   public PollingClient at(TestGateway gw) {
-    return new PollingClient(agentId, key, token, gw.withToken(token), session);
+    return new PollingClient(agentId, key, token, gw.withToken(token), session, signedBy);
   }
 
   /** Authenticates an agent of {@code gw} with an ephemeral key and derives the session; asserts every step. */
@@ -58,8 +62,16 @@ public final class PollingClient implements AutoCloseable {
 
   /** Authenticates {@code agent} (registered) with an ephemeral key and derives the session; asserts every step. */
   public static PollingClient connect(TestAgent agent) {
+    return connect(agent, PinnedBackendKeys.of(agent.backendKey()), null);
+  }
+
+  /**
+   * As {@link #connect(TestAgent)}, pinning {@code pins} and asking for the backend key
+   * {@code backendKeyId} ({@code backend_key_id}; none if null).
+   */
+  public static PollingClient connect(TestAgent agent, PinnedBackendKeys pins, byte[] backendKeyId) {
     HttpSessionKeys.Offer offer = HttpSessionKeys.offer(agent.key(), agent.agentId(), System.currentTimeMillis(),
-        AgentIdentity.nonce(), RANDOM);
+        AgentIdentity.nonce(), backendKeyId, RANDOM);
     var r = agent.api(null).post("/api/v1/auth", authBody(offer.request()));
     assertThat(r.status()).as(r.toString()).isEqualTo(200);
     var j = r.json();
@@ -68,16 +80,24 @@ public final class PollingClient implements AutoCloseable {
         Hex.decode(j.path("backend_key_id").asText()), StrictBase64.decode(j.path("backend_signature").asText()),
         Hex.decode(j.path("session_id").asText()));
     try {
-      HttpSession session = offer.complete(PinnedBackendKeys.of(agent.backendKey()), response, Clock.systemUTC(),
-          Protocol.DEFAULT_MAX_FRAME_BYTES);
+      HttpSession session = offer.complete(pins, response, Clock.systemUTC(), Protocol.DEFAULT_MAX_FRAME_BYTES);
       String token = j.path("session_token").asText();
-      return new PollingClient(agent.agentId(), agent.key(), token, agent.api(token), session);
+      return new PollingClient(agent.agentId(), agent.key(), token, agent.api(token), session,
+          pins.find(response.backendKeyId()));
     } catch (HandshakeException e) {
       throw new AssertionError("the gateway's HTTP session does not check out: " + e.getMessage(), e);
     }
   }
 
-  /** The JSON body of {@code POST /api/v1/auth} for an offer. */
+  /**
+   * A client for a session issued some other way (say, written to the store as another node
+   * would): its token and its keys.
+   */
+  public static PollingClient of(TestAgent agent, String token, HttpSession session) {
+    return new PollingClient(agent.agentId(), agent.key(), token, agent.api(token), session, null);
+  }
+
+  /** The JSON body of {@code POST /api/v1/auth} for an offer (with {@code backend_key_id} if it names one). */
   public static Map<String, Object> authBody(HttpSessionKeys.Request request) {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("agent_id", request.agentId());
@@ -85,7 +105,20 @@ public final class PollingClient implements AutoCloseable {
     body.put("nonce", request.nonce());
     body.put("signature", StrictBase64.encode(request.signature()));
     body.put("ephemeral_key", StrictBase64.encode(request.ephemeralKey()));
+    if (request.backendKeyId() != null) {
+      body.put("backend_key_id", Hex.encode(request.backendKeyId()));
+    }
     return body;
+  }
+
+  /** The session token. */
+  public String token() {
+    return token;
+  }
+
+  /** The backend key that signed the session. */
+  public IdentityPublicKey signedBy() {
+    return signedBy;
   }
 
   public String agentId() {
@@ -112,6 +145,26 @@ public final class PollingClient implements AutoCloseable {
 
   public Map<String, String> pollHeaders(AgentPoll poll) {
     return Map.of(HttpExchange.CLIENT_NONCE_HEADER, poll.clientNonceHeader());
+  }
+
+  /** Polls without looking at the answer. */
+  public ApiClient.Response pollRaw(Duration wait) {
+    return api.get(pollPath(wait, 100), pollHeaders(session.newPoll(RANDOM)));
+  }
+
+  /** Starts a poll; the future completes with the answer (any status) and the poll to open it with. */
+  public java.util.concurrent.CompletableFuture<Answered> pollAsync(Duration wait) {
+    AgentPoll poll = session.newPoll(RANDOM);
+    return api.sendAsync("GET", pollPath(wait, 100), null, pollHeaders(poll)).thenApply(r -> new Answered(poll, r));
+  }
+
+  /** A poll's answer and the poll that opens it. */
+  public record Answered(AgentPoll poll, ApiClient.Response response) {
+    /** Asserts 200 and opens the answer. */
+    public List<OpenedRecord> records() {
+      assertThat(response.status()).as(response.toString()).isEqualTo(200);
+      return open(poll, response);
+    }
   }
 
   /** Polls; asserts 200 and opens the answer. */
