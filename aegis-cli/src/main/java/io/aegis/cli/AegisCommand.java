@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = AegisCommand.Version.class,
     description = "Aegis Gateway: secure, reliable, real-time channels between agents and their backend.",
-    subcommands = {ServeCommand.class, KeygenCommand.class, AgentCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {ServeCommand.class, KeygenCommand.class, AgentCommand.class, AdminCommand.class,
+        CommandLine.HelpCommand.class},
     footer = {"", "  test      Build and run every test (bin/aegis test; runs Maven verify)."})
 public final class AegisCommand implements Runnable {
 

@@ -63,6 +63,36 @@ public final class OperatorTokens {
     return token;
   }
 
+  /** An operator token as listed (never the token itself, which is not stored). */
+  public record Listed(String id, String name, boolean revoked, Instant createdAt) {}
+
+  /** Every operator token, newest first. */
+  public java.util.List<Listed> list() {
+    return db.read(c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT id, name, revoked, created_at FROM operator_tokens ORDER BY created_at DESC, id")) {
+        java.util.List<Listed> out = new java.util.ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(new Listed(rs.getString(1), rs.getString(2), rs.getBoolean(3), db.dialect().getInstant(rs, "created_at")));
+          }
+        }
+        return out;
+      }
+    });
+  }
+
+  /** Revokes a token by id; false if there is no such token. */
+  public boolean revoke(String id) {
+    return db.transaction(c -> {
+      try (PreparedStatement ps = c.prepareStatement("UPDATE operator_tokens SET revoked = ? WHERE id = ?")) {
+        ps.setBoolean(1, true);
+        ps.setString(2, id);
+        return ps.executeUpdate() > 0;
+      }
+    });
+  }
+
   /** The token's id if it is a valid operator token. */
   public Optional<String> lookup(String token) {
     if (configured.isPresent() && Tokens.matches(token, configured.get())) {
