@@ -176,6 +176,10 @@ public final class AegisServer implements AutoCloseable {
           .setHost(config.bindAddress())
           .setPort(config.port())
           .setCompressionSupported(false)
+          // Every write to a connection already happens on its event loop (AgentSession and
+          // ApiRouter hop there), so Vert.x may skip its cross-thread write queue: that queue is
+          // a multi-producer array of ~4 KiB per connection, half the heap of an idle session.
+          .setStrictThreadMode(true)
           .setMaxWebSocketFrameSize(config.maxFrameSize())
           .setMaxWebSocketMessageSize(config.maxFrameSize());
       if (config.readBufferSize() > 0) {

@@ -86,7 +86,9 @@ public final class GatewayProcess implements AutoCloseable {
 
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    cmd.addAll(List.of("-XX:+UseG1GC", "-Xss512k", "-Dfile.encoding=UTF-8", "--enable-native-access=ALL-UNNAMED"));
+    // The JVM options bin/aegis serve uses, so that the figures are the product's.
+    cmd.addAll(List.of("-XX:+UseG1GC", "-Xss512k", "-Dfile.encoding=UTF-8", "--enable-native-access=ALL-UNNAMED",
+        "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30"));
     if (Runtime.version().feature() >= 25) {
       cmd.add("-XX:+UseCompactObjectHeaders");
     }
