@@ -62,7 +62,7 @@ final class AgentDispatcher {
     this.engine = engine;
     this.session = session;
     for (int i = 0; i < queues.length; i++) {
-      queues[i] = new ArrayDeque<>();
+      queues[i] = new ArrayDeque<>(1); // most sessions are idle: grow on use, not 16 slots each
     }
   }
 
