@@ -126,6 +126,20 @@ class PrimitivesTest {
     }
 
     @Test
+    void aeadRefusesToSealTwiceWithTheSameNonceUntilRekeyed() {
+        byte[] nonce = new byte[12];
+        Aead aead = new Aead(Sessions.seed(1));
+        byte[] first = aead.seal(nonce, new byte[0], new byte[] {1});
+        assertThatThrownBy(() -> aead.seal(nonce, new byte[0], new byte[] {2}))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("nonce reuse");
+        aead.rekey(Sessions.seed(2));
+        assertThat(aead.seal(nonce, new byte[0], new byte[] {1})).isNotEqualTo(first);
+        // Another instance with the same key on this thread (the ciphers are per thread) is its own
+        // sequence: equal inputs seal to equal bytes.
+        assertThat(new Aead(Sessions.seed(1)).seal(nonce, new byte[0], new byte[] {1})).isEqualTo(first);
+    }
+
+    @Test
     void counterNonceXorsSequenceIntoTheLastEightBytes() {
         byte[] iv = Hex.decode("000102030405060708090a0b");
         assertThat(Hex.encode(TrafficKeys.nonce(iv, 0))).isEqualTo("000102030405060708090a0b");
