@@ -15,6 +15,11 @@ public record Artifact(String id, String cursor, String name, String version, St
                        String downloadUrl, String contentUrl, ArtifactTarget target, JsonNode metadata,
                        Instant createdAt) {
 
+  /** The descriptor the polling feed lists for a targeted agent (everything but the targeting). */
+  public AgentArtifact forAgent() {
+    return new AgentArtifact(id, cursor, name, version, sha256, size, downloadUrl, contentUrl, metadata, createdAt);
+  }
+
   static String contentPath(String id) {
     return "/api/v1/artifacts/" + id + "/content";
   }

@@ -236,6 +236,36 @@ public final class ArtifactStore {
     });
   }
 
+  /**
+   * The agents that carry every one of {@code labels} (the label-set rule of {@link AgentTargeting}),
+   * in one read; none for an empty set.
+   */
+  public List<String> agentsLabelled(Map<String, String> labels) {
+    if (labels.isEmpty()) {
+      return List.of();
+    }
+    String any = String.join(" OR ", java.util.Collections.nCopies(labels.size(), "(name = ? AND value = ?)"));
+    return db.read(c -> {
+      // (agent_id, name) is the key, so an agent matches once per label: all of them is the count.
+      try (PreparedStatement ps = c.prepareStatement("SELECT agent_id FROM agent_labels WHERE " + any
+          + " GROUP BY agent_id HAVING COUNT(*) = ?")) {
+        int i = 1;
+        for (Map.Entry<String, String> l : labels.entrySet()) {
+          ps.setString(i++, l.getKey());
+          ps.setString(i++, l.getValue());
+        }
+        ps.setInt(i, labels.size());
+        List<String> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(rs.getString(1));
+          }
+        }
+        return out;
+      }
+    });
+  }
+
   /** The artifacts for {@code agentId} with seq above {@code since}, in publication order. */
   public List<AgentArtifact> feed(String agentId, long since, int limit) {
     return db.read(c -> {

@@ -4,6 +4,7 @@ import io.aegis.server.api.ApiJson;
 import io.aegis.server.artifact.AgentArtifact;
 import io.aegis.server.artifact.Artifact;
 import io.aegis.server.artifact.ArtifactStore;
+import io.aegis.server.artifact.ArtifactTarget;
 import io.aegis.server.delivery.DeliveryEngine;
 import io.aegis.server.delivery.QueuedMessage;
 import io.aegis.server.delivery.SendService;
@@ -11,6 +12,7 @@ import io.aegis.server.gateway.AgentSession;
 import io.aegis.server.gateway.ConnectionManager;
 import io.aegis.server.store.WriteBatcher;
 import io.vertx.core.WorkerExecutor;
+import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,17 +53,25 @@ public final class ArtifactPush implements DeliveryEngine.Listener {
   private void published(Artifact a) {
     long seq = Long.parseLong(a.cursor());
     newest.accumulateAndGet(seq, Math::max);
+    AgentArtifact item = a.forAgent();
     worker.executeBlocking(() -> {
-      for (AgentSession s : connections.all()) {
-        // The feed applies the artifact's targeting; it returns this artifact only to its targets.
-        for (AgentArtifact item : artifacts.feed(s.agentId(), seq - 1, 1)) {
-          if (item.id().equals(a.id())) {
-            push(s.agentId(), item);
-          }
-        }
+      for (String agentId : connectedTargets(a.target())) {
+        push(agentId, item);
       }
       return null;
     }, false).onFailure(e -> log.warn("artifact push of {} failed: {}", a.id(), e.getMessage()));
+  }
+
+  /**
+   * The agents connected here that {@code target} selects, by the feed's rule, decided once per
+   * publication: at most one read (a label set), never one per session.
+   */
+  private List<String> connectedTargets(ArtifactTarget target) {
+    if (target.targetsEveryone()) {
+      return connections.all().stream().map(AgentSession::agentId).toList();
+    }
+    List<String> selected = target.agentIds() != null ? target.agentIds() : artifacts.agentsLabelled(target.labels());
+    return selected.stream().filter(connections::isConnected).toList();
   }
 
   /**

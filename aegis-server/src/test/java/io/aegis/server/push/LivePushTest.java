@@ -87,6 +87,40 @@ class LivePushTest {
     }
   }
 
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void anArtifactForALabelSetOrForListedAgentsIsPushedToThoseAgentsOnly(StoreKind store) throws Exception {
+    TestGateway gw = gateways.get(store);
+    String ring = Gateways.unique("ring");
+    TestAgent both = TestAgent.register(gw, Gateways.unique("both"), Map.of("ring", ring, "zone", "eu"));
+    TestAgent oneLabel = TestAgent.register(gw, Gateways.unique("one"), Map.of("ring", ring, "zone", "us"));
+    TestAgent listed = TestAgent.register(gw, Gateways.unique("listed"));
+    try (TestAgent.Session b = both.connect(); TestAgent.Session o = oneLabel.connect();
+         TestAgent.Session l = listed.connect()) {
+      String forLabels = publish(gw, Map.of("labels", Map.of("ring", ring, "zone", "eu")));
+      OpenedRecord pushed = b.nextNonAck();
+      assertThat(pushed.id()).isEqualTo("artifact:" + forLabels);
+      // The pushed descriptor is the one the polling feed lists.
+      JsonNode body = JSON.readTree(pushed.body());
+      assertThat(body.path("content_url").asText()).isEqualTo("/api/v1/artifacts/" + forLabels + "/content");
+      assertThat(pushed.headers()).containsEntry("cursor", body.path("cursor").asText());
+
+      String forListed = publish(gw, Map.of("agent_ids", java.util.List.of(listed.agentId())));
+      assertThat(l.nextNonAck().id()).isEqualTo("artifact:" + forListed);
+      o.expectNothing(Duration.ofMillis(500));
+      b.expectNothing(Duration.ofMillis(100));
+    }
+  }
+
+  private static String publish(TestGateway gw, Map<String, Object> target) throws Exception {
+    byte[] content = "rule y {}".getBytes();
+    var r = gw.operator().post("/api/v1/artifacts", Map.of("name", Gateways.unique("rules"), "version", "1",
+        "sha256", sha256(content), "size", content.length,
+        "content", java.util.Base64.getEncoder().encodeToString(content), "target", target));
+    assertThat(r.status()).isEqualTo(201);
+    return r.json().path("id").asText();
+  }
+
   private static String mode(OpenedRecord r, String policy) throws Exception {
     for (JsonNode p : JSON.readTree(r.body()).path("policies")) {
       if (p.path("name").asText().equals(policy)) {
