@@ -82,11 +82,16 @@ public final class LoadDriver {
     if (rate <= 0 || !running) {
       return 0;
     }
-    return Math.max(0, (long) (rate * (System.nanoTime() - startNanos) / 1e9) - started.get());
+    return Math.max(0, due() - started.get());
+  }
+
+  /** Operations due by now: operation k is due at start + k / rate, so operation 0 at once. */
+  private long due() {
+    return (long) (rate * (System.nanoTime() - startNanos) / 1e9) + 1;
   }
 
   private void tick() {
-    long due = (long) (rate * (System.nanoTime() - startNanos) / 1e9);
+    long due = due();
     while (running && started.get() < due && inFlight.get() < concurrency) {
       fire();
     }

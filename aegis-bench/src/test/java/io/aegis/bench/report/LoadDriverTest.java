@@ -33,6 +33,21 @@ class LoadDriverTest {
   }
 
   @Test
+  void anOperationIsFiredAtItsScheduledTimeNotOneIntervalLater() throws Exception {
+    ConcurrentLinkedQueue<Long> lateness = new ConcurrentLinkedQueue<>();
+    LoadDriver d = new LoadDriver(vertx, 2, 10, (seq, t) -> {
+      lateness.add(System.nanoTime() - t);
+      return Future.succeededFuture();
+    });
+    d.start();
+    Thread.sleep(800); // operations 0 (at once) and 1 (at 500 ms)
+    d.stop();
+    assertThat(lateness).hasSize(2);
+    // The 1 ms timer fires them within a few ms of their time; a whole interval late would be 500 ms.
+    assertThat(lateness).allSatisfy(ns -> assertThat(ns).isLessThan(200_000_000L));
+  }
+
+  @Test
   void flatOutKeepsTheConcurrencyInFlight() throws Exception {
     AtomicInteger max = new AtomicInteger();
     AtomicInteger now = new AtomicInteger();
