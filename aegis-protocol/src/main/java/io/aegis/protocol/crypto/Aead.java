@@ -62,8 +62,9 @@ public final class Aead {
             try {
                 cipher.init(Cipher.ENCRYPT_MODE, key, new IvParameterSpec(nonce));
             } catch (InvalidKeyException sameAsAnotherInstance) {
-                // The thread's cipher last ran with this key and nonce for another instance (only
-                // tests build two channels with equal keys); this instance's own check passed.
+                // The thread's cipher last ran with this key and nonce for another instance (tests
+                // build channels from fixed keys). This instance's own check passed, which is the
+                // check a cipher per instance made; a fresh cipher has no memory of the other.
                 cipher = newCipher();
                 CIPHER.set(cipher);
                 cipher.init(Cipher.ENCRYPT_MODE, key, new IvParameterSpec(nonce));

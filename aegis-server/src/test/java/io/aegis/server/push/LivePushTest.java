@@ -73,16 +73,11 @@ class LivePushTest {
     TestAgent targeted = TestAgent.register(gw, Gateways.unique("art"), Map.of("ring", ring));
     TestAgent other = TestAgent.register(gw, Gateways.unique("nart"));
     try (TestAgent.Session s = targeted.connect(); TestAgent.Session o = other.connect()) {
-      byte[] content = "rule x {}".getBytes();
-      var r = gw.operator().post("/api/v1/artifacts", Map.of("name", Gateways.unique("rules"), "version", "1",
-          "sha256", sha256(content), "size", content.length,
-          "content", java.util.Base64.getEncoder().encodeToString(content),
-          "target", Map.of("labels", Map.of("ring", ring))));
-      assertThat(r.status()).isEqualTo(201);
+      String id = publish(gw, Map.of("labels", Map.of("ring", ring)));
       OpenedRecord pushed = s.nextNonAck();
       assertThat(pushed.channel()).isEqualTo("artifacts");
-      assertThat(pushed.id()).isEqualTo("artifact:" + r.json().path("id").asText());
-      assertThat(JSON.readTree(pushed.body()).path("sha256").asText()).isEqualTo(sha256(content));
+      assertThat(pushed.id()).isEqualTo("artifact:" + id);
+      assertThat(JSON.readTree(pushed.body()).path("sha256").asText()).isEqualTo(sha256(RULES));
       o.expectNothing(Duration.ofMillis(500));
     }
   }
@@ -112,11 +107,13 @@ class LivePushTest {
     }
   }
 
+  private static final byte[] RULES = "rule x {}".getBytes();
+
+  /** Publishes an artifact with {@link #RULES} as its content to {@code target}; returns its id. */
   private static String publish(TestGateway gw, Map<String, Object> target) throws Exception {
-    byte[] content = "rule y {}".getBytes();
     var r = gw.operator().post("/api/v1/artifacts", Map.of("name", Gateways.unique("rules"), "version", "1",
-        "sha256", sha256(content), "size", content.length,
-        "content", java.util.Base64.getEncoder().encodeToString(content), "target", target));
+        "sha256", sha256(RULES), "size", RULES.length,
+        "content", java.util.Base64.getEncoder().encodeToString(RULES), "target", target));
     assertThat(r.status()).isEqualTo(201);
     return r.json().path("id").asText();
   }
