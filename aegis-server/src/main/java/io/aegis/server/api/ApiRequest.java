@@ -13,10 +13,13 @@ import java.util.Optional;
 public final class ApiRequest {
   private final RoutingContext ctx;
   private final Caller caller;
+  private final io.vertx.core.Context context;
 
-  ApiRequest(RoutingContext ctx, Caller caller) {
+  /** @param context the request's own context (its connection's event loop) */
+  ApiRequest(RoutingContext ctx, Caller caller, io.vertx.core.Context context) {
     this.ctx = ctx;
     this.caller = caller;
+    this.context = context;
   }
 
   public Caller caller() {
@@ -78,7 +81,17 @@ public final class ApiRequest {
    * poll whose client went away). Runs on the connection's event loop.
    */
   public void onClientGone(Runnable action) {
-    ctx.response().closeHandler(v -> action.run());
+    // The response belongs to its event loop (strict thread mode): install the handler there,
+    // and run the action at once if the client left while the endpoint was working.
+    context.runOnContext(v -> {
+      if (ctx.response().closed()) {
+        if (!ctx.response().ended()) {
+          action.run();
+        }
+      } else {
+        ctx.response().closeHandler(x -> action.run());
+      }
+    });
   }
 
   public String remoteAddress() {

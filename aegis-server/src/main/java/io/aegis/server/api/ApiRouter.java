@@ -58,9 +58,10 @@ public final class ApiRouter {
     router.route(method, path).handler(ctx -> {
       long start = System.nanoTime();
       ctx.addEndHandler(v -> record(ctx, method, path, start));
+      io.vertx.core.Context context = ctx.vertx().getOrCreateContext();
       worker.<Reply>executeBlocking(() -> {
         Caller caller = authorize(ctx, access);
-        return endpoint.handle(new ApiRequest(ctx, caller));
+        return endpoint.handle(new ApiRequest(ctx, caller, context));
       }, false).onComplete(ar -> {
         if (ar.succeeded()) {
           send(ctx, ar.result());
@@ -83,7 +84,7 @@ public final class ApiRouter {
       io.vertx.core.Context context = ctx.vertx().getOrCreateContext();
       worker.<java.util.concurrent.CompletionStage<Reply>>executeBlocking(() -> {
         Caller caller = authorize(ctx, access);
-        return endpoint.handle(new ApiRequest(ctx, caller));
+        return endpoint.handle(new ApiRequest(ctx, caller, context));
       }, false).onComplete(ar -> {
         if (ar.failed()) {
           fail(ctx, ar.cause());
