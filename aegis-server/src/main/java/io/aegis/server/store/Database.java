@@ -29,6 +29,9 @@ import org.slf4j.LoggerFactory;
 public final class Database implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Database.class);
 
+  /** How long an SQLite statement waits for a lock before it fails. */
+  static final int BUSY_TIMEOUT_MILLIS = 30_000;
+
   private final HikariDataSource dataSource;
   private final Dialect dialect;
   private final DatabaseUrl url;
@@ -62,7 +65,7 @@ public final class Database implements AutoCloseable {
       hc.addDataSourceProperty("journal_mode", "WAL");
       hc.addDataSourceProperty("synchronous", "FULL");
       hc.addDataSourceProperty("foreign_keys", "true");
-      hc.addDataSourceProperty("busy_timeout", "30000");
+      hc.addDataSourceProperty("busy_timeout", Integer.toString(BUSY_TIMEOUT_MILLIS));
       hc.addDataSourceProperty("transaction_mode", "IMMEDIATE");
       // The message queue's indexes outgrow SQLite's default 2 MiB page cache quickly; every miss
       // is a read system call. A larger cache and memory-mapped reads keep the hot pages close.
