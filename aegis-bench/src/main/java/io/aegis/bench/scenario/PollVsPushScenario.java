@@ -33,7 +33,9 @@ import picocli.CommandLine.Option;
  * {@code --poll-interval}), then to the same agents holding WebSocket sessions, where the gateway
  * pushes each artifact as a signed {@code event} on channel {@code artifacts}. Reports, side by
  * side, the latency from publish to the agent having the artifact, and the gateway's CPU per
- * artifact delivered (all of the gateway's CPU over the phase, polling overhead included).
+ * artifact delivered (all of the gateway's CPU over the phase, polling overhead included). A first
+ * phase publishes the same way with no agent listening: what publishing alone costs, which both
+ * paths pay; subtracted from each, it leaves the cost of delivering.
  */
 @Command(name = "poll-vs-push", mixinStandardHelpOptions = true,
     description = "The same artifact flow through HTTP polling and through WebSocket push: latency and gateway CPU "
@@ -77,6 +79,11 @@ public final class PollVsPushScenario extends ScenarioCommand {
     List<AgentIdentity> ids = h.agents(agents);
     Publisher publisher = new Publisher(h, ids, size);
 
+    // Phase 0: publishing alone (nobody polls or listens), the cost both paths share.
+    long[] noStart = {Long.MAX_VALUE};
+    Phase publishOnly = phase(h, "publish-only", publisher, publisher.accepted, new LatencyRecorder("publish-only"),
+        noStart, new LongAdder(), false);
+
     // Phase 1: HTTP polling.
     PollingAgents polling = new PollingAgents(h.vertx(), h.api(), ids);
     h.progress().say("polling agents authenticate (POST /api/v1/auth)");
@@ -93,7 +100,7 @@ public final class PollVsPushScenario extends ScenarioCommand {
       }
     });
     Thread.sleep(pollInterval.toMillis()); // every agent has started polling
-    Phase poll = phase(h, "poll", publisher, pollReceived, pollLatency, phaseStart, polling.polls);
+    Phase poll = phase(h, "poll", publisher, pollReceived, pollLatency, phaseStart, polling.polls, true);
     polling.close();
 
     // Phase 2: WebSocket push, same agents, same publisher. Nothing counts until the phase starts.
@@ -126,7 +133,7 @@ public final class PollVsPushScenario extends ScenarioCommand {
       }
       Thread.sleep(100);
     }
-    Phase push = phase(h, "push", publisher, pushReceived, pushLatency, phaseStart, new LongAdder());
+    Phase push = phase(h, "push", publisher, pushReceived, pushLatency, phaseStart, new LongAdder(), true);
     fleet.closeAll();
 
     for (Phase p : List.of(poll, push)) {
@@ -146,15 +153,33 @@ public final class PollVsPushScenario extends ScenarioCommand {
         / Math.max(1e-3, ms(push.latency().getValueAtPercentile(50)))), "x", "poll median latency / push median latency");
     report.figure("cpu_ratio_per_message", Harness.round(poll.cpuPerMessageUs() / Math.max(1e-9, push.cpuPerMessageUs())),
         "x", "poll gateway CPU per message / push gateway CPU per message");
+    double publishUs = publishOnly.gatewayCpuSeconds() * 1e6 / Math.max(1, publishOnly.published());
+    report.figure("publish_only_gateway_cpu_ms_per_message", Harness.round(publishUs / 1000), "ms",
+        "publish-only phase: gateway CPU per artifact published with no agent polling or connected");
+    double pollNet = poll.cpuPerMessageUs() - publishUs;
+    double pushNet = push.cpuPerMessageUs() - publishUs;
+    report.figure("poll_delivery_cpu_ms_per_message", Harness.round(pollNet / 1000), "ms",
+        "poll phase CPU per message minus the publish-only figure: what delivering by polling costs");
+    report.figure("push_delivery_cpu_ms_per_message", Harness.round(pushNet / 1000), "ms",
+        "push phase CPU per message minus the publish-only figure: what delivering by push costs, "
+            + "holding the sessions included");
+    report.figure("delivery_cpu_ratio_per_message", Harness.round(pollNet / Math.max(1e-9, pushNet)), "x",
+        "poll delivery CPU per message / push delivery CPU per message");
     report.latency("poll", poll.latency(), "publish (scheduled start) to the agent's poll answer containing it");
     report.latency("push", push.latency(), "publish (scheduled start) to the agent having the pushed record decrypted "
         + "and verified");
     return poll.received() >= poll.published() && push.received() >= push.published() ? 0 : 1;
   }
 
+  /**
+   * Publishes for {@code --duration} and waits for what was published to be received (or, when
+   * {@code delivered} is false, only for the publish requests to complete).
+   */
   private Phase phase(Harness h, String name, Publisher publisher, LongAdder received, LatencyRecorder latency,
-                      long[] phaseStart, LongAdder polls) throws InterruptedException {
-    phaseStart[0] = System.nanoTime();
+                      long[] phaseStart, LongAdder polls, boolean delivered) throws InterruptedException {
+    if (delivered) {
+      phaseStart[0] = System.nanoTime();
+    }
     long polls0 = polls.sum();
     long published0 = publisher.accepted.sum();
     CpuMeter cpu = new CpuMeter(h.probe().pid());
@@ -167,7 +192,7 @@ public final class PollVsPushScenario extends ScenarioCommand {
     driver.stop();
     // Whatever was published is received within one poll interval (or at once, pushed).
     long deadline = System.nanoTime() + pollInterval.toNanos() + Duration.ofSeconds(10).toNanos();
-    while ((driver.inFlight() > 0 || received.sum() < publisher.accepted.sum() - published0)
+    while ((driver.inFlight() > 0 || delivered && received.sum() < publisher.accepted.sum() - published0)
         && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
