@@ -117,7 +117,7 @@ public final class MessageRoutes {
     SendService.Envelope e = sender.envelope(body.channel(), body.message(), body.messageType(), body.ttl(),
         body.priority(), body.headers());
     List<String> targets = recipients.resolve(body.target(), e.channel());
-    Set<String> connected = recipients.connected();
+    Set<String> connected = recipients.connected(targets);
     Set<String> full = recipients.withFullQueue();
     boolean queueOffline = Boolean.TRUE.equals(body.queueOffline());
     return sender.broadcast(e, targets, connected, queueOffline, full).thenApply(result -> Reply.accepted(

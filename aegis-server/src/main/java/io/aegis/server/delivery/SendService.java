@@ -139,8 +139,8 @@ public final class SendService {
       // Wait before offering: the answer may come back before offer() returns.
       CompletableFuture<java.util.Optional<JsonNode>> response = wait == null ? null
           : engine.awaitResponse(agentId, messageId, wait);
-      boolean local = engine.deliversLocally(agentId);
-      engine.offer(List.of(m));
+      boolean local = engine.reachable(agentId);
+      engine.committed(List.of(m));
       return new Accepted(m, local, response);
     });
   }
@@ -166,7 +166,7 @@ public final class SendService {
     }).thenApply(inserted -> {
       if (inserted) {
         engine.accepted(e.channel(), 1);
-        engine.offer(List.of(m));
+        engine.committed(List.of(m));
       }
       return inserted;
     });
@@ -219,7 +219,7 @@ public final class SendService {
       return rows;
     }).thenApply(committed -> {
       engine.accepted(e.channel(), committed.size());
-      engine.offer(committed);
+      engine.committed(committed);
       engine.fannedOut(Duration.ofNanos(System.nanoTime() - start));
       return new BroadcastResult(messageId, sentTo, queued, failed);
     });
@@ -227,7 +227,7 @@ public final class SendService {
 
   private QueuedMessage row(String agentId, SignedCommand command, Envelope e, Instant now, long expires) {
     return new QueuedMessage(TimeOrderedIds.next(), command.id(), agentId, e.channel(), e.messageType(),
-        command.body(), command.block(), e.headers(), e.priority(), 0, 0, config.messageRetryAttempts(), now,
+        command.body(), command.block(), e.headers(), e.priority(), 0, 0, null, config.messageRetryAttempts(), now,
         Instant.ofEpochMilli(expires));
   }
 

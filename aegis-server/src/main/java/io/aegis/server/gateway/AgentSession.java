@@ -17,6 +17,7 @@ import io.aegis.protocol.record.SignedCommand;
 import io.aegis.server.api.ApiJson;
 import io.aegis.server.auth.AgentSessions;
 import io.aegis.server.auth.AgentSignaturePolicy;
+import io.aegis.server.delivery.AgentLink;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
@@ -44,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * {@link #execute} to run code there; {@link #close} may be called from any thread.
  * The methods that send ({@link #send}, {@link #sendUnsigned}) must be called on the event loop.
  */
-public final class AgentSession {
+public final class AgentSession implements AgentLink {
   private static final Logger log = LoggerFactory.getLogger(AgentSession.class);
   private static final Buffer PING = Buffer.buffer(new byte[] {'a', 'e'});
 
@@ -300,14 +301,19 @@ public final class AgentSession {
    * Whether the socket can take another message now. When false, leave messages in the durable
    * queue; {@link SessionHandler#onWritable} says when to resume. Event loop only.
    */
+  @Override
   public boolean writable() {
-    return state == State.OPEN && !ws.writeQueueFull();
+    // The socket can be closed a moment before its close handler moves us to CLOSED (work that
+    // completes on this loop in between, such as a backlog read, then lands here), and Vert.x
+    // throws from writeQueueFull() on a closed socket: ask isClosed() first.
+    return state == State.OPEN && !ws.isClosed() && !ws.writeQueueFull();
   }
 
   /**
    * Seals and sends a signed message (a command; one signature may serve many sessions). Event
    * loop only. Returns the record as sent, or null if the session is not open.
    */
+  @Override
   public SecureMessage send(SignedCommand command, Map<String, String> headers) {
     if (state != State.OPEN) {
       return null;
@@ -464,12 +470,14 @@ public final class AgentSession {
   }
 
   /** Runs {@code task} on this session's event loop. */
+  @Override
   public void execute(Runnable task) {
     context.runOnContext(v -> task.run());
   }
 
   // ------------------------------------------------------------------ facts
 
+  @Override
   public String agentId() {
     return agentId;
   }
@@ -498,6 +506,7 @@ public final class AgentSession {
     return Instant.ofEpochMilli(lastHeardMillis);
   }
 
+  @Override
   public boolean isOpen() {
     return state == State.OPEN;
   }

@@ -1,0 +1,82 @@
+package io.aegis.server.cluster;
+
+import io.aegis.server.delivery.QueuedMessage;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The events of a node that is alone: each one is told to this node's listeners at once, on the
+ * publishing thread. A listener that fails is logged; it never fails the publisher, whose change
+ * is already committed.
+ *
+ * <p>Thread-safe.
+ */
+public final class LocalNodeEvents implements NodeEvents {
+  private static final Logger log = LoggerFactory.getLogger(LocalNodeEvents.class);
+
+  private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+
+  @Override
+  public void listen(Listener listener) {
+    listeners.add(listener);
+  }
+
+  @Override
+  public void messagesCommitted(List<QueuedMessage> messages) {
+    tell("messages committed", l -> l.onMessagesCommitted(messages));
+  }
+
+  @Override
+  public void messageCancelled(String messageId) {
+    tell("message cancelled", l -> l.onMessageCancelled(messageId));
+  }
+
+  @Override
+  public void responseStored(String messageId, byte[] body) {
+    tell("response stored", l -> l.onResponseStored(messageId, body));
+  }
+
+  @Override
+  public void sessionOpened(String agentId, Transport transport, String nodeId, long openedAtMillis) {
+    tell("session opened", l -> l.onSessionOpened(agentId, transport, nodeId, openedAtMillis));
+  }
+
+  @Override
+  public void httpSessionIssued(String agentId, String sessionId) {
+    tell("HTTP session issued", l -> l.onHttpSessionIssued(agentId, sessionId));
+  }
+
+  @Override
+  public void agentRevoked(String agentId, Revocation why) {
+    tell("agent revoked", l -> l.onAgentRevoked(agentId, why));
+  }
+
+  @Override
+  public void labelsChanged(String agentId) {
+    tell("labels changed", l -> l.onLabelsChanged(agentId));
+  }
+
+  @Override
+  public void policyChanged(String name, boolean newVersion) {
+    tell("policy changed", l -> l.onPolicyChanged(name, newVersion));
+  }
+
+  @Override
+  public void artifactPublished(String artifactId) {
+    tell("artifact published", l -> l.onArtifactPublished(artifactId));
+  }
+
+  /** Tells every listener, here and now; one that fails is logged and the others are still told. */
+  void tell(String what, Consumer<Listener> event) {
+    for (Listener l : listeners) {
+      try {
+        event.accept(l);
+      } catch (RuntimeException e) {
+        log.error("a listener failed on '{}': {}", what, e.toString(), e);
+      }
+    }
+  }
+}

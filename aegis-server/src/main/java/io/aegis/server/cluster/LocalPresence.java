@@ -1,0 +1,76 @@
+package io.aegis.server.cluster;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The sessions this node holds, as a presence: what a node that is alone knows. Each agent maps
+ * to the set of transports it holds here, as bits, so that an agent holding a WebSocket session
+ * and polling over HTTP at the same time is released from one without losing the other.
+ *
+ * <p>Thread-safe.
+ */
+public final class LocalPresence implements Presence {
+  private final String nodeId;
+  private final ConcurrentHashMap<String, Integer> held = new ConcurrentHashMap<>();
+
+  public LocalPresence(String nodeId) {
+    this.nodeId = nodeId;
+  }
+
+  @Override
+  public String nodeId() {
+    return nodeId;
+  }
+
+  @Override
+  public void held(String agentId, Transport transport) {
+    held.merge(agentId, bit(transport), (a, b) -> a | b);
+  }
+
+  @Override
+  public void released(String agentId, Transport transport) {
+    held.computeIfPresent(agentId, (k, bits) -> (bits & ~bit(transport)) == 0 ? null : bits & ~bit(transport));
+  }
+
+  @Override
+  public Optional<Location> locate(String agentId) {
+    Integer bits = held.get(agentId);
+    return bits == null ? Optional.empty() : Optional.of(new Location(nodeId, strongest(bits)));
+  }
+
+  @Override
+  public Map<String, Location> locateAll(Collection<String> agentIds) {
+    Map<String, Location> out = new HashMap<>();
+    for (String agentId : agentIds) {
+      Integer bits = held.get(agentId);
+      if (bits != null) {
+        out.put(agentId, new Location(nodeId, strongest(bits)));
+      }
+    }
+    return out;
+  }
+
+  /** Whether this node holds a session of {@code agentId} over {@code transport}. */
+  public boolean holds(String agentId, Transport transport) {
+    Integer bits = held.get(agentId);
+    return bits != null && (bits & bit(transport)) != 0;
+  }
+
+  /** How many agents hold a session here. */
+  public int size() {
+    return held.size();
+  }
+
+  private static int bit(Transport t) {
+    return 1 << t.ordinal();
+  }
+
+  /** A WebSocket session is the one to name when an agent also polls. */
+  private static Transport strongest(int bits) {
+    return (bits & bit(Transport.WEBSOCKET)) != 0 ? Transport.WEBSOCKET : Transport.HTTP_POLLING;
+  }
+}
