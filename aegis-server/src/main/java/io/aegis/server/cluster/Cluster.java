@@ -24,7 +24,8 @@ public final class Cluster implements AutoCloseable {
 
   /** A node alone: its events reach its own listeners, and it knows only its own sessions. */
   public static Cluster local(String nodeId) {
-    return new Cluster(new LocalNodeEvents(), new LocalPresence(nodeId));
+    LocalPresence presence = new LocalPresence(nodeId);
+    return new Cluster(new LocalNodeEvents(presence), presence);
   }
 
   public NodeEvents events() {
@@ -41,7 +42,7 @@ public final class Cluster implements AutoCloseable {
    */
   public void relay(DeliveryEngine delivery, AgentRegistry registry, PolicyStore policies, ArtifactStore artifacts,
                     AgentAuthentication authentication) {
-    DeliveryBridge bridge = new DeliveryBridge(delivery, events, presence);
+    DeliveryBridge bridge = new DeliveryBridge(delivery, events);
     delivery.relay(bridge);
     events.listen(bridge);
     ChangeRelay.install(events, registry, policies, artifacts, authentication);

@@ -4,26 +4,25 @@ import io.aegis.server.delivery.DeliveryEngine;
 import io.aegis.server.delivery.DeliveryRelay;
 import io.aegis.server.delivery.QueuedMessage;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Connects this node's delivery engine to the cluster: what the engine announces goes out as
- * {@link NodeEvents}, what the nodes announce comes back to the engine, and whether an agent is
- * reachable is for {@link Presence} to say, on whichever node its session is.
+ * {@link NodeEvents}, and what the nodes announce comes back to the engine.
  */
 final class DeliveryBridge implements DeliveryRelay, NodeEvents.Listener {
   private final DeliveryEngine engine;
   private final NodeEvents events;
-  private final Presence presence;
 
-  DeliveryBridge(DeliveryEngine engine, NodeEvents events, Presence presence) {
+  DeliveryBridge(DeliveryEngine engine, NodeEvents events) {
     this.engine = engine;
     this.events = events;
-    this.presence = presence;
   }
 
   @Override
-  public void committed(List<QueuedMessage> messages) {
-    events.messagesCommitted(messages);
+  public CompletableFuture<Set<String>> committed(List<QueuedMessage> messages) {
+    return events.messagesCommitted(messages);
   }
 
   @Override
@@ -34,11 +33,6 @@ final class DeliveryBridge implements DeliveryRelay, NodeEvents.Listener {
   @Override
   public void responseStored(String messageId, byte[] body) {
     events.responseStored(messageId, body);
-  }
-
-  @Override
-  public boolean reachable(String agentId) {
-    return presence.locate(agentId).isPresent();
   }
 
   @Override

@@ -1,7 +1,10 @@
 package io.aegis.server.cluster;
 
 import io.aegis.server.delivery.QueuedMessage;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -10,7 +13,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The events of a node that is alone: each one is told to this node's listeners at once, on the
  * publishing thread. A listener that fails is logged; it never fails the publisher, whose change
- * is already committed.
+ * is already committed. Which agents a commit reached is for this node's presence to say.
  *
  * <p>Thread-safe.
  */
@@ -18,6 +21,11 @@ public final class LocalNodeEvents implements NodeEvents {
   private static final Logger log = LoggerFactory.getLogger(LocalNodeEvents.class);
 
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
+  private final LocalPresence presence;
+
+  public LocalNodeEvents(LocalPresence presence) {
+    this.presence = presence;
+  }
 
   @Override
   public void listen(Listener listener) {
@@ -25,8 +33,11 @@ public final class LocalNodeEvents implements NodeEvents {
   }
 
   @Override
-  public void messagesCommitted(List<QueuedMessage> messages) {
+  public CompletableFuture<Set<String>> messagesCommitted(List<QueuedMessage> messages) {
     tell("messages committed", l -> l.onMessagesCommitted(messages));
+    List<String> agents = new ArrayList<>(messages.size());
+    messages.forEach(m -> agents.add(m.agentId()));
+    return CompletableFuture.completedFuture(presence.hereAll(agents).keySet());
   }
 
   @Override

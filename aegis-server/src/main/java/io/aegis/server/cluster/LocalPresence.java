@@ -4,6 +4,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -26,9 +27,12 @@ public final class LocalPresence implements Presence {
     return nodeId;
   }
 
+  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
   @Override
-  public void held(String agentId, Transport transport) {
+  public CompletableFuture<Void> held(String agentId, Transport transport) {
     held.merge(agentId, bit(transport), (a, b) -> a | b);
+    return DONE;
   }
 
   @Override
@@ -37,13 +41,23 @@ public final class LocalPresence implements Presence {
   }
 
   @Override
-  public Optional<Location> locate(String agentId) {
+  public CompletableFuture<Optional<Location>> locate(String agentId) {
+    return CompletableFuture.completedFuture(here(agentId));
+  }
+
+  @Override
+  public CompletableFuture<Map<String, Location>> locateAll(Collection<String> agentIds) {
+    return CompletableFuture.completedFuture(hereAll(agentIds));
+  }
+
+  /** Where the agent's session on this node is, if it has one here. */
+  public Optional<Location> here(String agentId) {
     Integer bits = held.get(agentId);
     return bits == null ? Optional.empty() : Optional.of(new Location(nodeId, strongest(bits)));
   }
 
-  @Override
-  public Map<String, Location> locateAll(Collection<String> agentIds) {
+  /** {@link #here} for many agents. */
+  public Map<String, Location> hereAll(Collection<String> agentIds) {
     Map<String, Location> out = new HashMap<>();
     for (String agentId : agentIds) {
       Integer bits = held.get(agentId);

@@ -2,6 +2,8 @@ package io.aegis.server.cluster;
 
 import io.aegis.server.delivery.QueuedMessage;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * What one node must tell the others (and itself) so that N nodes act as one gateway. A
@@ -19,14 +21,19 @@ import java.util.List;
 public interface NodeEvents {
   /**
    * Messages were committed to the queue (a send, a broadcast, a policy or artifact push): the
-   * nodes that hold their agents' sessions deliver them now.
+   * nodes that hold their agents' sessions deliver them now. Completes with the agents whose
+   * session some node holds (their notice went there); never fails.
    */
-  void messagesCommitted(List<QueuedMessage> messages);
+  CompletableFuture<Set<String>> messagesCommitted(List<QueuedMessage> messages);
 
   /** Every undelivered copy of {@code messageId} was cancelled: no node sends it again. */
   void messageCancelled(String messageId);
 
-  /** The agent's response to request {@code messageId} is stored: a send waiting for it, wherever, answers. */
+  /**
+   * The agent's response to request {@code messageId} is stored: a send waiting for it, wherever,
+   * answers. Listeners may be given a null body (a large one is not carried between nodes): the
+   * store has it.
+   */
   void responseStored(String messageId, byte[] body);
 
   /**

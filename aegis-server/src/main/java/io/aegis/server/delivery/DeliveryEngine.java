@@ -141,14 +141,12 @@ public final class DeliveryEngine implements AutoCloseable {
 
   // ------------------------------------------------------------------ senders (any thread)
 
-  /** Messages were committed to the queue: tells the nodes that deliver them (this one included). */
-  public void committed(List<QueuedMessage> messages) {
-    relay.committed(messages);
-  }
-
-  /** Whether some node holds a session of {@code agentId} now. */
-  public boolean reachable(String agentId) {
-    return relay.reachable(agentId);
+  /**
+   * Messages were committed to the queue: tells the nodes that deliver them (this one included).
+   * Completes with the agents whose session some node holds; never fails.
+   */
+  public CompletableFuture<java.util.Set<String>> committed(List<QueuedMessage> messages) {
+    return relay.committed(messages);
   }
 
   /** Hands committed messages to the links on this node that can deliver them now. */
@@ -207,12 +205,22 @@ public final class DeliveryEngine implements AutoCloseable {
     }).thenApply(ok -> null);
   }
 
-  /** The response to request {@code messageId} is stored: a send waiting for it on this node answers. */
+  /**
+   * The response to request {@code messageId} is stored: a send waiting for it on this node
+   * answers. A null {@code body} (not carried between nodes) is read from the store.
+   */
   public void answer(String messageId, byte[] body) {
     CompletableFuture<JsonNode> waiter = responseWaiters.remove(messageId);
-    if (waiter != null) {
-      waiter.complete(ApiJson.tree(body));
+    if (waiter == null) {
+      return;
     }
+    if (body != null) {
+      waiter.complete(ApiJson.tree(body));
+      return;
+    }
+    worker.executeBlocking(() -> queue.view(messageId), false)
+        .onSuccess(v -> v.filter(m -> m.response() != null).ifPresent(m -> waiter.complete(m.response())))
+        .onFailure(e -> log.warn("message_id={} cannot read the response: {}", messageId, e.getMessage()));
   }
 
   /** Whether a session of the agent on this node delivers its messages. */

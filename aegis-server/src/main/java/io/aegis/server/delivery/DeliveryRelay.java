@@ -1,10 +1,12 @@
 package io.aegis.server.delivery;
 
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 /**
- * Where delivery's news goes beyond this node's {@link DeliveryEngine}, and whether any node can
- * reach an agent: the seam through which delivery works in a cluster without knowing of one. The
+ * Where delivery's news goes beyond this node's {@link DeliveryEngine}: the seam through which delivery works in a cluster without knowing of one. The
  * cluster implements it (and calls back {@link DeliveryEngine#offer}, {@link DeliveryEngine#drop}
  * and {@link DeliveryEngine#answer} on the nodes that must act); {@link #local} keeps everything
  * on this node.
@@ -12,8 +14,12 @@ import java.util.List;
  * <p>Implementations are thread-safe and never block.
  */
 public interface DeliveryRelay {
-  /** Messages were committed to the queue: the nodes holding their agents deliver them now. */
-  void committed(List<QueuedMessage> messages);
+  /**
+   * Messages were committed to the queue: the nodes holding their agents deliver them now.
+   * Completes with the agents whose session some node holds (a send to them answers "sent");
+   * never fails.
+   */
+  CompletableFuture<Set<String>> committed(List<QueuedMessage> messages);
 
   /** Every undelivered copy of {@code messageId} was cancelled: no node sends it again. */
   void cancelled(String messageId);
@@ -21,15 +27,19 @@ public interface DeliveryRelay {
   /** The agent's response to request {@code messageId} is stored: a send waiting for it answers. */
   void responseStored(String messageId, byte[] body);
 
-  /** Whether some node holds a session of {@code agentId} now (a send to it answers "sent"). */
-  boolean reachable(String agentId);
-
   /** A relay for an engine alone: everything is acted on by the engine itself. */
   static DeliveryRelay local(DeliveryEngine engine) {
     return new DeliveryRelay() {
       @Override
-      public void committed(List<QueuedMessage> messages) {
+      public CompletableFuture<Set<String>> committed(List<QueuedMessage> messages) {
         engine.offer(messages);
+        Set<String> reached = new HashSet<>();
+        messages.forEach(m -> {
+          if (engine.deliversLocally(m.agentId())) {
+            reached.add(m.agentId());
+          }
+        });
+        return CompletableFuture.completedFuture(reached);
       }
 
       @Override
@@ -40,11 +50,6 @@ public interface DeliveryRelay {
       @Override
       public void responseStored(String messageId, byte[] body) {
         engine.answer(messageId, body);
-      }
-
-      @Override
-      public boolean reachable(String agentId) {
-        return engine.deliversLocally(agentId);
       }
     };
   }

@@ -76,10 +76,13 @@ public final class Recipients {
    * Which of {@code targets} have a live session on any node: where presence knows one, or the
    * connections table (written by every node for its WebSocket sessions) shows one.
    */
-  Set<String> connected(List<String> targets) {
-    Set<String> out = new HashSet<>(presence.locateAll(targets).keySet());
-    out.addAll(ids("SELECT agent_id FROM " + config.connectionsTable() + " WHERE is_active = ?", List.of(true)));
-    return out;
+  java.util.concurrent.CompletableFuture<Set<String>> connected(List<String> targets) {
+    Set<String> table = new HashSet<>(ids("SELECT agent_id FROM " + config.connectionsTable()
+        + " WHERE is_active = ?", List.of(true)));
+    return presence.locateAll(targets).thenApply(located -> {
+      table.addAll(located.keySet());
+      return table;
+    });
   }
 
   /** Agents whose undelivered backlog is at MESSAGE_QUEUE_SIZE. */

@@ -62,7 +62,7 @@ public final class SendService {
   /**
    * A message accepted for one agent.
    *
-   * @param deliveringNow whether its session is on this node and it was handed over at once
+   * @param deliveringNow whether some node holds the agent's session and was handed it at once
    * @param response      the agent's answer when the send asked to wait for one; empty on timeout
    */
   public record Accepted(QueuedMessage message, boolean deliveringNow,
@@ -134,14 +134,12 @@ public final class SendService {
     SignedCommand command = CommandSigner.backend(keys.current())
         .toAgent(agentId, messageId, e.messageType(), e.channel(), expires, body);
     QueuedMessage m = row(agentId, command, e, now, expires);
-    return batcher.submit(queue.insert(m)).thenApply(n -> {
+    return batcher.submit(queue.insert(m)).thenCompose(n -> {
       engine.accepted(e.channel(), 1);
-      // Wait before offering: the answer may come back before offer() returns.
+      // Wait before announcing: the answer may come back before committed() returns.
       CompletableFuture<java.util.Optional<JsonNode>> response = wait == null ? null
           : engine.awaitResponse(agentId, messageId, wait);
-      boolean local = engine.reachable(agentId);
-      engine.committed(List.of(m));
-      return new Accepted(m, local, response);
+      return engine.committed(List.of(m)).thenApply(reached -> new Accepted(m, reached.contains(agentId), response));
     });
   }
 

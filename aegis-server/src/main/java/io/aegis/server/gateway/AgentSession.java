@@ -71,6 +71,8 @@ public final class AgentSession implements AgentLink {
   private String sessionIdHex;
   private String sessionToken;
   private boolean handshakeCounted;
+  /** Whether the handler heard {@link SessionHandler#onOpen}: only then does it hear the close. */
+  private boolean handlerOpened;
   private String backendKeyLabel;
   private double rateTokens;
   private long rateRefilledNanos;
@@ -189,7 +191,7 @@ public final class AgentSession implements AgentLink {
       return;
     }
     // Registering first closes this session if its agent was revoked while the handshake ran.
-    gateway.connections().register(this, revocationMark);
+    var presenceShown = gateway.connections().register(this, revocationMark);
     if (state != State.ESTABLISHING) {
       return;
     }
@@ -206,7 +208,20 @@ public final class AgentSession implements AgentLink {
         id -> close(CloseCode.SESSION_EXPIRED));
     log.debug("agent_id={} session {} open from {}", agentId, sessionIdHex, remoteAddress);
     gateway.announceNextBackendKey(this);
-    gateway.handler().onOpen(this);
+    // Delivery starts (reads the backlog) once every node can see where this session is: a message
+    // committed from then on is routed here, and one committed before is in the backlog.
+    if (presenceShown.isDone()) {
+      handlerOpen();
+    } else {
+      presenceShown.whenComplete((v, e) -> execute(this::handlerOpen));
+    }
+  }
+
+  private void handlerOpen() {
+    if (state == State.OPEN) {
+      handlerOpened = true;
+      gateway.handler().onOpen(this);
+    }
   }
 
   private void onRecord(String frame) {
@@ -446,7 +461,9 @@ public final class AgentSession implements AgentLink {
     gateway.connections().unregister(this);
     if (was == State.OPEN) {
       gateway.metrics().closed(code);
-      gateway.handler().onClose(this, code);
+      if (handlerOpened) {
+        gateway.handler().onClose(this, code);
+      }
       String token = sessionToken;
       Instant at = Instant.now();
       gateway.batcher().submit(c -> {

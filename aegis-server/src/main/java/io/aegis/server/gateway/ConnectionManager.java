@@ -53,18 +53,20 @@ public final class ConnectionManager {
   /**
    * Makes {@code session} its agent's live session, closing any previous one as replaced. If the
    * agent was revoked after {@code mark}, closes {@code session} with the revocation's code.
+   * Completes once the cluster's presence shows the session (see {@link Presence#held}).
    */
-  void register(AgentSession session, long mark) {
+  java.util.concurrent.CompletableFuture<Void> register(AgentSession session, long mark) {
     AgentSession previous = sessions.put(session.agentId(), session);
     if (previous != null && previous != session) {
       previous.close(CloseCode.REPLACED);
     }
-    presence.held(session.agentId(), Transport.WEBSOCKET);
+    var shown = presence.held(session.agentId(), Transport.WEBSOCKET);
     events.sessionOpened(session.agentId(), Transport.WEBSOCKET, nodeId, session.connectedAt().toEpochMilli());
     Revocation r = revocations.get(session.agentId());
     if (r != null && r.seq() > mark) {
       session.close(r.code());
     }
+    return shown;
   }
 
   /** Forgets {@code session} if it is still its agent's live session. */
