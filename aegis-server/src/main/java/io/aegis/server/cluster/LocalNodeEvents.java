@@ -80,6 +80,11 @@ public final class LocalNodeEvents implements NodeEvents {
     tell("artifact published", l -> l.onArtifactPublished(artifactId));
   }
 
+  @Override
+  public void drainRequested(String nodeId) {
+    tell("drain requested", l -> l.onDrainRequested(nodeId));
+  }
+
   /** Tells every listener, here and now; one that fails is logged and the others are still told. */
   void tell(String what, Consumer<Listener> event) {
     for (Listener l : listeners) {

@@ -41,6 +41,11 @@ public final class LocalPresence implements Presence {
   }
 
   @Override
+  public boolean authoritative() {
+    return false;
+  }
+
+  @Override
   public CompletableFuture<Optional<Location>> locate(String agentId) {
     return CompletableFuture.completedFuture(here(agentId));
   }
@@ -74,9 +79,24 @@ public final class LocalPresence implements Presence {
     return bits != null && (bits & bit(transport)) != 0;
   }
 
-  /** How many agents hold a session here. */
-  public int size() {
-    return held.size();
+  /** How many agents hold a session here over {@code transport}. */
+  public int count(Transport transport) {
+    int n = 0;
+    for (int bits : held.values()) {
+      n += (bits & bit(transport)) != 0 ? 1 : 0;
+    }
+    return n;
+  }
+
+  /** Calls {@code action} for each agent and transport held here (a weakly consistent view). */
+  public void forEach(java.util.function.BiConsumer<String, Transport> action) {
+    held.forEach((agentId, bits) -> {
+      for (Transport t : Transport.values()) {
+        if ((bits & bit(t)) != 0) {
+          action.accept(agentId, t);
+        }
+      }
+    });
   }
 
   private static int bit(Transport t) {

@@ -64,6 +64,9 @@ public interface NodeEvents {
   /** Artifact {@code artifactId} was published: the agents it targets get it now. */
   void artifactPublished(String artifactId);
 
+  /** An operator asked node {@code nodeId} to drain ({@code POST /api/v1/nodes/{node_id}/drain}). */
+  void drainRequested(String nodeId);
+
   /** Registers a listener on this node, for the life of the node. */
   void listen(Listener listener);
 
@@ -89,5 +92,7 @@ public interface NodeEvents {
     default void onPolicyChanged(String name, boolean newVersion) {}
 
     default void onArtifactPublished(String artifactId) {}
+
+    default void onDrainRequested(String nodeId) {}
   }
 }

@@ -231,14 +231,16 @@ public final class DeliveryEngine implements AutoCloseable {
 
   /**
    * A future for the agent's response to request {@code messageId}, completed empty after
-   * {@code wait}. Register before offering the message. A response recorded by another node is
-   * found by polling the store once a second.
+   * {@code wait}. Register before offering the message. A response stored on another node comes
+   * with the cluster's notice ({@link #answer}); one whose notice was lost (Redis down) is found by
+   * looking at the store every {@code AEGIS_DELIVERY_SWEEP_INTERVAL}.
    */
   public CompletableFuture<Optional<JsonNode>> awaitResponse(String agentId, String messageId, Duration wait) {
     CompletableFuture<JsonNode> waiter = new CompletableFuture<>();
     responseWaiters.put(messageId, waiter);
     long deadline = System.nanoTime() + wait.toNanos();
-    long poll = vertx.setPeriodic(1000, id -> worker.executeBlocking(() -> queue.view(agentId, messageId), false)
+    long poll = vertx.setPeriodic(config.deliverySweepInterval().toMillis(),
+        id -> worker.executeBlocking(() -> queue.view(agentId, messageId), false)
         .onSuccess(v -> v.filter(m -> m.response() != null).ifPresent(m -> waiter.complete(m.response()))));
     long timeout = vertx.setTimer(Math.max(1, wait.toMillis()), id -> waiter.complete(null));
     return waiter.whenComplete((v, e) -> {
