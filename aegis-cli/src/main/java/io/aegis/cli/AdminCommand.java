@@ -25,9 +25,10 @@ import picocli.CommandLine.Option;
 @Command(
     name = "admin",
     mixinStandardHelpOptions = true,
-    description = {"Operator tasks on the gateway's store, found as 'serve' finds it (DATABASE_URL, else SQLite in",
-        "AEGIS_DATA_DIR, default ./data: run it where you run serve, with the same environment). It says which",
-        "store it opened on stderr. Operator tokens are shown once, when created; only their hashes are stored."},
+    description = {"Operator tasks on the gateway's store: operator tokens.",
+        "The store is found as 'serve' finds it (DATABASE_URL, else SQLite in "
+        + "AEGIS_DATA_DIR, default ./data: run it where you run serve, with the same environment). It says which "
+        + "store it opened on stderr. Operator tokens are shown once, when created; only their hashes are stored."},
     subcommands = {AdminCommand.CreateToken.class, AdminCommand.ListTokens.class, AdminCommand.RevokeToken.class})
 final class AdminCommand implements Runnable {
 

@@ -43,8 +43,8 @@ final class AgentsCommand implements Runnable {
   }
 
   @Command(name = "list", mixinStandardHelpOptions = true,
-      description = {"List agents, in agent id order.",
-          "--connected asks each active agent's status (one request per agent, several at once)."})
+      description = "List agents, in agent id order. --connected asks each active agent's status (one request per "
+          + "agent, several at once).")
   static final class ListAgents extends CtlLeaf {
     @Option(names = "--label", paramLabel = "K=V", description = "Only agents with this label (repeatable: all must match).")
     Map<String, String> labels = new LinkedHashMap<>();
@@ -282,8 +282,8 @@ final class AgentsCommand implements Runnable {
   }
 
   @Command(name = "delete", mixinStandardHelpOptions = true,
-      description = {"Delete one agent, or every agent matching --label (after a confirmation; --yes skips it).",
-          "An agent's labels and sessions go with it; its events stay."})
+      description = "Delete one agent, or every agent matching --label (after a confirmation; --yes skips it). An "
+          + "agent's labels and sessions go with it; its events stay.")
   static final class Delete extends CtlLeaf {
     @Parameters(paramLabel = "ID", arity = "0..1", description = "The agent id (or use --label).")
     String agentId;

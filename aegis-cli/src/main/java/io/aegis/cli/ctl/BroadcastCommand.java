@@ -18,10 +18,10 @@ import picocli.CommandLine.Option;
  * ({@link BroadcastProgress}), and a summary.
  */
 @Command(name = "broadcast", mixinStandardHelpOptions = true,
-    description = {"Send one message to many agents: every active agent, or those with --label, --agent, or the",
-        "channel's --subscribers. Then follow it (a progress line on stderr) until the delivered and failed counts",
-        "settle: every delivery finished, or only those queued for offline agents left. Exit status 1 if it does",
-        "not settle within --timeout (it goes on at the gateway)."})
+    description = "Send one message to many agents: every active agent, or those with --label, --agent, or the "
+        + "channel's --subscribers. Then follow it (a progress line on stderr) until the delivered and failed counts "
+        + "settle: every delivery finished, or only those queued for offline agents left. Exit status 1 if it does "
+        + "not settle within --timeout (it goes on at the gateway).")
 final class BroadcastCommand extends CtlLeaf {
   private static final Duration POLL = Duration.ofMillis(500);
 

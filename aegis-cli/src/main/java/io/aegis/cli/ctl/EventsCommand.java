@@ -49,10 +49,10 @@ final class EventsCommand implements Runnable {
   }
 
   @Command(name = "tail", mixinStandardHelpOptions = true,
-      description = {"Print the latest events, then follow new ones as they arrive (until interrupted, or --count).",
-          "Events are ordered by the agents' own timestamps: an event stamped more than --lookback before the newest",
-          "one shown (an agent whose clock is behind, or that kept events while offline) is not shown; find it",
-          "with 'events list --since'. With --json, one JSON object per line."})
+      description = "Print the latest events, then follow new ones as they arrive (until interrupted, or --count). "
+          + "Events are ordered by the agents' own timestamps: an event stamped more than --lookback before the newest "
+          + "one shown (an agent whose clock is behind, or that kept events while offline) is not shown; find it "
+          + "with 'events list --since'. With --json, one JSON object per line.")
   static final class Tail extends CtlLeaf {
     @Option(names = "--agent", paramLabel = "ID", description = "Only this agent's events.")
     String agentId;

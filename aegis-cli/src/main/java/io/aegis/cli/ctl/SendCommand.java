@@ -18,9 +18,9 @@ import picocli.CommandLine.Parameters;
  * or response waits until the agent acknowledged it (following {@code GET /api/v1/messages/{id}}).
  */
 @Command(name = "send", mixinStandardHelpOptions = true,
-    description = {"Send a message to one agent. It is queued durably; the answer says whether the agent is connected",
-        "(sent) or not (queued). --wait: for a request, wait for the agent's response and print it; for an event",
-        "or a response, wait until the agent acknowledged it. Exit status 1 if the wait ends without it."})
+    description = "Send a message to one agent. It is queued durably; the answer says whether the agent is connected "
+        + "(sent) or not (queued). --wait: for a request, wait for the agent's response and print it; for an event "
+        + "or a response, wait until the agent acknowledged it. Exit status 1 if the wait ends without it.")
 final class SendCommand extends CtlLeaf {
   static final Set<String> FINISHED = Set.of("delivered", "failed", "expired", "cancelled");
   private static final Duration POLL = Duration.ofMillis(250);
