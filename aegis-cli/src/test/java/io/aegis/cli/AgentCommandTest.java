@@ -7,16 +7,13 @@ import io.aegis.protocol.KeyFiles;
 import io.aegis.server.testing.AgentIdentity;
 import io.aegis.server.testing.StoreKind;
 import io.aegis.server.testing.TestGateway;
-import io.aegis.server.testing.TestPki;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPair;
 import java.security.SecureRandom;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -42,14 +39,7 @@ class AgentCommandTest {
   @BeforeAll
   static void start() throws Exception {
     gw = TestGateway.start(StoreKind.SQLITE);
-    TestPki pki = TestPki.create("Aegis agent Test CA");
-    KeyPair key = TestPki.ecKey();
-    Path cert = dir.resolve("tls.crt");
-    Path keyFile = dir.resolve("tls.key");
-    Files.writeString(cert, TestPki.pem(pki.issue("gateway", 1, key, Duration.ofDays(1)), pki.caCertificate()));
-    Files.writeString(keyFile, TestPki.pkcs8(key.getPrivate()));
-    tls = TestGateway.start(StoreKind.SQLITE, Map.of("TLS_CERT_PATH", cert.toString(), "TLS_KEY_PATH",
-        keyFile.toString(), "AEGIS_BIND_ADDRESS", "127.0.0.1")).trusting(pki.clientContext());
+    tls = TlsGateways.start(dir).gateway();
   }
 
   @AfterAll

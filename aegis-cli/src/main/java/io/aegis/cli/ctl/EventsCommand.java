@@ -172,14 +172,8 @@ final class EventsCommand implements Runnable {
       }
       ArrayNode all = GatewayApi.JSON.createArrayNode();
       boolean more = api().pages("/api/v1/events" + (q.isEmpty() ? "" : "?" + q.substring(1)), "events", limit, all::add);
-      if (out.json()) {
-        out.print(all);
-        return 0;
-      }
-      Table t = new Table("TIME", "AGENT ID", "TYPE", "BODY");
-      all.forEach(e -> t.row(Output.time(e, "timestamp"), Output.text(e, "agent_id"), Output.text(e, "type"),
-          Output.compact(e.path("body"))));
-      t.print(out.out());
+      out.list(all, new Table("TIME", "AGENT ID", "TYPE", "BODY"), e -> new Object[] {Output.time(e, "timestamp"),
+          Output.text(e, "agent_id"), Output.text(e, "type"), Output.compact(e.path("body"))});
       if (more) {
         out.note("(more events than --limit " + limit + ")");
       }

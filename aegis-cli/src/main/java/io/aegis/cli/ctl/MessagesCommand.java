@@ -118,16 +118,9 @@ final class MessagesCommand implements Runnable {
       String path = "/api/v1/agents/" + seg(agentId) + "/messages" + (status == null ? "" : "?status=" + seg(status));
       ArrayNode all = GatewayApi.JSON.createArrayNode();
       boolean more = api().pages(path, "messages", limit, all::add);
-      if (out.json()) {
-        out.print(all);
-        return 0;
-      }
-      Table t = new Table("MESSAGE ID", "CHANNEL", "TYPE", "STATUS", "ATTEMPTS", "CREATED", "ERROR");
-      for (JsonNode m : all) {
-        t.row(Output.text(m, "message_id"), Output.text(m, "channel"), Output.text(m, "message_type"),
-            Output.text(m, "status"), m.path("attempts").asInt(), Output.time(m, "created_at"), Output.text(m, "error"));
-      }
-      t.print(out.out());
+      out.list(all, new Table("MESSAGE ID", "CHANNEL", "TYPE", "STATUS", "ATTEMPTS", "CREATED", "ERROR"),
+          m -> new Object[] {Output.text(m, "message_id"), Output.text(m, "channel"), Output.text(m, "message_type"),
+              Output.text(m, "status"), m.path("attempts").asInt(), Output.time(m, "created_at"), Output.text(m, "error")});
       if (more) {
         out.note("(more messages than --limit " + limit + ")");
       }

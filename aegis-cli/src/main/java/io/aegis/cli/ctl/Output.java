@@ -48,6 +48,18 @@ final class Output {
     out.flush();
   }
 
+  /** Prints {@code items}: a JSON array, or {@code table} with one {@code row} per item. */
+  void list(Iterable<JsonNode> items, Table table, java.util.function.Function<JsonNode, Object[]> row) {
+    if (json) {
+      com.fasterxml.jackson.databind.node.ArrayNode array = GatewayApi.JSON.createArrayNode();
+      items.forEach(array::add);
+      print(array);
+      return;
+    }
+    items.forEach(item -> table.row(row.apply(item)));
+    table.print(out);
+  }
+
   /** Prints one line to standard output. */
   void line(String text) {
     out.println(text);

@@ -1,7 +1,6 @@
 package io.aegis.cli.ctl;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -34,17 +33,9 @@ final class PoliciesCommand implements Runnable {
 
     @Override
     public Integer call() {
-      Output out = output(jsonFlag.json);
-      ArrayNode all = GatewayApi.JSON.createArrayNode();
-      api().pages("/api/v1/policies", "policies", 0, all::add);
-      if (out.json()) {
-        out.print(all);
-        return 0;
-      }
-      Table t = new Table("NAME", "VERSION", "CREATED", "DESCRIPTION");
-      all.forEach(p -> t.row(Output.text(p, "name"), Output.text(p, "version"), Output.time(p, "created_at"),
-          Output.text(p, "description")));
-      t.print(out.out());
+      output(jsonFlag.json).list(api().all("/api/v1/policies", "policies"),
+          new Table("NAME", "VERSION", "CREATED", "DESCRIPTION"), p -> new Object[] {Output.text(p, "name"),
+              Output.text(p, "version"), Output.time(p, "created_at"), Output.text(p, "description")});
       return 0;
     }
   }
@@ -87,16 +78,9 @@ final class PoliciesCommand implements Runnable {
 
     @Override
     public Integer call() {
-      Output out = output(jsonFlag.json);
-      ArrayNode all = GatewayApi.JSON.createArrayNode();
-      api().pages(path(name) + "/versions", "versions", 0, all::add);
-      if (out.json()) {
-        out.print(all);
-        return 0;
-      }
-      Table t = new Table("VERSION", "CREATED", "DESCRIPTION");
-      all.forEach(p -> t.row(Output.text(p, "version"), Output.time(p, "created_at"), Output.text(p, "description")));
-      t.print(out.out());
+      output(jsonFlag.json).list(api().all(path(name) + "/versions", "versions"),
+          new Table("VERSION", "CREATED", "DESCRIPTION"), p -> new Object[] {Output.text(p, "version"),
+              Output.time(p, "created_at"), Output.text(p, "description")});
       return 0;
     }
   }
@@ -139,9 +123,11 @@ final class PoliciesCommand implements Runnable {
     @Parameters(paramLabel = "NAME", description = "The policy name.")
     String name;
 
+    @Mixin JsonFlag jsonFlag;
+
     @Override
     public Integer call() {
-      Output out = output(false);
+      Output out = output(jsonFlag.json);
       api().delete(path(name));
       if (out.json()) {
         out.print(GatewayApi.object().put("deleted", name));
@@ -161,17 +147,9 @@ final class PoliciesCommand implements Runnable {
 
     @Override
     public Integer call() {
-      Output out = output(jsonFlag.json);
-      ArrayNode all = GatewayApi.JSON.createArrayNode();
-      api().pages(path(name) + "/assignments", "assignments", 0, all::add);
-      if (out.json()) {
-        out.print(all);
-        return 0;
-      }
-      Table t = new Table("ASSIGNMENT ID", "TARGET", "CREATED");
-      all.forEach(a -> t.row(Output.text(a, "id"), Output.text(a, "target_type") + " " + Output.text(a, "target_value"),
-          Output.time(a, "created_at")));
-      t.print(out.out());
+      output(jsonFlag.json).list(api().all(path(name) + "/assignments", "assignments"),
+          new Table("ASSIGNMENT ID", "TARGET", "CREATED"), a -> new Object[] {Output.text(a, "id"),
+              Output.text(a, "target_type") + " " + Output.text(a, "target_value"), Output.time(a, "created_at")});
       return 0;
     }
   }
@@ -217,9 +195,11 @@ final class PoliciesCommand implements Runnable {
     @Parameters(index = "1", paramLabel = "ASSIGNMENT_ID", description = "The assignment id.")
     String assignmentId;
 
+    @Mixin JsonFlag jsonFlag;
+
     @Override
     public Integer call() {
-      Output out = output(false);
+      Output out = output(jsonFlag.json);
       api().delete(path(name) + "/assignments/" + seg(assignmentId));
       if (out.json()) {
         out.print(GatewayApi.object().put("deleted", assignmentId));

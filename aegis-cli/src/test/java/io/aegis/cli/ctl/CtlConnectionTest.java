@@ -3,14 +3,12 @@ package io.aegis.cli.ctl;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aegis.cli.Cli;
+import io.aegis.cli.TlsGateways;
 import io.aegis.server.testing.StoreKind;
 import io.aegis.server.testing.TestGateway;
-import io.aegis.server.testing.TestPki;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.KeyPair;
-import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,16 +31,9 @@ class CtlConnectionTest {
   @BeforeAll
   static void start() throws Exception {
     gw = TestGateway.start(StoreKind.SQLITE);
-    TestPki pki = TestPki.create("Aegis ctl Test CA");
-    KeyPair key = TestPki.ecKey();
-    Path cert = dir.resolve("tls.crt");
-    Path keyFile = dir.resolve("tls.key");
-    Files.writeString(cert, TestPki.pem(pki.issue("gateway", 1, key, Duration.ofDays(1)), pki.caCertificate()));
-    Files.writeString(keyFile, TestPki.pkcs8(key.getPrivate()));
-    caFile = dir.resolve("ca.pem");
-    Files.writeString(caFile, TestPki.pem(pki.caCertificate()));
-    tls = TestGateway.start(StoreKind.SQLITE, Map.of("TLS_CERT_PATH", cert.toString(), "TLS_KEY_PATH",
-        keyFile.toString(), "AEGIS_BIND_ADDRESS", "127.0.0.1"));
+    TlsGateways t = TlsGateways.start(dir);
+    tls = t.gateway();
+    caFile = t.ca();
   }
 
   @AfterAll
