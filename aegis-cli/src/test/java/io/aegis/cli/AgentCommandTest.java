@@ -106,7 +106,7 @@ class AgentCommandTest {
   void anUnreachableGatewayIsSaidSoWhenTheOpenTimeoutEnds() throws Exception {
     Run r = agent("", "--url", "http://127.0.0.1:1", "--id", "a", "--key",
         keyFile(IdentityKeyPair.generate(new SecureRandom())).toString(), "--backend-key",
-        gw.server().identity().publicKey().base64(), "--open-timeout", "2s");
+        gw.server().identity().publicKey().base64(), "--open-timeout", "5s");
     assertThat(r.exit()).isEqualTo(1);
     assertThat(r.err()).contains("the session never opened: gateway unreachable: connection refused");
   }

@@ -61,11 +61,15 @@ public final class Cli {
   }
 
   public Result run(String... args) {
+    return run(new StringWriter(), args);
+  }
+
+  /** As {@link #run(String...)}, writing standard output to {@code out}, which a test may watch meanwhile. */
+  public Result run(StringWriter out, String... args) {
     List<String> all = new ArrayList<>(prefix);
     Collections.addAll(all, args);
     CommandLine cl = AegisCommand.commandLine(env, new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
         false);
-    StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     cl.setOut(new PrintWriter(out, true));
     cl.setErr(new PrintWriter(err, true));
