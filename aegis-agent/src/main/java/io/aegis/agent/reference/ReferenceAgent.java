@@ -78,6 +78,7 @@ public final class ReferenceAgent implements AutoCloseable {
   private volatile SessionProblem problem;
   private volatile HandshakeException handshakeError;
   private volatile Integer eofStatus;
+  private volatile boolean exitOnEof;
   private volatile Duration openTimeout = Duration.ofSeconds(30);
   private final Map<String, AgentMessage> requests = new LinkedHashMap<>(16, 0.75f, false) {
     @Override
@@ -124,11 +125,14 @@ public final class ReferenceAgent implements AutoCloseable {
   /**
    * Runs until the client stops: reads {@code in} line by line and acts on each line. At the end
    * of input the agent keeps running (it still receives messages) unless {@code exitOnEof}; then
-   * it waits up to 30 s for the gateway to acknowledge what was sent, and closes.
+   * it waits for the session to open (up to {@link #openTimeout}, unless a failure that
+   * reconnecting cannot fix comes first), up to 30 s for the gateway to acknowledge what was sent,
+   * and closes.
    *
    * @return the exit status
    */
   public int run(BufferedReader in, boolean exitOnEof) throws InterruptedException {
+    this.exitOnEof = exitOnEof;
     Thread reader = Thread.ofPlatform().daemon().name("aegis-agent-stdin").start(() -> {
       try {
         String line;
@@ -347,7 +351,9 @@ public final class ReferenceAgent implements AutoCloseable {
       handshakeError = null;
       problem = p;
       if (p.lasting()) {
-        say(p.words());
+        if (!exitOnEof) {
+          say(p.words()); // with exitOnEof, the end of input says it
+        }
         outcome.complete(null);
       }
     }
