@@ -36,7 +36,8 @@ final class ServeCommand implements Callable<Integer> {
     }
     CountDownLatch stopped = new CountDownLatch(1);
     // SIGTERM drains (AEGIS_DRAIN_PERIOD), as does POST /api/v1/nodes/{node_id}/drain; either way
-    // the process exits 0 once the node has stopped.
+    // the process exits 0 once the node has stopped. Ctrl-C drains too, through the shutdown hook.
+    server.drainOnSigterm();
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, "aegis-shutdown"));
     server.closed().thenRun(stopped::countDown);
     printBanner(server, System.out);

@@ -346,6 +346,15 @@ public final class AegisServer implements AutoCloseable {
     return cluster.health();
   }
 
+  /**
+   * Makes SIGTERM drain this node (as {@link #close} does) instead of starting the JVM's
+   * shutdown: a process manager's stop is then a normal end, and the process can exit 0 once
+   * {@link #closed} completes. Ctrl-C (SIGINT) and other exits still run the shutdown hooks.
+   */
+  public void drainOnSigterm() {
+    sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> drainInBackground());
+  }
+
   /** Completes once the node has stopped, however it was asked to (SIGTERM, a drain request, {@link #close}). */
   public java.util.concurrent.CompletableFuture<Void> closed() {
     return closed;

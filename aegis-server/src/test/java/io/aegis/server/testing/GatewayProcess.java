@@ -50,6 +50,7 @@ public final class GatewayProcess implements AutoCloseable {
   public static void main(String[] args) throws InterruptedException {
     AegisServer server = AegisServer.start(Config.fromEnvironment(System.getenv()));
     CountDownLatch stopped = new CountDownLatch(1);
+    server.drainOnSigterm();
     Runtime.getRuntime().addShutdownHook(new Thread(server::close));
     server.closed().thenRun(stopped::countDown);
     System.out.println(READY + server.port());
