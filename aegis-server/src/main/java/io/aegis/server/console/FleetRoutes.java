@@ -23,11 +23,12 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>A summary counts every matching agent, which on a fleet of millions is the one costly read
  * here, and every open console asks for it every few seconds: so the answer for a filter is
- * reused for {@link #SUMMARY_TTL} by every caller on this node ({@code as_of} says when it was
- * taken). Thread-safe.
+ * reused by every caller on this node for {@link #SUMMARY_TTL}, or for ten times as long as it
+ * took to count if that is longer, so that counting never takes more than a tenth of a thread
+ * per filter however large the fleet ({@code as_of} says when it was taken). Thread-safe.
  */
 public final class FleetRoutes {
-  /** How long a summary is reused. Short enough that a console, refreshing every few seconds, stays live. */
+  /** How long a summary is reused at least. Short enough that a console, refreshing every few seconds, stays live. */
   static final Duration SUMMARY_TTL = Duration.ofSeconds(2);
   /** Summaries of this many filters at most are kept; beyond it the cache starts over. */
   private static final int MAX_CACHED_SUMMARIES = 256;
@@ -36,7 +37,7 @@ public final class FleetRoutes {
 
   record AgentPage(List<FleetAgent> agents, String nextCursor) {}
 
-  private record Cached(FleetSummary summary, long takenNanos) {}
+  private record Cached(FleetSummary summary, long takenNanos, long ttlNanos) {}
 
   private final FleetView fleet;
   private final Map<String, Cached> summaries = new ConcurrentHashMap<>();
@@ -67,14 +68,15 @@ public final class FleetRoutes {
     String key = filter.search().orElse("") + "\n" + filter.labels().stream().map(Labels.Selector::toString).sorted().toList();
     long now = System.nanoTime();
     Cached cached = summaries.get(key);
-    if (cached != null && now - cached.takenNanos() < SUMMARY_TTL.toNanos()) {
+    if (cached != null && now - cached.takenNanos() < cached.ttlNanos()) {
       return cached.summary();
     }
     FleetSummary fresh = fleet.summary(filter, Instant.now());
+    long took = System.nanoTime() - now;
     if (summaries.size() >= MAX_CACHED_SUMMARIES) {
       summaries.clear();
     }
-    summaries.put(key, new Cached(fresh, now));
+    summaries.put(key, new Cached(fresh, now, Math.max(SUMMARY_TTL.toNanos(), 10 * took)));
     return fresh;
   }
 

@@ -73,10 +73,24 @@ final class FleetView {
   /** Up to {@code limit + 1} agents after {@code afterId} in agent id order (the extra one tells that more follow). */
   List<FleetAgent> list(Filter filter, Optional<String> afterId, int limit) {
     Set<String> polling = pollers.get();
+    Query q = listQuery(filter, afterId, polling);
+    return read(q, select(q, listTail(limit)), polling);
+  }
+
+  /** The SQL text of {@link #list} (its query plan is tested). */
+  String listSql(Filter filter, Optional<String> afterId, int limit, Set<String> polling) {
+    return select(listQuery(filter, afterId, polling), listTail(limit));
+  }
+
+  private Query listQuery(Filter filter, Optional<String> afterId, Set<String> polling) {
     Query q = new Query(polling);
     q.where(filter);
     afterId.ifPresent(id -> q.and("a.agent_id > ?", id));
-    return read(q, " ORDER BY a.agent_id LIMIT " + (limit + 1), polling);
+    return q;
+  }
+
+  private static String listTail(int limit) {
+    return " ORDER BY a.agent_id LIMIT " + (limit + 1);
   }
 
   /** One agent, if it is registered. */
@@ -84,7 +98,7 @@ final class FleetView {
     Set<String> polling = pollers.get();
     Query q = new Query(polling);
     q.and("a.agent_id = ?", agentId);
-    return read(q, "", polling).stream().findFirst();
+    return read(q, select(q, ""), polling).stream().findFirst();
   }
 
   /** How many agents match {@code filter} (its state ignored), by state and by transport. */
@@ -124,9 +138,12 @@ final class FleetView {
     });
   }
 
-  private List<FleetAgent> read(Query q, String tail, Set<String> polling) {
-    String sql = "SELECT a.agent_id, a.status, a.labels, c.is_active, c.connected_at, c.last_seen, "
+  private String select(Query q, String tail) {
+    return "SELECT a.agent_id, a.status, a.labels, c.is_active, c.connected_at, c.last_seen, "
         + db.dialect().jsonField("c.metadata", "node_id") + " AS node_id" + q.from() + q.where() + tail;
+  }
+
+  private List<FleetAgent> read(Query q, String sql, Set<String> polling) {
     Dialect dialect = db.dialect();
     Instant now = Instant.now();
     return db.read(c -> {
@@ -197,18 +214,24 @@ final class FleetView {
         and("EXISTS (SELECT 1 FROM agent_labels l WHERE l.agent_id = a.agent_id AND l.name = ? AND l.value = ?)",
             sel.name(), sel.value());
       }
+      // A page is read by walking the agents' primary key until it is full. Most agents are
+      // active and, in a live fleet, connected, so SQLite must not pick idx_agents_status or the
+      // connections' is_active index here: it would read every such row and sort them, for every
+      // page. Hence "not inactive" (the same rows: status is one or the other) and, on SQLite, the
+      // unary + that keeps it off an index; PostgreSQL chooses from its statistics.
       filter.state().ifPresent(state -> {
+        String isActive = db.dialect() == Dialect.SQLITE ? "+c.is_active" : "c.is_active";
         switch (state) {
           case INACTIVE -> and("a.status = 'inactive'");
           case CONNECTED -> {
             if (polling.isEmpty()) {
-              and("a.status = 'active' AND c.is_active = ?", true);
+              and("a.status <> 'inactive' AND " + isActive + " = ?", true);
             } else {
-              and("a.status = 'active' AND (c.is_active = ? OR a.agent_id IN " + pollerSet() + ")", true, pollerJson());
+              and("a.status <> 'inactive' AND (" + isActive + " = ? OR a.agent_id IN " + pollerSet() + ")", true, pollerJson());
             }
           }
           case OFFLINE -> {
-            and("a.status = 'active' AND (c.is_active IS NULL OR c.is_active = ?)", false);
+            and("a.status <> 'inactive' AND (c.is_active IS NULL OR c.is_active = ?)", false);
             if (!polling.isEmpty()) {
               and("a.agent_id NOT IN " + pollerSet(), pollerJson());
             }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.aegis.server.registry.Labels;
 import io.aegis.server.testing.AgentConnection;
 import io.aegis.server.testing.ApiClient;
 import io.aegis.server.testing.Gateways;
@@ -15,13 +16,18 @@ import io.aegis.server.testing.TestGateway;
 import io.aegis.server.testing.Transport;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -174,6 +180,39 @@ class FleetApiTest {
     assertThat(counts.path("total").asLong()).isEqualTo(7);
     assertThat(counts.path("states").path("offline").asLong()).isEqualTo(7);
     assertThat(counts.path("as_of").asText()).isNotEmpty();
+  }
+
+  /**
+   * A page walks the agents' primary key and stops when it is full: it never reads every active or
+   * connected agent to sort them (which SQLite, without statistics, would otherwise plan), so a page
+   * costs the same on a fleet of any size.
+   */
+  @Test
+  void onSqliteAPageIsReadInAgentIdOrderWithoutSorting() {
+    TestGateway gw = gateways.get(StoreKind.SQLITE);
+    FleetView view = new FleetView(gw.server().database(), "agent_connections", "test-node", Set::of);
+    List<Labels.Selector> site = List.of(new Labels.Selector("site", "paris"));
+    for (Optional<String> state : List.of(Optional.<String>empty(), Optional.of("connected"), Optional.of("offline"))) {
+      for (List<Labels.Selector> labels : List.of(List.<Labels.Selector>of(), site)) {
+        for (Set<String> pollers : List.of(Set.<String>of(), Set.of("kiosk-1"))) {
+          for (Optional<String> after : List.of(Optional.<String>empty(), Optional.of("m"))) {
+            String sql = view.listSql(new FleetView.Filter(Optional.of("web"), labels, state), after, 100, pollers);
+            List<String> plan = gw.server().database().read(c -> {
+              List<String> steps = new ArrayList<>();
+              try (PreparedStatement ps = c.prepareStatement("EXPLAIN QUERY PLAN " + sql); ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                  steps.add(rs.getString("detail"));
+                }
+              }
+              return steps;
+            });
+            assertThat(plan).as(state + " " + labels + " " + pollers + " " + after + ": " + sql)
+                .noneMatch(step -> step.contains("TEMP B-TREE"))
+                .first().asString().matches("(SCAN|SEARCH) a USING (COVERING )?INDEX sqlite_autoindex_agents_1.*");
+          }
+        }
+      }
+    }
   }
 
   @ParameterizedTest
