@@ -4,7 +4,7 @@
 
 import { api } from './api.js';
 import { agentHref } from './href.js';
-import { badge, count, facts, fill, h, json, say, notice, timeAt } from './dom.js';
+import { badge, count, facts, fill, h, json, notice, refreshKeepingFocus, say, timeAt } from './dom.js';
 import { every } from './live.js';
 
 const FOLLOW_MS = 1000;
@@ -43,7 +43,7 @@ export function followMessage(container, messageId) {
     say(error, '');
     const finished = m.broadcast ? Object.keys(m.recipients || {}).every((s) => FINISHED.has(s)) : FINISHED.has(m.status);
     body.dataset.status = m.status;
-    fill(body, m.broadcast ? broadcastView(m) : singleView(m));
+    refreshKeepingFocus(body, () => (m.broadcast ? broadcastView(m) : singleView(m)));
     cancel.hidden = finished;
     if (finished) {
       live.stop();
@@ -73,7 +73,7 @@ function singleView(m) {
     }, h('strong', { text: s.title }), s.at ? timeAt(s.at) : h('span', { text: s.bad ? (m.error || '') : s.done ? '' : 'waiting' })))),
     facts([
       ['Status', badge(m.status)],
-      ['Agent', h('a', { href: agentHref(m.agent_id), class: 'mono', text: m.agent_id })],
+      ['Agent', h('a', { href: agentHref(m.agent_id), class: 'mono', dataset: { focusKey: 'agent' }, text: m.agent_id })],
       ['Channel', h('code', { text: m.channel })],
       ['Type', m.message_type],
       ['Priority', m.priority],

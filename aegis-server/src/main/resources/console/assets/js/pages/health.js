@@ -91,7 +91,7 @@ export default function healthPage(main, { setTitle }) {
     ];
     const mean = (m.sum('aegis_delivery_latency_seconds_sum') || 0) / (m.sum('aegis_delivery_latency_seconds_count') || NaN);
     fill(delivery,
-      table('Delivery latency, from acceptance to acknowledgement', [{ title: 'Latency' }, { title: 'Since start', num: true }, { title: 'Last interval', num: true }],
+      table('Delivery latency, from acceptance to acknowledgement', [{ title: 'Latency' }, { title: 'Since start', num: true }, { title: 'Recent', num: true }],
         [...latencyRows.map(([q, all, last]) => h('tr', {}, h('th', { scope: 'row', text: q }), h('td', { class: 'num', text: seconds(all) }), h('td', { class: 'num', text: seconds(last) }))),
           h('tr', {}, h('th', { scope: 'row', text: 'mean' }), h('td', { class: 'num', text: seconds(mean) }), h('td', { class: 'num', text: '' }))]));
     fill(messages, table('Messages by outcome', [{ title: 'Messages' }, { title: 'Total', num: true }, { title: 'Rate', num: true }],
