@@ -169,7 +169,7 @@ public final class AegisServer implements AutoCloseable {
       new ChannelRoutes(subscriptions).mount(api);
       new ArtifactRoutes(artifacts, config.artifactMaxContentSize()).mount(api);
       new EventRoutes(events).mount(api);
-      Console.mount(router, api, config, database, polling::reachable);
+      Console.mount(router, api, config, database, cluster.presence());
       OpenApiRoutes.mount(api);
       api.finish();
       this.routes = api.routes();
