@@ -1,10 +1,7 @@
 package io.aegis.server.console;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.aegis.server.config.Config;
-import io.aegis.server.config.ConfigException;
 import io.aegis.server.testing.ApiClient;
 import io.aegis.server.testing.StoreKind;
 import io.aegis.server.testing.TestGateway;
@@ -133,16 +130,6 @@ class ConsoleAssetsTest {
       assertThat(off.anonymous().get("/console").status()).isEqualTo(404);
       assertThat(off.operator().get("/api/v1/fleet/summary").status()).isEqualTo(200);
     }
-  }
-
-  @Test
-  void aBadConsoleSettingStopsTheStartNamingIt() {
-    assertThatThrownBy(() -> Config.fromEnvironment(Map.of("AEGIS_CONSOLE", "maybe")))
-        .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("AEGIS_CONSOLE")
-        .hasMessageContaining("true or false");
-    assertThat(Config.fromEnvironment(Map.of()).console()).isTrue();
-    assertThat(Config.fromEnvironment(Map.of("AEGIS_CONSOLE", "false")).console()).isFalse();
   }
 
   /** The console's source files, path (relative to console/) → text. */
