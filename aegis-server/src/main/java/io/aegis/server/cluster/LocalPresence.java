@@ -2,8 +2,10 @@ package io.aegis.server.cluster;
 
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -55,6 +57,11 @@ public final class LocalPresence implements Presence {
     return CompletableFuture.completedFuture(hereAll(agentIds));
   }
 
+  @Override
+  public CompletableFuture<Set<String>> holdingAnywhere(Transport transport) {
+    return CompletableFuture.completedFuture(holding(transport));
+  }
+
   /** Where the agent's session on this node is, if it has one here. */
   public Optional<Location> here(String agentId) {
     Integer bits = held.get(agentId);
@@ -97,6 +104,17 @@ public final class LocalPresence implements Presence {
         }
       }
     });
+  }
+
+  /** The agents holding a session here over {@code transport} (a copy; for the fleet views' filters and counts). */
+  public Set<String> holding(Transport transport) {
+    Set<String> out = new HashSet<>();
+    held.forEach((agentId, bits) -> {
+      if ((bits & bit(transport)) != 0) {
+        out.add(agentId);
+      }
+    });
+    return out;
   }
 
   private static int bit(Transport t) {

@@ -37,6 +37,12 @@ public interface Presence {
    */
   boolean authoritative();
 
+  /**
+   * Every agent with a session over {@code transport} on any node this presence knows of (for the
+   * fleet views: an agent polling over HTTP has no row in the connections table).
+   */
+  CompletableFuture<java.util.Set<String>> holdingAnywhere(Transport transport);
+
   /** {@link #locate} for many agents at once: the ones that have a session, and where. */
   CompletableFuture<Map<String, Location>> locateAll(Collection<String> agentIds);
 }

@@ -145,6 +145,23 @@ final class RedisPresence implements Presence {
     return CompletableFuture.allOf(chunks.toArray(CompletableFuture[]::new)).thenApply(v -> found);
   }
 
+  @Override
+  public CompletableFuture<java.util.Set<String>> holdingAnywhere(Transport transport) {
+    java.util.Set<String> out = new java.util.HashSet<>(local.holding(transport));
+    if (!link.isUp()) {
+      return CompletableFuture.completedFuture(out);
+    }
+    return link.send(Request.cmd(Command.HGETALL).arg(keys.presence(transport))).map(all -> {
+      // [agent, entry, agent, entry, ...] (RESP2, see RedisLink)
+      for (int i = 0; i + 1 < all.size(); i += 2) {
+        if (live(all.get(i + 1), transport) != null) {
+          out.add(all.get(i).toString());
+        }
+      }
+      return out;
+    }).otherwise(e -> out).toCompletionStage().toCompletableFuture();
+  }
+
   /** The location an entry names, if its node is alive in the incarnation that wrote it. */
   private Location live(Response entry, Transport transport) {
     if (entry == null) {
