@@ -272,13 +272,17 @@ public final class DeliveryEngine implements AutoCloseable {
   }
 
   CompletableFuture<Void> transmitted(QueuedMessage m, SecureMessage sealed) {
-    counted(m);
+    counted(m, false);
     return recordSent(m, sealed, m.sentAt());
   }
 
-  /** Counts a transmission in the metrics (the store learns of it through {@link #recordSent}). */
-  void counted(QueuedMessage m) {
-    metrics.count(m.attempts() == 1 ? "sent" : "redelivered", m.channel());
+  /**
+   * Counts a transmission in the metrics (the store learns of it through {@link #recordSent}):
+   * {@code sent} for a first attempt, {@code redelivered} for a later attempt or a repeat of an
+   * attempt in a new session.
+   */
+  void counted(QueuedMessage m, boolean repeat) {
+    metrics.count(m.attempts() == 1 && !repeat ? "sent" : "redelivered", m.channel());
   }
 
   /** Records a transmission in the store: status sent, attempts, the record as transmitted. */
