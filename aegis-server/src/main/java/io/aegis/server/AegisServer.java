@@ -116,7 +116,7 @@ public final class AegisServer implements AutoCloseable {
       this.worker = vertx.createSharedWorkerExecutor("aegis-blocking", config.blockingPoolSize());
       this.cluster = joined = config.redisUrl().isPresent()
           ? Cluster.redis(config, vertx, database, observability.registry(), () -> address)
-          : Cluster.local(config.nodeId());
+          : Cluster.local(config, database);
       // An operator asked this node to drain through another node: drain and stop, off the event loop.
       cluster.events().listen(new NodeEvents.Listener() {
         @Override

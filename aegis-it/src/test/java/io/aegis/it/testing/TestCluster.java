@@ -170,6 +170,11 @@ public final class TestCluster implements AutoCloseable {
     return new ApiClient(lbUrl(), TestGateway.OPERATOR_TOKEN);
   }
 
+  /** The JDBC URL of the cluster's database (its own schema), for tests that look into the store. */
+  public String databaseUrl() {
+    return env.get("DATABASE_URL");
+  }
+
   /** The cluster's backend public key, which agents pin. */
   public IdentityPublicKey backendKey() {
     try {

@@ -45,12 +45,16 @@ public final class Cluster implements AutoCloseable {
   private final LocalPresence localPresence;
   private final RedisLink link;
   private final NodeDirectory directory;
+  private final Config config;
+  private final Database database;
   private final Instant startedAt = Instant.now();
   private volatile NodeState state = NodeState.UP;
 
-  private Cluster(String nodeId, NodeEvents events, Presence presence, LocalPresence localPresence, RedisLink link,
-                  NodeDirectory directory) {
-    this.nodeId = nodeId;
+  private Cluster(Config config, Database database, NodeEvents events, Presence presence, LocalPresence localPresence,
+                  RedisLink link, NodeDirectory directory) {
+    this.config = config;
+    this.database = database;
+    this.nodeId = config.nodeId();
     this.events = events;
     this.presence = presence;
     this.localPresence = localPresence;
@@ -59,9 +63,9 @@ public final class Cluster implements AutoCloseable {
   }
 
   /** A node alone: its events reach its own listeners, and it knows only its own sessions. */
-  public static Cluster local(String nodeId) {
-    LocalPresence presence = new LocalPresence(nodeId);
-    return new Cluster(nodeId, new LocalNodeEvents(presence), presence, presence, null, null);
+  public static Cluster local(Config config, Database database) {
+    LocalPresence presence = new LocalPresence(config.nodeId());
+    return new Cluster(config, database, new LocalNodeEvents(presence), presence, presence, null, null);
   }
 
   /**
@@ -87,7 +91,7 @@ public final class Cluster implements AutoCloseable {
     RedisPresence presence = new RedisPresence(local, link, keys, directory, incarnation);
     RedisNodeEvents events = new RedisNodeEvents(new LocalNodeEvents(local), presence, link, keys,
         config.nodeId() + "/" + incarnation, meters);
-    Cluster cluster = new Cluster(config.nodeId(), events, presence, local, link, directory);
+    Cluster cluster = new Cluster(config, database, events, presence, local, link, directory);
     self[0] = cluster;
     link.onUp(() -> {
       directory.beat();
@@ -148,7 +152,8 @@ public final class Cluster implements AutoCloseable {
 
   /**
    * Makes the stores' committed changes and the delivery engine's news events of the cluster,
-   * and the cluster's events news for the engine and the registry's cache.
+   * and the cluster's events news for the engine and the registry's cache; in a cluster, spreads
+   * the sweep of the queue's partitions over the live nodes ({@link PartitionLeases}).
    */
   public void relay(DeliveryEngine delivery, AgentRegistry registry, PolicyStore policies, ArtifactStore artifacts,
                     AgentAuthentication authentication) {
@@ -156,6 +161,18 @@ public final class Cluster implements AutoCloseable {
     delivery.relay(bridge);
     events.listen(bridge);
     ChangeRelay.install(events, registry, policies, artifacts, authentication);
+    if (database.dialect() == io.aegis.server.store.Dialect.POSTGRESQL) {
+      List<String> partitions = PartitionLeases.of(database, config.messageQueueTable());
+      if (partitions.size() != Math.max(1, config.queuePartitions()) && !(partitions.size() == 1
+          && config.queuePartitions() == 1)) {
+        log.info("the message queue has {} partitions (AEGIS_QUEUE_PARTITIONS={} applies only when the queue is "
+            + "first partitioned)", partitions.size(), config.queuePartitions());
+      }
+      if (link != null) {
+        delivery.sweepScope(new PartitionLeases(database, partitions, nodeId, config.deliverySweepInterval(),
+            directory::aliveCount, link::isUp));
+      }
+    }
   }
 
   /** Leaves the cluster: this node's entry goes now (its sessions released themselves as they closed). */

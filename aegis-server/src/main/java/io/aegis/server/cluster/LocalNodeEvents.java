@@ -66,6 +66,11 @@ public final class LocalNodeEvents implements NodeEvents {
   }
 
   @Override
+  public void backlogWaiting(List<String> agentIds) {
+    tell("backlog waiting", l -> l.onBacklogWaiting(agentIds));
+  }
+
+  @Override
   public void labelsChanged(String agentId) {
     tell("labels changed", l -> l.onLabelsChanged(agentId));
   }

@@ -52,6 +52,12 @@ public interface NodeEvents {
   /** The agent's authentication is void ({@code why}): every node closes its sessions and polls. */
   void agentRevoked(String agentId, Revocation why);
 
+  /**
+   * A sweep found pending messages of these agents that no notice brought to their node (a notice
+   * lost to a restart or an outage): the nodes that hold their sessions read their backlogs.
+   */
+  void backlogWaiting(List<String> agentIds);
+
   /** The agent's labels changed: the policies and artifacts that reach it may have changed. */
   void labelsChanged(String agentId);
 
@@ -86,6 +92,8 @@ public interface NodeEvents {
     default void onHttpSessionIssued(String agentId, String sessionId) {}
 
     default void onAgentRevoked(String agentId, Revocation why) {}
+
+    default void onBacklogWaiting(List<String> agentIds) {}
 
     default void onLabelsChanged(String agentId) {}
 

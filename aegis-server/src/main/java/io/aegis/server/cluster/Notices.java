@@ -39,6 +39,7 @@ final class Notices {
   static final String POLICY = "policy";
   static final String ARTIFACT = "artifact";
   static final String DRAIN = "drain";
+  static final String BACKLOG = "backlog";
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Base64.Encoder B64 = Base64.getEncoder();

@@ -102,6 +102,25 @@ final class RedisNodeEvents implements NodeEvents {
   }
 
   @Override
+  public void backlogWaiting(List<String> agentIds) {
+    presence.locateAll(agentIds).thenAccept(located -> {
+      List<String> here = new ArrayList<>();
+      Map<String, List<String>> byNode = new HashMap<>();
+      located.forEach((agentId, l) -> (l.nodeId().equals(presence.nodeId()) ? here
+          : byNode.computeIfAbsent(l.nodeId(), k -> new ArrayList<>())).add(agentId));
+      if (!here.isEmpty()) {
+        local.backlogWaiting(here);
+      }
+      byNode.forEach((node, agents) -> {
+        count("sent", Notices.BACKLOG);
+        ObjectNode n = Notices.notice(Notices.BACKLOG, origin);
+        agents.forEach(n.putArray("agents")::add);
+        link.publish(keys.inbox(node), Notices.bytes(n));
+      });
+    });
+  }
+
+  @Override
   public void messageCancelled(String messageId) {
     local.messageCancelled(messageId);
     everyone(Notices.notice(Notices.CANCELLED, origin).put("id", messageId));
@@ -209,6 +228,11 @@ final class RedisNodeEvents implements NodeEvents {
       case Notices.POLICY -> local.policyChanged(n.text("name"), n.fields().path("new_version").asBoolean());
       case Notices.ARTIFACT -> local.artifactPublished(n.text("id"));
       case Notices.DRAIN -> local.drainRequested(n.text("node"));
+      case Notices.BACKLOG -> {
+        List<String> agents = new ArrayList<>();
+        n.fields().path("agents").forEach(a -> agents.add(a.asText()));
+        local.backlogWaiting(agents);
+      }
       default -> throw new IOException("unknown notice kind '" + n.kind() + "'");
     }
   }

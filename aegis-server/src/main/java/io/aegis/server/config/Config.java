@@ -40,6 +40,7 @@ public final class Config {
   private final Optional<String> redisUrl;
   private final Duration nodeTtl;
   private final Duration drainPeriod;
+  private final int queuePartitions;
   private final Duration redisTimeout;
   private final Path dataDir;
   private final Optional<String> adminToken;
@@ -158,6 +159,7 @@ public final class Config {
     })).orElseGet(() -> hostName() + "-" + (port > 0 ? String.valueOf(port) : "pid" + ProcessHandle.current().pid()));
     nodeTtl = r.duration(Setting.AEGIS_NODE_TTL, Duration.ofSeconds(1), Duration.ofMinutes(10));
     drainPeriod = r.duration(Setting.AEGIS_DRAIN_PERIOD, Duration.ZERO, Duration.ofHours(1));
+    queuePartitions = r.integer(Setting.AEGIS_QUEUE_PARTITIONS, 1, 1024);
     redisTimeout = r.duration(Setting.AEGIS_REDIS_TIMEOUT, Duration.ofMillis(10), Duration.ofMinutes(1));
     if (redisUrl.isPresent() && database != null && database.kind() == DatabaseUrl.Kind.SQLITE) {
       r.problem(Setting.REDIS_URL, "a cluster needs a store its nodes share: set DATABASE_URL to PostgreSQL, or unset "
@@ -244,6 +246,7 @@ public final class Config {
   public Optional<String> redisUrl() { return redisUrl; }
   public Duration nodeTtl() { return nodeTtl; }
   public Duration drainPeriod() { return drainPeriod; }
+  public int queuePartitions() { return queuePartitions; }
   public Duration redisTimeout() { return redisTimeout; }
   public Path dataDir() { return dataDir; }
   public Optional<String> adminToken() { return adminToken; }

@@ -11,6 +11,7 @@ import io.vertx.core.WorkerExecutor;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -53,6 +54,7 @@ public final class DeliveryEngine implements AutoCloseable {
   private final Map<String, CompletableFuture<JsonNode>> responseWaiters = new ConcurrentHashMap<>();
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   private volatile DeliveryRelay relay = DeliveryRelay.local(this);
+  private volatile SweepScope scope;
   private final long sweepTimer;
 
   public DeliveryEngine(Vertx vertx, Config config, MessageQueue queue, WriteBatcher batcher, WorkerExecutor worker,
@@ -64,6 +66,7 @@ public final class DeliveryEngine implements AutoCloseable {
     this.worker = worker;
     this.metrics = new DeliveryMetrics(meters);
     this.redelivery = new Redelivery(config.ackTimeout());
+    this.scope = SweepScope.whole(queue.table());
     this.sweepTimer = vertx.setPeriodic(config.deliverySweepInterval().toMillis(), id -> sweep());
   }
 
@@ -223,6 +226,21 @@ public final class DeliveryEngine implements AutoCloseable {
         .onFailure(e -> log.warn("message_id={} cannot read the response: {}", messageId, e.getMessage()));
   }
 
+  /** Sets which parts of the queue this node sweeps (a share of the partitions, in a cluster). */
+  public void sweepScope(SweepScope scope) {
+    this.scope = scope;
+  }
+
+  /** These agents have pending messages nobody offered: the links on this node that hold them read their backlogs. */
+  public void readBacklogs(List<String> agentIds) {
+    for (String agentId : agentIds) {
+      AgentDispatcher d = dispatchers.get(agentId);
+      if (d != null) {
+        d.link().execute(d::load);
+      }
+    }
+  }
+
   /** Whether a session of the agent on this node delivers its messages. */
   public boolean deliversLocally(String agentId) {
     AgentDispatcher d = dispatchers.get(agentId);
@@ -287,7 +305,7 @@ public final class DeliveryEngine implements AutoCloseable {
 
   /** Records a transmission in the store: status sent, attempts, the record as transmitted. */
   CompletableFuture<Void> recordSent(QueuedMessage m, SecureMessage sealed, Instant at) {
-    return batcher.submit(queue.sent(m.rowId(), m.attempts(), sealed.payload(), sealed.nonce(), at))
+    return batcher.submit(queue.sent(m.agentId(), m.rowId(), m.attempts(), sealed.payload(), sealed.nonce(), at))
         .thenApply(n -> null);
   }
 
@@ -312,7 +330,7 @@ public final class DeliveryEngine implements AutoCloseable {
     metrics.delivered(Duration.between(m.createdAt(), at));
     batcher.submit(unrecorded == null
             ? queue.delivered(m.agentId(), m.messageId(), at)
-            : queue.sentAndDelivered(m.rowId(), m.attempts(), unrecorded.sealed().payload(),
+            : queue.sentAndDelivered(m.agentId(), m.rowId(), m.attempts(), unrecorded.sealed().payload(),
                 unrecorded.sealed().nonce(), unrecorded.at(), at))
         .thenRun(() -> listeners.forEach(l -> l.onDelivered(m)));
   }
@@ -387,41 +405,53 @@ public final class DeliveryEngine implements AutoCloseable {
   // ------------------------------------------------------------------ sweep
 
   /**
-   * Expires what is past due, samples the queue depth, and hands every local session whose
-   * agent has pending messages nobody offered (sent through another node, or lost in a crash)
-   * to its dispatcher.
+   * Sweeps this node's part of the queue ({@link SweepScope}: all of it alone, a share of its
+   * partitions in a cluster): expires what is past due, samples the queue depth, and finds agents
+   * with pending messages that no notice brought to their node (sent while a notice was lost, or
+   * left by a crash): their dispatchers here read their backlogs, and in a cluster the nodes that
+   * hold the others are told. Every {@value #PURGE_EVERY_SWEEPS} sweeps it also purges finished
+   * messages past their retention.
    */
   private void sweep() {
     Instant now = Instant.now();
-    if (++sweeps % PURGE_EVERY_SWEEPS == 0) {
-      purge(now.minus(config.messageRetention()));
-    }
-    batcher.submit(c -> queue.expireDue(c, now)).thenAccept(n -> {
-      if (n > 0) {
-        metrics.count("expired", "*", n);
-      }
-    });
+    boolean purge = ++sweeps % PURGE_EVERY_SWEEPS == 0;
     worker.executeBlocking(() -> {
-      metrics.depth(queue.countsByStatus());
-      return queue.agentsWithPending(now.minus(config.deliverySweepInterval()), 10_000);
-    }, false).onSuccess(agents -> {
-      for (String agentId : agents) {
-        AgentDispatcher d = dispatchers.get(agentId);
-        if (d != null) {
-          d.link().execute(d::load);
+      List<String> parts = scope.claim();
+      Map<String, Long> depth = new java.util.TreeMap<>();
+      List<String> agents = new ArrayList<>();
+      for (String part : parts) {
+        queue.countsByStatus(part).forEach((status, n) -> depth.merge(status, n, Long::sum));
+        agents.addAll(queue.agentsWithPending(part, now.minus(config.deliverySweepInterval()), 10_000));
+      }
+      metrics.depth(depth);
+      for (String part : parts) {
+        batcher.submit(c -> queue.expireDue(c, part, now)).thenAccept(n -> {
+          if (n > 0) {
+            metrics.count("expired", "*", n);
+          }
+        });
+        if (purge) {
+          purge(part, now.minus(config.messageRetention()));
         }
+      }
+      return agents;
+    }, false).onSuccess(agents -> {
+      if (scope.shared()) {
+        relay.backlogWaiting(agents);
+      } else {
+        readBacklogs(agents);
       }
     }).onFailure(e -> log.warn("delivery sweep failed: {}", e.getMessage()));
   }
 
-  /** Deletes finished messages past their retention, a bounded chunk per transaction. */
-  private void purge(Instant before) {
-    batcher.submit(c -> queue.purgeFinished(c, before, PURGE_CHUNK)).thenAccept(n -> {
+  /** Deletes finished messages of {@code part} past their retention, a bounded chunk per transaction. */
+  private void purge(String part, Instant before) {
+    batcher.submit(c -> queue.purgeFinished(c, part, before, PURGE_CHUNK)).thenAccept(n -> {
       if (n > 0) {
-        log.debug("purged {} finished messages created before {}", n, before);
+        log.debug("purged {} finished messages of {} created before {}", n, part, before);
       }
       if (n == PURGE_CHUNK) {
-        purge(before); // more to go: the next chunk in a later group commit
+        purge(part, before); // more to go: the next chunk in a later group commit
       }
     });
   }

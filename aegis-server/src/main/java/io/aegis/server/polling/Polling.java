@@ -61,6 +61,11 @@ public final class Polling implements AutoCloseable, NodeEvents.Listener {
   }
 
   @Override
+  public void onBacklogWaiting(java.util.List<String> agentIds) {
+    agentIds.forEach(polls::offered);
+  }
+
+  @Override
   public void onMessagesCommitted(java.util.List<io.aegis.server.delivery.QueuedMessage> messages) {
     String last = null;
     for (var m : messages) {

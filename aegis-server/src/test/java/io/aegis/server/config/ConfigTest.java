@@ -73,6 +73,7 @@ class ConfigTest {
       new Bad(Setting.AEGIS_NODE_ID, "node one", "[A-Za-z0-9._:-]"),
       new Bad(Setting.AEGIS_NODE_ID, "n".repeat(65), "1-64"),
       new Bad(Setting.AEGIS_DRAIN_PERIOD, "2h", "between"),
+      new Bad(Setting.AEGIS_QUEUE_PARTITIONS, "0", "between 1 and 1024"),
       new Bad(Setting.AEGIS_NODE_TTL, "500ms", "between 1s and"),
       new Bad(Setting.AEGIS_REDIS_TIMEOUT, "1ms", "between 10ms and"),
       new Bad(Setting.REDIS_URL, "redis://127.0.0.1:6379", "a cluster needs a store its nodes share"),
