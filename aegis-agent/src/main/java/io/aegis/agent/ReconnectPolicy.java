@@ -13,6 +13,9 @@ import java.time.Duration;
  * <li>{@link CloseCode.Reaction#RECONNECT_NOW} (4002, session expired) reconnects with no wait
  *     once; if the session that follows ends the same way before becoming stable, the normal
  *     backoff applies, so a gateway that keeps expiring fresh sessions is not hammered.</li>
+ * <li>{@link CloseCode.Reaction#RECONNECT_SOON} (4009, the node drains) waits a random pause of
+ *     at most the normal backoff's base and leaves the backoff fresh: a rolling restart is no
+ *     failure, and the pause spreads the node's agents over the others.</li>
  * <li>Normal and long backoff count their attempts separately.</li>
  * </ul>
  *
@@ -57,6 +60,13 @@ final class ReconnectPolicy {
           yield new Decision(reaction, Duration.ZERO);
         }
         yield new Decision(CloseCode.Reaction.RECONNECT_BACKOFF, normal.next());
+      }
+      case RECONNECT_SOON -> {
+        // The first wait of a fresh backoff: uniform in [0, base]; the backoff stays fresh.
+        normal.reset();
+        Duration soon = normal.next();
+        normal.reset();
+        yield new Decision(reaction, soon);
       }
       case RECONNECT_BACKOFF -> new Decision(reaction, normal.next());
       case RECONNECT_BACKOFF_LONG -> new Decision(reaction, longBackoff.next());

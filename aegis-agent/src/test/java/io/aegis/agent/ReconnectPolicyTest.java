@@ -53,6 +53,21 @@ class ReconnectPolicyTest {
   }
 
   @Test
+  void aDrainingNodeIsLeftSoonAndTheBackoffStaysFresh() {
+    ReconnectPolicy p = new ReconnectPolicy(
+        new Backoff(Duration.ofMillis(1000), Duration.ofDays(1), new FixedMax()),
+        new Backoff(Duration.ofMillis(1000), Duration.ofDays(1), new FixedMax()), Duration.ofSeconds(10));
+    // Failures had grown the backoff, then the node the agent reached drains (its session was short).
+    p.decide(closed(1006, null));
+    p.decide(closed(1006, null));
+    var drained = p.decide(closed(4009, Duration.ofMillis(100)));
+    assertThat(drained.reaction()).isEqualTo(Reaction.RECONNECT_SOON);
+    assertThat(drained.delay()).isLessThanOrEqualTo(Duration.ofSeconds(1));
+    // Nothing failed: the next failure starts from the base again.
+    assertThat(p.decide(closed(1006, null)).delay()).isLessThanOrEqualTo(Duration.ofSeconds(1));
+  }
+
+  @Test
   void authFailureAndRateLimitingUseTheLongBackoff() {
     var auth = policy.decide(closed(4001, null));
     assertThat(auth.reaction()).isEqualTo(Reaction.RECONNECT_BACKOFF_LONG);

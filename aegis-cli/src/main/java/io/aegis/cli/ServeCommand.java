@@ -35,10 +35,11 @@ final class ServeCommand implements Callable<Integer> {
       return 1;
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      server.close();
-      stopped.countDown();
-    }, "aegis-shutdown"));
+    // SIGTERM drains (AEGIS_DRAIN_PERIOD), as does POST /api/v1/nodes/{node_id}/drain; either way
+    // the process exits 0 once the node has stopped. Ctrl-C drains too, through the shutdown hook.
+    server.drainOnSigterm();
+    Runtime.getRuntime().addShutdownHook(new Thread(server::close, "aegis-shutdown"));
+    server.closed().thenRun(stopped::countDown);
     printBanner(server, System.out);
     stopped.await();
     return 0;
@@ -60,6 +61,9 @@ final class ServeCommand implements Callable<Integer> {
         + "   (id " + server.identity().publicKey().keyIdHex() + "; agents pin this)"
         + (server.identity().created() ? "  [created now]" : ""));
     out.println("  Store         " + server.database().describe());
+    out.println("  Cluster       " + (c.redisUrl().isPresent()
+        ? "node " + c.nodeId() + " through Redis (" + server.clusterHealth() + ")"
+        : "single node (set DATABASE_URL and REDIS_URL to run several)"));
     out.println("  Data dir      " + c.dataDir());
     server.initialOperatorToken().ifPresent(t -> {
       out.println();

@@ -48,6 +48,12 @@ public enum CloseCode {
     HANDSHAKE_TIMEOUT(4007, "handshake timeout", "the handshake did not complete in time", Reaction.RECONNECT_BACKOFF),
     /** 4008: the gateway heard nothing from the agent, not even a pong, for its heartbeat timeout. Reconnect with backoff. */
     HEARTBEAT_TIMEOUT(4008, "heartbeat timeout", "nothing received within the heartbeat timeout", Reaction.RECONNECT_BACKOFF),
+    /**
+     * 4009: the gateway node is draining (a rolling restart, or an operator moving load away).
+     * Nothing failed: reconnect soon, after a short random pause, through the load balancer to
+     * another node, with the backoff starting over.
+     */
+    DRAINING(4009, "node draining", "the gateway node is draining; reconnect to another node", Reaction.RECONNECT_SOON),
     /** 1011: the gateway failed internally (for example its store); reconnect with backoff, possibly elsewhere. */
     INTERNAL_ERROR(1011, "internal error", "the gateway could not complete an operation", Reaction.RECONNECT_BACKOFF);
 
@@ -55,6 +61,12 @@ public enum CloseCode {
     public enum Reaction {
         /** Reconnect at once (a new full handshake). */
         RECONNECT_NOW,
+        /**
+         * Reconnect after a short random pause (suggested: uniform in [0, 1 s]) and start the
+         * backoff over: the gateway asked, nothing failed, and the pause spreads the agents of a
+         * draining node over the others.
+         */
+        RECONNECT_SOON,
         /** Reconnect after exponential backoff with jitter (suggested: 1 s doubling to 60 s). */
         RECONNECT_BACKOFF,
         /** Reconnect after long backoff (suggested: 30 s doubling to 15 min). */

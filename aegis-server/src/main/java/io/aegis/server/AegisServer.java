@@ -16,6 +16,8 @@ import io.aegis.server.auth.RecordKeyVault;
 import io.aegis.server.auth.UsedNonces;
 import io.aegis.server.auth.TokenAuthenticator;
 import io.aegis.server.cluster.Cluster;
+import io.aegis.server.cluster.NodeEvents;
+import io.aegis.server.cluster.NodeRoutes;
 import io.aegis.server.config.Config;
 import io.aegis.server.console.Console;
 import io.aegis.server.event.EventRoutes;
@@ -94,6 +96,8 @@ public final class AegisServer implements AutoCloseable {
   private final TlsReloader tls;
   private final Cluster cluster;
   private final AtomicBoolean draining = new AtomicBoolean();
+  private final java.util.concurrent.CompletableFuture<Void> closed = new java.util.concurrent.CompletableFuture<>();
+  private volatile String address = "";
 
   private AegisServer(Config config) {
     this.config = config;
@@ -102,6 +106,7 @@ public final class AegisServer implements AutoCloseable {
     this.database = Database.open(config);
     Observability metrics = null;
     Vertx started = null;
+    Cluster joined = null;
     try {
       this.observability = metrics = new Observability(config.nodeId());
       this.eventLoops = config.eventLoops();
@@ -109,14 +114,25 @@ public final class AegisServer implements AutoCloseable {
           .setEventLoopPoolSize(eventLoops));
       vertx.exceptionHandler(observability.unhandledExceptions());
       this.worker = vertx.createSharedWorkerExecutor("aegis-blocking", config.blockingPoolSize());
-      this.cluster = Cluster.local(config.nodeId());
+      this.cluster = joined = config.redisUrl().isPresent()
+          ? Cluster.redis(config, vertx, database, observability.registry(), () -> address)
+          : Cluster.local(config, database);
+      // An operator asked this node to drain through another node: drain and stop, off the event loop.
+      cluster.events().listen(new NodeEvents.Listener() {
+        @Override
+        public void onDrainRequested(String nodeId) {
+          if (nodeId.equals(config.nodeId())) {
+            drainInBackground();
+          }
+        }
+      });
 
       OperatorTokens operatorTokens = new OperatorTokens(database, config.adminToken());
       AgentSessions sessions = new AgentSessions(database, config.sessionTimeout());
       this.registry = new AgentRegistry(database, sessions);
 
       Router router = Router.router(vertx);
-      HealthRoutes.mount(router, observability, database, worker, draining::get);
+      HealthRoutes.mount(router, observability, database, worker, draining::get, config.nodeId(), cluster::health);
       ApiRouter api = new ApiRouter(router, new TokenAuthenticator(operatorTokens, sessions),
           worker, observability.registry(), config.maxBodySize());
       this.batcher = new WriteBatcher(database, "sessions", 256, 100_000, observability.registry());
@@ -127,7 +143,9 @@ public final class AegisServer implements AutoCloseable {
           batcher, worker, observability.registry(), announcement, cluster.events(), cluster.presence());
       gateway.mount(router);
       Subscriptions subscriptions = new Subscriptions(database);
-      new StatusRoutes(registry, gateway.connections(), connectionsTable, subscriptions::subscribed).mount(api);
+      new StatusRoutes(registry, gateway.connections(), connectionsTable, subscriptions::subscribed,
+          cluster.presence()).mount(api);
+      new NodeRoutes(cluster, config.nodeId(), this::drainInBackground).mount(api);
       new AgentRoutes(registry).mount(api);
       new KeyRotationRoutes(registry, config.authMaxClockSkew()).mount(api);
       new EnrollmentRoutes(new EnrollmentTokens(database, registry)).mount(api);
@@ -192,10 +210,14 @@ public final class AegisServer implements AutoCloseable {
       }
       this.tls = TlsReloader.configure(vertx, config, observability.registry(), options);
       this.listeners = listen(options, router);
+      this.address = config.bindAddress() + ":" + listeners.get(0).actualPort();
       tls.watch(listeners);
       // Last, once nothing can fail: a token created by a start that then failed would never be shown.
       this.initialOperatorToken = operatorTokens.createInitialIfNeeded();
     } catch (RuntimeException e) {
+      if (joined != null) {
+        joined.close();
+      }
       if (started != null) {
         // Vert.x threads are not daemons: a failed start must not keep the JVM alive.
         started.close();
@@ -314,33 +336,73 @@ public final class AegisServer implements AutoCloseable {
     return routes;
   }
 
+  /** Drains and stops this node on a thread of its own (an operator asked, here or through another node). */
+  private void drainInBackground() {
+    if (!draining.get()) {
+      new Thread(this::close, "aegis-drain").start();
+    }
+  }
+
+  /** How this node hears the cluster: single, ok or degraded (as /readyz says). */
+  public String clusterHealth() {
+    return cluster.health();
+  }
+
   /**
-   * Drains and stops the node: /readyz turns 503, the listener closes, in-flight requests
-   * finish, then the store closes. Idempotent.
+   * Makes SIGTERM drain this node (as {@link #close} does) instead of starting the JVM's
+   * shutdown: a process manager's stop is then a normal end, and the process can exit 0 once
+   * {@link #closed} completes. Ctrl-C (SIGINT) and other exits still run the shutdown hooks.
+   */
+  public void drainOnSigterm() {
+    sun.misc.Signal.handle(new sun.misc.Signal("TERM"), signal -> drainInBackground());
+  }
+
+  /** Completes once the node has stopped, however it was asked to (SIGTERM, a drain request, {@link #close}). */
+  public java.util.concurrent.CompletableFuture<Void> closed() {
+    return closed;
+  }
+
+  /**
+   * Drains and stops the node: /readyz turns 503 at once and the cluster lists it as draining; no
+   * new session or long poll is accepted; its agents are asked to reconnect elsewhere (4009),
+   * spread over {@code AEGIS_DRAIN_PERIOD}; in-flight requests and commits finish; it leaves the
+   * cluster; then the store closes. Idempotent: a second caller waits for the first drain.
    */
   @Override
   public void close() {
     if (!draining.compareAndSet(false, true)) {
+      closed.join();
       return;
     }
-    log.info("gateway node {} shutting down", config.nodeId());
+    log.info("gateway node {} draining over {} ms, then stopping", config.nodeId(), config.drainPeriod().toMillis());
     try {
-      // Agents first: they are told to reconnect elsewhere (1001) while the listener still answers.
+      cluster.draining();
+      polling.drain();
+      try {
+        gateway.drain(config.drainPeriod()).get(config.drainPeriod().toMillis() + 10_000, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        log.warn("not every session closed within the drain period; stopping anyway");
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       gateway.close();
-      polling.close();
       delivery.close();
       tls.close();
       for (HttpServer listener : listeners) {
-        await(listener.close(), "close the HTTP listener");
+        // Requests under way are answered; idle connections close.
+        await(listener.shutdown(5, TimeUnit.SECONDS), "close the HTTP listener");
       }
       batcher.close();
+      cluster.close();
       worker.close();
       await(vertx.close(), "stop the event loops");
+      log.info("gateway node {} stopped", config.nodeId());
     } catch (RuntimeException e) {
       log.warn("unclean shutdown: {}", e.getMessage());
     } finally {
       observability.close();
       database.close();
+      closed.complete(null);
     }
   }
 }

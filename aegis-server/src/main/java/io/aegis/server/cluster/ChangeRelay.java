@@ -23,6 +23,13 @@ final class ChangeRelay implements AgentRegistry.Listener {
   static void install(NodeEvents events, AgentRegistry registry, PolicyStore policies, ArtifactStore artifacts,
                       AgentAuthentication authentication) {
     registry.addListener(new ChangeRelay(events));
+    // A change made through another node: this node's short-lived cache of the agent's status goes.
+    events.listen(new NodeEvents.Listener() {
+      @Override
+      public void onAgentRevoked(String agentId, Revocation why) {
+        registry.forgetCached(agentId);
+      }
+    });
     policies.onChange(c -> events.policyChanged(c.name(), c.kind() == PolicyChange.Kind.VERSION_CREATED));
     artifacts.onPublish(a -> events.artifactPublished(a.id()));
     authentication.onHttpSession(events::httpSessionIssued);

@@ -36,6 +36,16 @@ final class DeliveryBridge implements DeliveryRelay, NodeEvents.Listener {
   }
 
   @Override
+  public void backlogWaiting(List<String> agentIds) {
+    events.backlogWaiting(agentIds);
+  }
+
+  @Override
+  public void onBacklogWaiting(List<String> agentIds) {
+    engine.readBacklogs(agentIds);
+  }
+
+  @Override
   public void onMessagesCommitted(List<QueuedMessage> messages) {
     engine.offer(messages);
   }

@@ -66,6 +66,11 @@ public final class LocalNodeEvents implements NodeEvents {
   }
 
   @Override
+  public void backlogWaiting(List<String> agentIds) {
+    tell("backlog waiting", l -> l.onBacklogWaiting(agentIds));
+  }
+
+  @Override
   public void labelsChanged(String agentId) {
     tell("labels changed", l -> l.onLabelsChanged(agentId));
   }
@@ -78,6 +83,11 @@ public final class LocalNodeEvents implements NodeEvents {
   @Override
   public void artifactPublished(String artifactId) {
     tell("artifact published", l -> l.onArtifactPublished(artifactId));
+  }
+
+  @Override
+  public void drainRequested(String nodeId) {
+    tell("drain requested", l -> l.onDrainRequested(nodeId));
   }
 
   /** Tells every listener, here and now; one that fails is logged and the others are still told. */

@@ -43,6 +43,11 @@ public final class LocalPresence implements Presence {
   }
 
   @Override
+  public boolean authoritative() {
+    return false;
+  }
+
+  @Override
   public CompletableFuture<Optional<Location>> locate(String agentId) {
     return CompletableFuture.completedFuture(here(agentId));
   }
@@ -50,6 +55,11 @@ public final class LocalPresence implements Presence {
   @Override
   public CompletableFuture<Map<String, Location>> locateAll(Collection<String> agentIds) {
     return CompletableFuture.completedFuture(hereAll(agentIds));
+  }
+
+  @Override
+  public CompletableFuture<Set<String>> holdingAnywhere(Transport transport) {
+    return CompletableFuture.completedFuture(holding(transport));
   }
 
   /** Where the agent's session on this node is, if it has one here. */
@@ -76,6 +86,26 @@ public final class LocalPresence implements Presence {
     return bits != null && (bits & bit(transport)) != 0;
   }
 
+  /** How many agents hold a session here over {@code transport}. */
+  public int count(Transport transport) {
+    int n = 0;
+    for (int bits : held.values()) {
+      n += (bits & bit(transport)) != 0 ? 1 : 0;
+    }
+    return n;
+  }
+
+  /** Calls {@code action} for each agent and transport held here (a weakly consistent view). */
+  public void forEach(java.util.function.BiConsumer<String, Transport> action) {
+    held.forEach((agentId, bits) -> {
+      for (Transport t : Transport.values()) {
+        if ((bits & bit(t)) != 0) {
+          action.accept(agentId, t);
+        }
+      }
+    });
+  }
+
   /** The agents holding a session here over {@code transport} (a copy; for the fleet views' filters and counts). */
   public Set<String> holding(Transport transport) {
     Set<String> out = new HashSet<>();
@@ -85,11 +115,6 @@ public final class LocalPresence implements Presence {
       }
     });
     return out;
-  }
-
-  /** How many agents hold a session here. */
-  public int size() {
-    return held.size();
   }
 
   private static int bit(Transport t) {

@@ -52,6 +52,12 @@ public interface NodeEvents {
   /** The agent's authentication is void ({@code why}): every node closes its sessions and polls. */
   void agentRevoked(String agentId, Revocation why);
 
+  /**
+   * A sweep found pending messages of these agents that no notice brought to their node (a notice
+   * lost to a restart or an outage): the nodes that hold their sessions read their backlogs.
+   */
+  void backlogWaiting(List<String> agentIds);
+
   /** The agent's labels changed: the policies and artifacts that reach it may have changed. */
   void labelsChanged(String agentId);
 
@@ -63,6 +69,9 @@ public interface NodeEvents {
 
   /** Artifact {@code artifactId} was published: the agents it targets get it now. */
   void artifactPublished(String artifactId);
+
+  /** An operator asked node {@code nodeId} to drain ({@code POST /api/v1/nodes/{node_id}/drain}). */
+  void drainRequested(String nodeId);
 
   /** Registers a listener on this node, for the life of the node. */
   void listen(Listener listener);
@@ -84,10 +93,14 @@ public interface NodeEvents {
 
     default void onAgentRevoked(String agentId, Revocation why) {}
 
+    default void onBacklogWaiting(List<String> agentIds) {}
+
     default void onLabelsChanged(String agentId) {}
 
     default void onPolicyChanged(String name, boolean newVersion) {}
 
     default void onArtifactPublished(String artifactId) {}
+
+    default void onDrainRequested(String nodeId) {}
   }
 }

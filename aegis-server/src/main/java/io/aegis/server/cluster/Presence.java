@@ -30,6 +30,19 @@ public interface Presence {
   /** Where the agent's session is, if it has one (a WebSocket session wins over HTTP polling). */
   CompletableFuture<Optional<Location>> locate(String agentId);
 
+  /**
+   * Whether this presence knows every node's sessions now, so that an agent it cannot locate has
+   * no session anywhere. False for a node alone (other nodes sharing its database, if any, are
+   * unknown to it) and for a cluster node that cannot reach Redis.
+   */
+  boolean authoritative();
+
+  /**
+   * Every agent with a session over {@code transport} on any node this presence knows of (for the
+   * fleet views: an agent polling over HTTP has no row in the connections table).
+   */
+  CompletableFuture<java.util.Set<String>> holdingAnywhere(Transport transport);
+
   /** {@link #locate} for many agents at once: the ones that have a session, and where. */
   CompletableFuture<Map<String, Location>> locateAll(Collection<String> agentIds);
 }

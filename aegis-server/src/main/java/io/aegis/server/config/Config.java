@@ -38,6 +38,10 @@ public final class Config {
   private final String messageQueueTable;
   private final String connectionsTable;
   private final Optional<String> redisUrl;
+  private final Duration nodeTtl;
+  private final Duration drainPeriod;
+  private final int queuePartitions;
+  private final Duration redisTimeout;
   private final Path dataDir;
   private final Optional<String> adminToken;
   private final String bindAddress;
@@ -152,7 +156,15 @@ public final class Config {
         throw new IllegalArgumentException("must be 1-64 characters of [A-Za-z0-9._:-]");
       }
       return x;
-    })).orElseGet(Config::hostName);
+    })).orElseGet(() -> hostName() + "-" + (port > 0 ? String.valueOf(port) : "pid" + ProcessHandle.current().pid()));
+    nodeTtl = r.duration(Setting.AEGIS_NODE_TTL, Duration.ofSeconds(1), Duration.ofMinutes(10));
+    drainPeriod = r.duration(Setting.AEGIS_DRAIN_PERIOD, Duration.ZERO, Duration.ofHours(1));
+    queuePartitions = r.integer(Setting.AEGIS_QUEUE_PARTITIONS, 1, 1024);
+    redisTimeout = r.duration(Setting.AEGIS_REDIS_TIMEOUT, Duration.ofMillis(10), Duration.ofMinutes(1));
+    if (redisUrl.isPresent() && database != null && database.kind() == DatabaseUrl.Kind.SQLITE) {
+      r.problem(Setting.REDIS_URL, "a cluster needs a store its nodes share: set DATABASE_URL to PostgreSQL, or unset "
+          + "REDIS_URL to run a single node on the embedded SQLite store");
+    }
     maxBodySize = r.size(Setting.AEGIS_MAX_BODY_SIZE, 1024, 1L << 30);
     maxFrameSize = (int) r.size(Setting.AEGIS_MAX_FRAME_SIZE, 1024, 64L << 20);
     artifactMaxContentSize = r.size(Setting.AEGIS_ARTIFACT_MAX_CONTENT_SIZE, 0, 1L << 30);
@@ -211,7 +223,7 @@ public final class Config {
   private static String hostName() {
     try {
       String h = InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9._:-]", "-");
-      return h.isEmpty() ? "node-1" : h.substring(0, Math.min(h.length(), 64));
+      return h.isEmpty() ? "node" : h.substring(0, Math.min(h.length(), 50));
     } catch (UnknownHostException e) {
       return "node-1";
     }
@@ -232,6 +244,10 @@ public final class Config {
   public String messageQueueTable() { return messageQueueTable; }
   public String connectionsTable() { return connectionsTable; }
   public Optional<String> redisUrl() { return redisUrl; }
+  public Duration nodeTtl() { return nodeTtl; }
+  public Duration drainPeriod() { return drainPeriod; }
+  public int queuePartitions() { return queuePartitions; }
+  public Duration redisTimeout() { return redisTimeout; }
   public Path dataDir() { return dataDir; }
   public Optional<String> adminToken() { return adminToken; }
   public String bindAddress() { return bindAddress; }

@@ -22,7 +22,7 @@ public enum Setting {
   DATABASE_URL("", "PostgreSQL, as postgresql://user:pass@host:port/db or a jdbc:postgresql: URL. Unset: the embedded SQLite store under AEGIS_DATA_DIR."),
   MESSAGE_QUEUE_TABLE("message_queue", "Name of the message queue table."),
   CONNECTIONS_TABLE("agent_connections", "Name of the agent connections table."),
-  REDIS_URL("", "Redis for multi-node deployments (redis://host:port). Unset: single node."),
+  REDIS_URL("", "Redis for a cluster of nodes (redis://[user:password@]host:port[/db], or rediss:// for TLS): presence of every agent's session and the notices between nodes. Needs DATABASE_URL (PostgreSQL), which all nodes share. Unset: a single node."),
 
   // --- ours ---
   AEGIS_DATA_DIR("./data", "Directory for the embedded database and the generated keys."),
@@ -32,7 +32,11 @@ public enum Setting {
   TLS_CERT_PATH("", "TLS certificate chain (PEM). With TLS_KEY_PATH the gateway serves HTTPS/WSS only. Read at start."),
   TLS_KEY_PATH("", "TLS private key (PEM, PKCS#8 or PKCS#1/SEC1)."),
   AEGIS_TLS_RELOAD_INTERVAL("10s", "How often TLS_CERT_PATH and TLS_KEY_PATH are checked for changes (modification time, size, content hash); a changed pair is loaded without a restart and without dropping sessions. A bad pair is logged and the old certificate kept."),
-  AEGIS_NODE_ID("", "This node's id in a cluster. Default: the host name."),
+  AEGIS_NODE_ID("", "This node's id in a cluster (1-64 characters of A-Za-z0-9._:-); shown in the banner, /readyz, metrics and the agent status. Default: the host name and WEBSOCKET_PORT (host-8080), or the host name and the process id with port 0. Give every node its own."),
+  AEGIS_QUEUE_PARTITIONS("16", "PostgreSQL: hash partitions of the message queue table by agent id, made when the queue is first partitioned (an existing queue is moved into them once, at that start); each partition is swept by one node of a cluster at a time. 1 leaves the table unpartitioned. Changing it later does not repartition. SQLite ignores it."),
+  AEGIS_DRAIN_PERIOD("30s", "On SIGTERM or POST /api/v1/nodes/{node_id}/drain, the time over which a node asks its agents to reconnect elsewhere (close code 4009), spread evenly so the other nodes take them at a steady rate; then it stops. 0s closes them all at once."),
+  AEGIS_NODE_TTL("10s", "How long a node stays known as alive after its last heartbeat to Redis (it beats every third of this). A node killed with kill -9 is known dead after at most this long: its agents' presence is forgotten and they reconnect elsewhere."),
+  AEGIS_REDIS_TIMEOUT("2s", "Longest a Redis command may take; one that takes longer counts as failed (the node then works from the store, as when Redis is down)."),
   AEGIS_MAX_BODY_SIZE("2MiB", "Largest accepted HTTP request body; larger requests get 413."),
   AEGIS_MAX_FRAME_SIZE("1MiB", "Largest accepted WebSocket frame/message; larger closes the session with 1009."),
   AEGIS_ARTIFACT_MAX_CONTENT_SIZE("1MiB", "Largest artifact content stored inline; larger artifacts must be published with a download_url."),

@@ -1,7 +1,6 @@
 package io.aegis.server.console;
 
 import io.aegis.server.api.ApiRouter;
-import io.aegis.server.cluster.LocalPresence;
 import io.aegis.server.cluster.Presence;
 import io.aegis.server.cluster.Transport;
 import io.aegis.server.config.Config;
@@ -30,11 +29,9 @@ public final class Console {
    *                 from it (WebSocket sessions of every node are in the connections table)
    */
   public static void mount(Router router, ApiRouter api, Config config, Database database, Presence presence) {
-    // Filtering and counting by state needs the set of HTTP pollers, which a node alone lists from
-    // its own presence. A cluster presence (HTTP pollers of every node) will have to offer the same.
-    Supplier<Set<String>> pollers = presence instanceof LocalPresence local
-        ? () -> local.holding(Transport.HTTP_POLLING)
-        : Set::of;
+    // Filtering and counting by state needs the set of HTTP pollers (of every node, in a cluster):
+    // they have no row in the connections table.
+    Supplier<Set<String>> pollers = () -> presence.holdingAnywhere(Transport.HTTP_POLLING).join();
     new FleetRoutes(new FleetView(database, config.connectionsTable(), config.nodeId(), pollers)).mount(api);
     if (config.console()) {
       ConsoleAssets.load().mount(router);

@@ -27,8 +27,7 @@ import java.util.function.Supplier;
  *
  * <p>Where the facts come from: the registry ({@code agents}, {@code agent_labels}); WebSocket
  * sessions of every node from the connections table ({@code CONNECTIONS_TABLE}, written as
- * sessions open and close); HTTP-polling agents from this node's pollers, which are not stored
- * (an agent polling another node shows as offline here until cluster presence exists).
+ * sessions open and close); HTTP-polling agents from the cluster's presence (they are not stored).
  *
  * <p>Thread-safe; every method blocks on the store.
  */

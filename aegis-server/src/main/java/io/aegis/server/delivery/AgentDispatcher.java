@@ -131,7 +131,7 @@ final class AgentDispatcher {
           forget(m.messageId());
           engine.failed(m, rules.exhaustedReason(m));
         }
-        case SEND, WAIT -> transmit(rules.transmission(m, now));
+        case SEND, WAIT -> transmit(rules.transmission(m, now), now);
       }
     }
   }
@@ -152,19 +152,22 @@ final class AgentDispatcher {
     return null;
   }
 
-  private void transmit(QueuedMessage m) {
+  /** Sends {@code m} (its current attempt, begun at {@code m.sentAt()}) and waits for its ack until its deadline. */
+  private void transmit(QueuedMessage m, Instant now) {
     SecureMessage sealed = link.send(m.command(), m.headers());
     if (sealed == null) {
       // The link closed under us; the store still holds the message for the next session.
       return;
     }
     Inflight f = new Inflight(m, new DeliveryEngine.Transmission(sealed, m.sentAt()));
+    Redelivery rules = engine.redelivery();
+    // A repeat of an attempt begun in an earlier session waits only for what is left of it.
+    long untilDeadline = Math.max(1, java.time.Duration.between(now, rules.ackDeadline(m)).toMillis() + 1);
     // Timers fire on a Vert.x thread, not necessarily the link's: their work hops to the link.
-    f.ackTimer = engine.vertx().setTimer(engine.redelivery().ackWait(m.attempts()).toMillis(),
-        id -> link.execute(() -> ackTimedOut(f)));
+    f.ackTimer = engine.vertx().setTimer(untilDeadline, id -> link.execute(() -> ackTimedOut(f)));
     f.markTimer = engine.vertx().setTimer(engine.sentMarkDelay().toMillis(), id -> link.execute(() -> record(f)));
     inflight.put(m.messageId(), f);
-    engine.counted(m);
+    engine.counted(m, !m.sentAt().equals(now));
   }
 
   /** Tells the store of the transmission, once (if the ack has not already done so). */
@@ -189,8 +192,8 @@ final class AgentDispatcher {
     record(f); // the attempt counts against the retries, in the store too
     QueuedMessage m = f.message;
     engine.redelivering(m);
-    // Back to the front of its queue: it goes out again, as its next attempt, before anything
-    // that came after it.
+    // Back to the front of its queue: it goes out again, as its next attempt (its deadline has
+    // passed), before anything that came after it.
     queues[m.priority().rank()].addFirst(m);
     pump();
   }

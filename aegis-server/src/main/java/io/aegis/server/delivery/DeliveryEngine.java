@@ -11,6 +11,7 @@ import io.vertx.core.WorkerExecutor;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -53,6 +54,7 @@ public final class DeliveryEngine implements AutoCloseable {
   private final Map<String, CompletableFuture<JsonNode>> responseWaiters = new ConcurrentHashMap<>();
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   private volatile DeliveryRelay relay = DeliveryRelay.local(this);
+  private volatile SweepScope scope;
   private final long sweepTimer;
 
   public DeliveryEngine(Vertx vertx, Config config, MessageQueue queue, WriteBatcher batcher, WorkerExecutor worker,
@@ -64,6 +66,7 @@ public final class DeliveryEngine implements AutoCloseable {
     this.worker = worker;
     this.metrics = new DeliveryMetrics(meters);
     this.redelivery = new Redelivery(config.ackTimeout());
+    this.scope = SweepScope.whole(queue.table());
     this.sweepTimer = vertx.setPeriodic(config.deliverySweepInterval().toMillis(), id -> sweep());
   }
 
@@ -223,6 +226,21 @@ public final class DeliveryEngine implements AutoCloseable {
         .onFailure(e -> log.warn("message_id={} cannot read the response: {}", messageId, e.getMessage()));
   }
 
+  /** Sets which parts of the queue this node sweeps (a share of the partitions, in a cluster). */
+  public void sweepScope(SweepScope scope) {
+    this.scope = scope;
+  }
+
+  /** These agents have pending messages nobody offered: the links on this node that hold them read their backlogs. */
+  public void readBacklogs(List<String> agentIds) {
+    for (String agentId : agentIds) {
+      AgentDispatcher d = dispatchers.get(agentId);
+      if (d != null) {
+        d.link().execute(d::load);
+      }
+    }
+  }
+
   /** Whether a session of the agent on this node delivers its messages. */
   public boolean deliversLocally(String agentId) {
     AgentDispatcher d = dispatchers.get(agentId);
@@ -231,14 +249,16 @@ public final class DeliveryEngine implements AutoCloseable {
 
   /**
    * A future for the agent's response to request {@code messageId}, completed empty after
-   * {@code wait}. Register before offering the message. A response recorded by another node is
-   * found by polling the store once a second.
+   * {@code wait}. Register before offering the message. A response stored on another node comes
+   * with the cluster's notice ({@link #answer}); one whose notice was lost (Redis down) is found by
+   * looking at the store every {@code AEGIS_DELIVERY_SWEEP_INTERVAL}.
    */
   public CompletableFuture<Optional<JsonNode>> awaitResponse(String agentId, String messageId, Duration wait) {
     CompletableFuture<JsonNode> waiter = new CompletableFuture<>();
     responseWaiters.put(messageId, waiter);
     long deadline = System.nanoTime() + wait.toNanos();
-    long poll = vertx.setPeriodic(1000, id -> worker.executeBlocking(() -> queue.view(agentId, messageId), false)
+    long poll = vertx.setPeriodic(config.deliverySweepInterval().toMillis(),
+        id -> worker.executeBlocking(() -> queue.view(agentId, messageId), false)
         .onSuccess(v -> v.filter(m -> m.response() != null).ifPresent(m -> waiter.complete(m.response()))));
     long timeout = vertx.setTimer(Math.max(1, wait.toMillis()), id -> waiter.complete(null));
     return waiter.whenComplete((v, e) -> {
@@ -270,18 +290,22 @@ public final class DeliveryEngine implements AutoCloseable {
   }
 
   CompletableFuture<Void> transmitted(QueuedMessage m, SecureMessage sealed) {
-    counted(m);
+    counted(m, false);
     return recordSent(m, sealed, m.sentAt());
   }
 
-  /** Counts a transmission in the metrics (the store learns of it through {@link #recordSent}). */
-  void counted(QueuedMessage m) {
-    metrics.count(m.attempts() == 1 ? "sent" : "redelivered", m.channel());
+  /**
+   * Counts a transmission in the metrics (the store learns of it through {@link #recordSent}):
+   * {@code sent} for a first attempt, {@code redelivered} for a later attempt or a repeat of an
+   * attempt in a new session.
+   */
+  void counted(QueuedMessage m, boolean repeat) {
+    metrics.count(m.attempts() == 1 && !repeat ? "sent" : "redelivered", m.channel());
   }
 
   /** Records a transmission in the store: status sent, attempts, the record as transmitted. */
   CompletableFuture<Void> recordSent(QueuedMessage m, SecureMessage sealed, Instant at) {
-    return batcher.submit(queue.sent(m.rowId(), m.attempts(), sealed.payload(), sealed.nonce(), at))
+    return batcher.submit(queue.sent(m.agentId(), m.rowId(), m.attempts(), sealed.payload(), sealed.nonce(), at))
         .thenApply(n -> null);
   }
 
@@ -306,7 +330,7 @@ public final class DeliveryEngine implements AutoCloseable {
     metrics.delivered(Duration.between(m.createdAt(), at));
     batcher.submit(unrecorded == null
             ? queue.delivered(m.agentId(), m.messageId(), at)
-            : queue.sentAndDelivered(m.rowId(), m.attempts(), unrecorded.sealed().payload(),
+            : queue.sentAndDelivered(m.agentId(), m.rowId(), m.attempts(), unrecorded.sealed().payload(),
                 unrecorded.sealed().nonce(), unrecorded.at(), at))
         .thenRun(() -> listeners.forEach(l -> l.onDelivered(m)));
   }
@@ -381,41 +405,53 @@ public final class DeliveryEngine implements AutoCloseable {
   // ------------------------------------------------------------------ sweep
 
   /**
-   * Expires what is past due, samples the queue depth, and hands every local session whose
-   * agent has pending messages nobody offered (sent through another node, or lost in a crash)
-   * to its dispatcher.
+   * Sweeps this node's part of the queue ({@link SweepScope}: all of it alone, a share of its
+   * partitions in a cluster): expires what is past due, samples the queue depth, and finds agents
+   * with pending messages that no notice brought to their node (sent while a notice was lost, or
+   * left by a crash): their dispatchers here read their backlogs, and in a cluster the nodes that
+   * hold the others are told. Every {@value #PURGE_EVERY_SWEEPS} sweeps it also purges finished
+   * messages past their retention.
    */
   private void sweep() {
     Instant now = Instant.now();
-    if (++sweeps % PURGE_EVERY_SWEEPS == 0) {
-      purge(now.minus(config.messageRetention()));
-    }
-    batcher.submit(c -> queue.expireDue(c, now)).thenAccept(n -> {
-      if (n > 0) {
-        metrics.count("expired", "*", n);
-      }
-    });
+    boolean purge = ++sweeps % PURGE_EVERY_SWEEPS == 0;
     worker.executeBlocking(() -> {
-      metrics.depth(queue.countsByStatus());
-      return queue.agentsWithPending(now.minus(config.deliverySweepInterval()), 10_000);
-    }, false).onSuccess(agents -> {
-      for (String agentId : agents) {
-        AgentDispatcher d = dispatchers.get(agentId);
-        if (d != null) {
-          d.link().execute(d::load);
+      List<String> parts = scope.claim();
+      Map<String, Long> depth = new java.util.TreeMap<>();
+      List<String> agents = new ArrayList<>();
+      for (String part : parts) {
+        queue.countsByStatus(part).forEach((status, n) -> depth.merge(status, n, Long::sum));
+        agents.addAll(queue.agentsWithPending(part, now.minus(config.deliverySweepInterval()), 10_000));
+      }
+      metrics.depth(depth);
+      for (String part : parts) {
+        batcher.submit(c -> queue.expireDue(c, part, now)).thenAccept(n -> {
+          if (n > 0) {
+            metrics.count("expired", "*", n);
+          }
+        });
+        if (purge) {
+          purge(part, now.minus(config.messageRetention()));
         }
+      }
+      return agents;
+    }, false).onSuccess(agents -> {
+      if (scope.shared()) {
+        relay.backlogWaiting(agents);
+      } else {
+        readBacklogs(agents);
       }
     }).onFailure(e -> log.warn("delivery sweep failed: {}", e.getMessage()));
   }
 
-  /** Deletes finished messages past their retention, a bounded chunk per transaction. */
-  private void purge(Instant before) {
-    batcher.submit(c -> queue.purgeFinished(c, before, PURGE_CHUNK)).thenAccept(n -> {
+  /** Deletes finished messages of {@code part} past their retention, a bounded chunk per transaction. */
+  private void purge(String part, Instant before) {
+    batcher.submit(c -> queue.purgeFinished(c, part, before, PURGE_CHUNK)).thenAccept(n -> {
       if (n > 0) {
-        log.debug("purged {} finished messages created before {}", n, before);
+        log.debug("purged {} finished messages of {} created before {}", n, part, before);
       }
       if (n == PURGE_CHUNK) {
-        purge(before); // more to go: the next chunk in a later group commit
+        purge(part, before); // more to go: the next chunk in a later group commit
       }
     });
   }

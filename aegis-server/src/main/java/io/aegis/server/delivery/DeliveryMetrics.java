@@ -34,7 +34,8 @@ final class DeliveryMetrics {
         .description("From a broadcast's acceptance to its hand-off to every connected recipient's session")
         .register(registry);
     Gauge.builder("aegis.queue.depth", pending, AtomicLong::get).tag("status", "pending")
-        .description("Undelivered messages in the queue (all nodes), sampled by the sweep").register(registry);
+        .description("Undelivered messages in the part of the queue this node sweeps (the whole queue on a node alone; "
+            + "sum over the nodes of a cluster), sampled by the sweep").register(registry);
     Gauge.builder("aegis.queue.depth", sent, AtomicLong::get).tag("status", "sent").register(registry);
   }
 

@@ -27,6 +27,12 @@ public interface DeliveryRelay {
   /** The agent's response to request {@code messageId} is stored: a send waiting for it answers. */
   void responseStored(String messageId, byte[] body);
 
+  /**
+   * A sweep found pending messages of these agents that no notice brought to their node: the
+   * nodes that hold their sessions read their backlogs.
+   */
+  void backlogWaiting(List<String> agentIds);
+
   /** A relay for an engine alone: everything is acted on by the engine itself. */
   static DeliveryRelay local(DeliveryEngine engine) {
     return new DeliveryRelay() {
@@ -50,6 +56,11 @@ public interface DeliveryRelay {
       @Override
       public void responseStored(String messageId, byte[] body) {
         engine.answer(messageId, body);
+      }
+
+      @Override
+      public void backlogWaiting(List<String> agentIds) {
+        engine.readBacklogs(agentIds);
       }
     };
   }

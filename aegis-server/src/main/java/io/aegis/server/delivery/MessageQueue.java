@@ -184,26 +184,31 @@ public final class MessageQueue {
     });
   }
 
-  /** Records a transmission: status sent, attempts, and the record as transmitted. */
-  public BatchedWrite sent(String rowId, int attempts, String encryptedPayload, String nonce, Instant at) {
+  /**
+   * Records a transmission: status sent, attempts, and the record as transmitted. The row is
+   * named by its agent too: the agent id is the queue's partition key on PostgreSQL.
+   */
+  public BatchedWrite sent(String agentId, String rowId, int attempts, String encryptedPayload, String nonce,
+                           Instant at) {
     return new Write("UPDATE " + table
         + " SET status = 'sent', attempts = ?, retry_count = ?, encrypted_payload = ?, nonce = ?, sent_at = ?"
-        + " WHERE id = ? AND status IN ('pending', 'sent')", ps -> {
+        + " WHERE agent_id = ? AND id = ? AND status IN ('pending', 'sent')", ps -> {
           ps.setInt(1, attempts);
           ps.setInt(2, Math.max(0, attempts - 1));
           ps.setString(3, encryptedPayload);
           ps.setString(4, nonce);
           dialect.setInstant(ps, 5, at);
-          ps.setString(6, rowId);
+          ps.setString(6, agentId);
+          ps.setString(7, rowId);
         });
   }
 
   /** Records a transmission and its acknowledgement in one write (the ack came first). */
-  public BatchedWrite sentAndDelivered(String rowId, int attempts, String encryptedPayload, String nonce,
-                                       Instant sentAt, Instant at) {
+  public BatchedWrite sentAndDelivered(String agentId, String rowId, int attempts, String encryptedPayload,
+                                       String nonce, Instant sentAt, Instant at) {
     return new Write("UPDATE " + table
         + " SET status = 'delivered', attempts = ?, retry_count = ?, encrypted_payload = ?, nonce = ?, sent_at = ?,"
-        + " delivered_at = ?, processed_at = ? WHERE id = ? AND status IN ('pending', 'sent')", ps -> {
+        + " delivered_at = ?, processed_at = ? WHERE agent_id = ? AND id = ? AND status IN ('pending', 'sent')", ps -> {
           ps.setInt(1, attempts);
           ps.setInt(2, Math.max(0, attempts - 1));
           ps.setString(3, encryptedPayload);
@@ -211,7 +216,8 @@ public final class MessageQueue {
           dialect.setInstant(ps, 5, sentAt);
           dialect.setInstant(ps, 6, at);
           dialect.setInstant(ps, 7, at);
-          ps.setString(8, rowId);
+          ps.setString(8, agentId);
+          ps.setString(9, rowId);
         });
   }
 
@@ -269,7 +275,15 @@ public final class MessageQueue {
 
   /** Expires every undelivered message past its {@code expires_at}; returns how many. */
   public int expireDue(Connection c, Instant now) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("UPDATE " + table
+    return expireDue(c, table, now);
+  }
+
+  /**
+   * Expires every undelivered message of {@code part} past its {@code expires_at}; returns how
+   * many. {@code part} is the queue table or one of its partitions ({@link #table}).
+   */
+  public int expireDue(Connection c, String part, Instant now) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("UPDATE " + part
         + " SET status = 'expired', processed_at = ? WHERE status IN ('pending', 'sent') AND expires_at <= ?")) {
       dialect.setInstant(ps, 1, now);
       dialect.setInstant(ps, 2, now);
@@ -294,18 +308,18 @@ public final class MessageQueue {
    * Deletes up to {@code limit} finished messages (delivered, failed, expired, cancelled) created
    * before {@code before}; returns how many. Uses the seed's {@code created_at} index.
    */
-  public int purgeFinished(Connection c, Instant before, int limit) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE id IN (SELECT id FROM " + table
+  public int purgeFinished(Connection c, String part, Instant before, int limit) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + part + " WHERE id IN (SELECT id FROM " + part
         + " WHERE created_at < ? AND status IN ('delivered', 'failed', 'expired', 'cancelled') LIMIT " + limit + ")")) {
       dialect.setInstant(ps, 1, before);
       return ps.executeUpdate();
     }
   }
 
-  /** Agents with pending messages older than {@code before}: candidates for the sweep. */
-  public List<String> agentsWithPending(Instant before, int limit) {
+  /** Agents with pending messages in {@code part} older than {@code before}: candidates for the sweep. */
+  public List<String> agentsWithPending(String part, Instant before, int limit) {
     return db.read(c -> {
-      try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT agent_id FROM " + table
+      try (PreparedStatement ps = c.prepareStatement("SELECT DISTINCT agent_id FROM " + part
           + " WHERE status = 'pending' AND created_at < ? LIMIT " + limit)) {
         dialect.setInstant(ps, 1, before);
         List<String> out = new ArrayList<>();
@@ -319,12 +333,12 @@ public final class MessageQueue {
     });
   }
 
-  /** Rows by status, for the queue-depth gauges. */
-  public Map<String, Long> countsByStatus() {
+  /** Undelivered rows of {@code part} by status, for the queue-depth gauges. */
+  public Map<String, Long> countsByStatus(String part) {
     return db.read(c -> {
       Map<String, Long> out = new TreeMap<>();
       try (PreparedStatement ps = c.prepareStatement(
-          "SELECT status, COUNT(*) FROM " + table + " WHERE status IN ('pending', 'sent') GROUP BY status");
+          "SELECT status, COUNT(*) FROM " + part + " WHERE status IN ('pending', 'sent') GROUP BY status");
            ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           out.put(rs.getString(1), rs.getLong(2));

@@ -311,16 +311,69 @@ public final class AgentGateway implements NodeEvents.Listener, AutoCloseable {
     pendingHandshakes.decrementAndGet();
   }
 
-  /** Stops accepting upgrades and tells every agent to reconnect elsewhere (1001). */
-  public void drain() {
+  /**
+   * Drains this node: no upgrade is accepted from now on (503, "connect to another"), and every
+   * live session is closed with 4009 (reconnect elsewhere, soon), spread evenly over
+   * {@code period}: the i-th of n sessions (in random order) at {@code (i + ½) × period / n},
+   * checked every {@value #DRAIN_STEP_MILLIS} ms, so that the other nodes take the agents at a
+   * steady rate rather than all at once. Completes when no session is left, or
+   * {@value #DRAIN_GRACE_MILLIS} ms after the period when some close never completes.
+   */
+  public java.util.concurrent.CompletableFuture<Void> drain(java.time.Duration period) {
     draining = true;
-    connections.closeAll(CloseCode.GOING_AWAY);
+    java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+    List<AgentSession> queue = new ArrayList<>(connections.all());
+    java.util.Collections.shuffle(queue);
+    int n = queue.size();
+    long periodMillis = Math.max(1, period.toMillis());
+    long started = System.currentTimeMillis();
+    long deadline = started + period.toMillis() + DRAIN_GRACE_MILLIS;
+    if (n > 0) {
+      log.info("draining {} sessions over {} ms", n, period.toMillis());
+    }
+    int[] closed = {0};
+    Runnable step = () -> {
+      long elapsed = System.currentTimeMillis() - started;
+      int due = (int) Math.min(n, (elapsed * n * 2 / periodMillis + 1) / 2); // sessions whose time has come
+      while (closed[0] < due) {
+        queue.get(closed[0]++).close(CloseCode.DRAINING);
+      }
+      if (closed[0] == n) {
+        // Sessions that opened while the drain began (their handshake was under way) go too.
+        connections.closeAll(CloseCode.DRAINING);
+        if (connections.size() == 0) {
+          done.complete(null);
+        }
+      }
+      if (System.currentTimeMillis() > deadline) {
+        done.complete(null);
+      }
+    };
+    step.run();
+    if (!done.isDone()) {
+      vertx.setPeriodic(DRAIN_STEP_MILLIS, id -> {
+        step.run();
+        if (done.isDone()) {
+          vertx.cancelTimer(id);
+        }
+      });
+    }
+    return done;
+  }
+
+  private static final long DRAIN_STEP_MILLIS = 100;
+  private static final long DRAIN_GRACE_MILLIS = 5000;
+
+  /** Whether this node refuses new sessions because it drains. */
+  public boolean draining() {
+    return draining;
   }
 
   @Override
   public void close() {
     vertx.cancelTimer(lastSeenTimer);
-    drain();
+    draining = true;
+    connections.closeAll(CloseCode.DRAINING);
     flushLastSeen();
   }
 

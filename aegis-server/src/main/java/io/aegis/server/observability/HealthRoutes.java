@@ -5,17 +5,21 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * {@code GET /healthz}: the process is alive (always 200 while it serves). {@code GET /readyz}:
  * the store answers and the node is not draining (200), else 503, so a load balancer sends
- * agents elsewhere. {@code GET /metrics}: Prometheus text format.
+ * agents elsewhere; the answer names the node and how it hears the cluster ({@code "cluster":
+ * "single"}, {@code "ok"} or {@code "degraded"}: a degraded node still serves, from the store, so
+ * it stays ready). {@code GET /metrics}: Prometheus text format.
  */
 public final class HealthRoutes {
   private HealthRoutes() {}
 
   public static void mount(Router router, Observability observability, Database database,
-                           WorkerExecutor worker, BooleanSupplier draining) {
+                           WorkerExecutor worker, BooleanSupplier draining, String nodeId,
+                           Supplier<String> clusterHealth) {
     router.get("/healthz").handler(ctx -> ctx.response()
         .putHeader("Content-Type", "application/json")
         .putHeader("Cache-Control", "no-store")
@@ -24,15 +28,19 @@ public final class HealthRoutes {
         .onComplete(ar -> {
           boolean storeOk = ar.succeeded() && ar.result();
           boolean ready = storeOk && !draining.getAsBoolean();
-          String body = ready
-              ? "{\"status\":\"ready\",\"store\":\"ok\"}"
-              : "{\"error\":{\"code\":\"unavailable\",\"message\":\""
-                  + (storeOk ? "the node is shutting down" : "the store is unreachable") + "\"}}";
+          com.fasterxml.jackson.databind.node.ObjectNode body = io.aegis.server.api.ApiJson.MAPPER.createObjectNode();
+          if (ready) {
+            body.put("status", "ready").put("store", "ok");
+          } else {
+            body.putObject("error").put("code", "unavailable")
+                .put("message", storeOk ? "the node is draining or shutting down" : "the store is unreachable");
+          }
+          body.put("node_id", nodeId).put("cluster", clusterHealth.get());
           ctx.response()
               .setStatusCode(ready ? 200 : 503)
               .putHeader("Content-Type", "application/json")
               .putHeader("Cache-Control", "no-store")
-              .end(body);
+              .end(Buffer.buffer(io.aegis.server.api.ApiJson.write(body)));
         }));
     router.get("/metrics").handler(ctx -> worker.executeBlocking(observability::scrape, false)
         .onComplete(ar -> {

@@ -40,8 +40,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>When nothing is due a poll waits up to its {@code wait}: it looks again when a message for its
  * agent is committed ({@link #offered}, from the cluster's events), when the next sent message
- * becomes due, and at least once a second (a commit whose notice did not reach this node). No
- * thread waits.
+ * becomes due, and at least every {@code AEGIS_DELIVERY_SWEEP_INTERVAL} (a commit whose notice did
+ * not reach this node). No thread waits.
  *
  * <p>One poll per agent at a time on this node: a new poll ends a waiting one — with an empty
  * answer if both belong to the same HTTP session, with 409 {@code replaced} if the waiting one
@@ -65,13 +65,14 @@ public final class PollService implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PollService.class);
   /** Backlog rows looked at per collection at most (the rest waits for the next poll). */
   private static final int MAX_SCAN = 10_000;
-  private static final long RECHECK_MILLIS = 1000;
 
   private final Vertx vertx;
   private final WorkerExecutor worker;
   private final MessageQueue queue;
   private final DeliveryEngine delivery;
   private final long presenceMillis;
+  /** How often a waiting poll looks at the store anyway: a commit whose notice was lost. */
+  private final long recheckMillis;
   private final long maxAnswerBytes;
   private final SecureRandom random = new SecureRandom();
   private final Map<String, AgentPolls> agents = new ConcurrentHashMap<>();
@@ -82,7 +83,8 @@ public final class PollService implements AutoCloseable {
 
   public PollService(Vertx vertx, WorkerExecutor worker, MessageQueue queue, DeliveryEngine delivery,
                      HttpSessions sessions, NextKeyAnnouncement announcement, Presence presence,
-                     Duration presenceWindow, long maxAnswerBytes) {
+                     Duration presenceWindow, Duration recheck, long maxAnswerBytes) {
+    this.recheckMillis = recheck.toMillis();
     this.vertx = vertx;
     this.presence = presence;
     this.sessions = sessions;
@@ -323,7 +325,7 @@ public final class PollService implements AutoCloseable {
           lookAgain = true;
         } else {
           long untilDue = c.nextDueMillis() - System.currentTimeMillis();
-          recheckTimer = vertx.setTimer(Math.max(1, Math.min(RECHECK_MILLIS, untilDue)), id -> check());
+          recheckTimer = vertx.setTimer(Math.max(1, Math.min(recheckMillis, untilDue)), id -> check());
         }
       }
       if (failure != null) {

@@ -28,6 +28,7 @@ import io.vertx.core.WorkerExecutor;
 public final class Polling implements AutoCloseable, NodeEvents.Listener {
   private final PollService polls;
   private final PollingRoutes routes;
+  private volatile boolean draining;
 
   public Polling(Vertx vertx, WorkerExecutor worker, Config config, AgentSessions sessions, RecordKeyVault vault,
                  UsedNonces nonces, AgentRegistry registry, MessageQueue queue, DeliveryEngine delivery,
@@ -35,10 +36,10 @@ public final class Polling implements AutoCloseable, NodeEvents.Listener {
                  Presence presence) {
     HttpSessions httpSessions = new HttpSessions(sessions, vault, config.maxFrameSize());
     this.polls = new PollService(vertx, worker, queue, delivery, httpSessions, announcement, presence,
-        config.maxPollWait(), config.maxBodySize());
+        config.maxPollWait(), config.deliverySweepInterval(), config.maxBodySize());
     PostService posts = new PostService(router, new AgentSignaturePolicy(config.agentSignatures()), nonces, registry,
         batcher);
-    this.routes = new PollingRoutes(httpSessions, polls, posts, delivery, config.maxPollWait());
+    this.routes = new PollingRoutes(httpSessions, polls, posts, delivery, config.maxPollWait(), () -> draining);
     events.listen(this);
   }
 
@@ -60,6 +61,11 @@ public final class Polling implements AutoCloseable, NodeEvents.Listener {
   }
 
   @Override
+  public void onBacklogWaiting(java.util.List<String> agentIds) {
+    agentIds.forEach(polls::offered);
+  }
+
+  @Override
   public void onMessagesCommitted(java.util.List<io.aegis.server.delivery.QueuedMessage> messages) {
     String last = null;
     for (var m : messages) {
@@ -75,8 +81,17 @@ public final class Polling implements AutoCloseable, NodeEvents.Listener {
     routes.mount(api);
   }
 
+  /**
+   * The node drains: a new poll is refused (503, poll another node) and a waiting one ends with an
+   * empty answer, so that the agent's next poll goes elsewhere through the load balancer.
+   */
+  public void drain() {
+    draining = true;
+    polls.close();
+  }
+
   @Override
   public void close() {
-    polls.close();
+    drain();
   }
 }

@@ -47,8 +47,11 @@ public final class PollingRoutes {
   private final PostService posts;
   private final DeliveryEngine delivery;
   private final Duration maxWait;
+  private final java.util.function.BooleanSupplier draining;
 
-  PollingRoutes(HttpSessions sessions, PollService polls, PostService posts, DeliveryEngine delivery, Duration maxWait) {
+  PollingRoutes(HttpSessions sessions, PollService polls, PostService posts, DeliveryEngine delivery, Duration maxWait,
+                java.util.function.BooleanSupplier draining) {
+    this.draining = draining;
     this.sessions = sessions;
     this.polls = polls;
     this.posts = posts;
@@ -63,6 +66,9 @@ public final class PollingRoutes {
   }
 
   private CompletionStage<Reply> poll(ApiRequest r) {
+    if (draining.getAsBoolean()) {
+      throw ApiException.unavailable("this node is draining; poll again (another node will answer)");
+    }
     byte[] clientNonce;
     try {
       clientNonce = StrictBase64.decode(r.header(HttpExchange.CLIENT_NONCE_HEADER).orElseThrow(() ->

@@ -322,6 +322,14 @@ public final class AgentRegistry {
     return status;
   }
 
+  /**
+   * Forgets what this node cached about {@code agentId} (its status), after a change made through
+   * another node: the next look reads the store.
+   */
+  public void forgetCached(String agentId) {
+    forgetStatus(agentId);
+  }
+
   private void forgetStatus(String agentId) {
     synchronized (statusCache) {
       statusCache.remove(agentId);

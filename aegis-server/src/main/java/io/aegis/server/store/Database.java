@@ -106,7 +106,8 @@ public final class Database implements AutoCloseable {
           .locations(location)
           .placeholders(Map.of(
               "message_queue_table", config.messageQueueTable(),
-              "connections_table", config.connectionsTable()))
+              "connections_table", config.connectionsTable(),
+              "queue_partitions", String.valueOf(config.queuePartitions())))
           .failOnMissingLocations(true)
           .load()
           .migrate();

@@ -33,6 +33,8 @@ class ApiBasicsTest {
     var r = gw.anonymous().get("/readyz");
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.json().path("store").asText()).isEqualTo("ok");
+    assertThat(r.json().path("node_id").asText()).isEqualTo("test-node");
+    assertThat(r.json().path("cluster").asText()).isEqualTo("single");
   }
 
   @Test

@@ -72,6 +72,11 @@ class ConfigTest {
       new Bad(Setting.TLS_CERT_PATH, "", "set together", Map.of("TLS_KEY_PATH", "/nonexistent/key.pem")),
       new Bad(Setting.AEGIS_NODE_ID, "node one", "[A-Za-z0-9._:-]"),
       new Bad(Setting.AEGIS_NODE_ID, "n".repeat(65), "1-64"),
+      new Bad(Setting.AEGIS_DRAIN_PERIOD, "2h", "between"),
+      new Bad(Setting.AEGIS_QUEUE_PARTITIONS, "0", "between 1 and 1024"),
+      new Bad(Setting.AEGIS_NODE_TTL, "500ms", "between 1s and"),
+      new Bad(Setting.AEGIS_REDIS_TIMEOUT, "1ms", "between 10ms and"),
+      new Bad(Setting.REDIS_URL, "redis://127.0.0.1:6379", "a cluster needs a store its nodes share"),
       new Bad(Setting.AEGIS_MAX_BODY_SIZE, "100", "between 1KiB and"),
       new Bad(Setting.AEGIS_MAX_BODY_SIZE, "2TiB", "not a size"),
       new Bad(Setting.AEGIS_MAX_FRAME_SIZE, "99999999999999999999", "too large"),
@@ -257,15 +262,25 @@ class ConfigTest {
   }
 
   @Test
+  void theNodeIdDefaultsToTheHostAndPort() {
+    assertThat(Config.fromEnvironment(env(Map.of("WEBSOCKET_PORT", "8123"))).nodeId()).endsWith("-8123");
+    assertThat(Config.fromEnvironment(env(Map.of("WEBSOCKET_PORT", "0"))).nodeId())
+        .endsWith("-pid" + ProcessHandle.current().pid());
+  }
+
+  @Test
   void otherValuesAreParsed() {
     Config c = Config.fromEnvironment(env(Map.of("WEBSOCKET_PORT", "0", "WEBSOCKET_READ_BUFFER_SIZE", "64KiB",
         "AEGIS_MAX_BODY_SIZE", "512KiB", "AEGIS_NODE_ID", "gw-1.eu:a", "REDIS_URL", "redis://127.0.0.1:6379",
-        "AEGIS_ADMIN_TOKEN", "x".repeat(32), "AEGIS_AUTH_RATE_LIMIT", "0", "ENCRYPTION_ALGORITHM", "ChaCha20-Poly1305")));
+        "DATABASE_URL", "postgresql://aegis@db.internal:5432/aegis", "AEGIS_ADMIN_TOKEN", "x".repeat(32),
+        "AEGIS_AUTH_RATE_LIMIT", "0", "ENCRYPTION_ALGORITHM", "ChaCha20-Poly1305", "AEGIS_DRAIN_PERIOD", "0s")));
     assertThat(c.port()).isZero();
     assertThat(c.readBufferSize()).isEqualTo(65536);
     assertThat(c.maxBodySize()).isEqualTo(512 * 1024);
     assertThat(c.nodeId()).isEqualTo("gw-1.eu:a");
     assertThat(c.redisUrl()).contains("redis://127.0.0.1:6379");
+    assertThat(c.drainPeriod()).isZero();
+    assertThat(c.nodeTtl()).hasSeconds(10);
     assertThat(c.adminToken()).isEqualTo(Optional.of("x".repeat(32)));
     assertThat(c.authRateLimit()).isZero();
   }

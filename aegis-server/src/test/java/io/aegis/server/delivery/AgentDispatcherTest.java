@@ -139,7 +139,7 @@ class AgentDispatcherTest {
     await().atMost(Duration.ofSeconds(30)).until(() -> view(id).path("status").asText().equals("failed"));
     JsonNode v = view(id);
     assertThat(v.path("attempts").asInt()).isEqualTo(2);
-    assertThat(v.path("error").asText()).startsWith("retries exhausted: 2 transmissions");
+    assertThat(v.path("error").asText()).startsWith("attempts used up: 2 attempts");
     link.assertNothingMore();
   }
 

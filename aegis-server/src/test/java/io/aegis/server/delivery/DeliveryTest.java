@@ -112,7 +112,7 @@ class DeliveryTest {
       s.expectNothing(Duration.ofMillis(500));
       var view = gw.operator().get("/api/v1/messages/" + id).json();
       assertThat(view.path("attempts").asInt()).isEqualTo(3);
-      assertThat(view.path("error").asText()).contains("retries exhausted");
+      assertThat(view.path("error").asText()).contains("attempts used up");
     }
   }
 

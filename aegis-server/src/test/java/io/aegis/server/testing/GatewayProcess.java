@@ -43,22 +43,25 @@ public final class GatewayProcess implements AutoCloseable {
     this.log = log;
   }
 
-  /** Runs one node until the process is killed or gets SIGTERM. */
+  /**
+   * Runs one node until the process is killed, gets SIGTERM (it drains), or is asked to drain
+   * through the API; then exits 0, as {@code bin/aegis serve} does.
+   */
   public static void main(String[] args) throws InterruptedException {
     AegisServer server = AegisServer.start(Config.fromEnvironment(System.getenv()));
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      server.close();
-      stopped.countDown();
-    }));
+    server.drainOnSigterm();
+    Runtime.getRuntime().addShutdownHook(new Thread(server::close));
+    server.closed().thenRun(stopped::countDown);
     System.out.println(READY + server.port());
     System.out.flush();
     stopped.await();
+    System.exit(0);
   }
 
   /**
    * Starts a node with exactly {@code env} (plus PATH) and returns once it listens. Its port is
-   * always ephemeral. Its log goes to a file, shown if the start fails.
+   * ephemeral unless {@code env} sets WEBSOCKET_PORT. Its log goes to a file, shown if the start fails.
    */
   public static GatewayProcess start(Map<String, String> env) {
     Path java = Paths.get(System.getProperty("java.home"), "bin", "java");
@@ -68,13 +71,13 @@ public final class GatewayProcess implements AutoCloseable {
     pb.environment().clear();
     pb.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
     pb.environment().putAll(env);
-    pb.environment().put("WEBSOCKET_PORT", "0");
+    pb.environment().putIfAbsent("WEBSOCKET_PORT", "0"); // a cluster test may pin a port that outlives restarts
     try {
       Path log = Files.createTempFile("aegis-gateway-process-", ".log");
       pb.redirectError(log.toFile());
       Process process = pb.start();
       CompletableFuture<Integer> port = new CompletableFuture<>();
-      Thread reader = new Thread(() -> readOutput(process, port), "gateway-process-stdout");
+      Thread reader = new Thread(() -> readOutput(process, port, log), "gateway-process-stdout");
       reader.setDaemon(true);
       reader.start();
       try {
@@ -91,15 +94,20 @@ public final class GatewayProcess implements AutoCloseable {
     }
   }
 
-  // Keeps draining standard output so that the node never blocks on a full pipe.
-  private static void readOutput(Process process, CompletableFuture<Integer> port) {
+  // Keeps draining standard output so that the node never blocks on a full pipe, and keeps what it
+  // logs there in the log file beside its standard error.
+  private static void readOutput(Process process, CompletableFuture<Integer> port, Path log) {
     try (BufferedReader out = new BufferedReader(
-        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+         var file = Files.newBufferedWriter(log, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND)) {
       String line;
       while ((line = out.readLine()) != null) {
         if (line.startsWith(READY)) {
           port.complete(Integer.parseInt(line.substring(READY.length()).trim()));
         }
+        file.write(line);
+        file.newLine();
+        file.flush();
       }
     } catch (IOException | RuntimeException e) {
       port.completeExceptionally(e);
@@ -136,7 +144,35 @@ public final class GatewayProcess implements AutoCloseable {
     }
   }
 
-  /** SIGTERM: a graceful stop. */
+  /** The operating system's id of the node's process. */
+  public long pid() {
+    return process.pid();
+  }
+
+  /** Whether the process still runs. */
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** Waits up to {@code timeout} for the process to exit by itself; its exit value. */
+  public int awaitExit(java.time.Duration timeout) {
+    try {
+      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new IllegalStateException("the gateway process did not exit within " + timeout);
+      }
+      return process.exitValue();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** SIGTERM: the node drains and stops; returns at once ({@link #awaitExit} waits). */
+  public void terminate() {
+    process.destroy();
+  }
+
+  /** SIGTERM: a graceful stop (the node drains), then waits for the process to exit. */
   @Override
   public void close() {
     if (process.isAlive()) {

@@ -47,6 +47,8 @@ public final class TestGateway implements AutoCloseable {
     e.put("AEGIS_DATA_DIR", dataDir.toString());
     e.put("AEGIS_ADMIN_TOKEN", OPERATOR_TOKEN);
     e.put("AEGIS_NODE_ID", "test-node");
+    // Tests stop nodes often: close their sessions at once rather than over the 30 s default.
+    e.put("AEGIS_DRAIN_PERIOD", "0s");
     if (schema != null) {
       e.put("DATABASE_URL", TestPostgres.databaseUrl(schema));
     }
