@@ -63,7 +63,7 @@ public final class DeliveryEngine implements AutoCloseable {
     this.queue = queue;
     this.batcher = batcher;
     this.worker = worker;
-    this.metrics = new DeliveryMetrics(meters);
+    this.metrics = new DeliveryMetrics(meters, config.metricsChannels());
     this.sweepTimer = vertx.setPeriodic(config.deliverySweepInterval().toMillis(), id -> sweep());
   }
 

@@ -72,6 +72,10 @@ class ConfigTest {
       new Bad(Setting.TLS_CERT_PATH, "", "set together", Map.of("TLS_KEY_PATH", "/nonexistent/key.pem")),
       new Bad(Setting.AEGIS_NODE_ID, "node one", "[A-Za-z0-9._:-]"),
       new Bad(Setting.AEGIS_NODE_ID, "n".repeat(65), "1-64"),
+      new Bad(Setting.AEGIS_LOG_FORMAT, "logfmt", "text or json"),
+      new Bad(Setting.AEGIS_LOG_FORMAT, "JSON", "lower case"),
+      new Bad(Setting.AEGIS_LOG_LEVEL, "verbose", "TRACE, DEBUG, INFO, WARN, ERROR or OFF"),
+      new Bad(Setting.AEGIS_METRICS_CHANNELS, "10001", "between 0 and 10000"),
       new Bad(Setting.AEGIS_MAX_BODY_SIZE, "100", "between 1KiB and"),
       new Bad(Setting.AEGIS_MAX_BODY_SIZE, "2TiB", "not a size"),
       new Bad(Setting.AEGIS_MAX_FRAME_SIZE, "99999999999999999999", "too large"),
@@ -172,6 +176,8 @@ class ConfigTest {
     assertThat(c.dbPoolSize()).isEqualTo(16);
     assertThat(c.blockingPoolSize()).isEqualTo(32);
     assertThat(c.nodeId()).matches("[A-Za-z0-9._:-]{1,64}");
+    assertThat(c.logFormat()).isEqualTo(Config.LogFormat.TEXT);
+    assertThat(c.logLevel()).isEqualTo("INFO");
   }
 
   @Test
@@ -259,7 +265,8 @@ class ConfigTest {
   void otherValuesAreParsed() {
     Config c = Config.fromEnvironment(env(Map.of("WEBSOCKET_PORT", "0", "WEBSOCKET_READ_BUFFER_SIZE", "64KiB",
         "AEGIS_MAX_BODY_SIZE", "512KiB", "AEGIS_NODE_ID", "gw-1.eu:a", "REDIS_URL", "redis://127.0.0.1:6379",
-        "AEGIS_ADMIN_TOKEN", "x".repeat(32), "AEGIS_AUTH_RATE_LIMIT", "0", "ENCRYPTION_ALGORITHM", "ChaCha20-Poly1305")));
+        "AEGIS_ADMIN_TOKEN", "x".repeat(32), "AEGIS_AUTH_RATE_LIMIT", "0", "ENCRYPTION_ALGORITHM", "ChaCha20-Poly1305",
+        "AEGIS_LOG_FORMAT", "json", "AEGIS_LOG_LEVEL", "debug")));
     assertThat(c.port()).isZero();
     assertThat(c.readBufferSize()).isEqualTo(65536);
     assertThat(c.maxBodySize()).isEqualTo(512 * 1024);
@@ -267,5 +274,7 @@ class ConfigTest {
     assertThat(c.redisUrl()).contains("redis://127.0.0.1:6379");
     assertThat(c.adminToken()).isEqualTo(Optional.of("x".repeat(32)));
     assertThat(c.authRateLimit()).isZero();
+    assertThat(c.logFormat()).isEqualTo(Config.LogFormat.JSON);
+    assertThat(c.logLevel()).isEqualTo("DEBUG");
   }
 }
