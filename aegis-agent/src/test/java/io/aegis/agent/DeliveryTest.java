@@ -154,6 +154,34 @@ class DeliveryTest {
   }
 
   @Test
+  void aMessageOnAChannelWithNoHandlerIsRefusedWithTheReasonAndRefusedAgainWhenRedelivered() throws Exception {
+    GatewaySession s = connect(agent.builder(gateway).onMessage("commands", handled::add));
+    SignedCommand unhandled = command("m-nobody", "inventory", "{}");
+    s.send(unhandled, Map.of());
+    s.send(command("m-handled", "commands", "{}"), Map.of());
+
+    RejectedMessage r = agent.recorder.rejected();
+    assertThat(r.id()).isEqualTo("m-nobody");
+    assertThat(r.channel()).isEqualTo("inventory");
+    assertThat(r.reason()).isEqualTo("no_handler");
+    assertThat(handled.poll(30, TimeUnit.SECONDS)).extracting(AgentMessage::id).isEqualTo("m-handled");
+    Map<String, String> rejected = new java.util.HashMap<>();
+    List<String> ids = new ArrayList<>();
+    while (ids.size() < 2) {
+      JsonNode ack = json(s.nextRecord(MessageTypes.ACK).bodyText());
+      ack.path("ids").forEach(id -> ids.add(id.asText()));
+      ack.path("rejected").fields().forEachRemaining(e -> rejected.put(e.getKey(), e.getValue().asText()));
+    }
+    assertThat(ids).containsExactlyInAnyOrder("m-nobody", "m-handled");
+    assertThat(rejected).isEqualTo(Map.of("m-nobody", "no_handler"));
+
+    // The gateway did not get that ack and sends it again: refused again, never "delivered".
+    s.send(unhandled, Map.of());
+    JsonNode again = json(s.nextRecord(MessageTypes.ACK).bodyText());
+    assertThat(again.path("rejected").path("m-nobody").asText()).isEqualTo("no_handler");
+  }
+
+  @Test
   void aBroadcastIsDeliveredAndMarkedAsSuch() throws Exception {
     GatewaySession s = connect();
     s.send(gateway.signer().broadcast("b-1", "event", "announcements", 0, "{}".getBytes(StandardCharsets.UTF_8)),

@@ -153,6 +153,28 @@ class GatewayEndToEndTest {
   }
 
   @Test
+  void aMessageOnAChannelTheAgentDoesNotHandleEndsFailedWithTheReason() throws Exception {
+    register();
+    connect(AgentClient.builder()
+        .backend(gw.baseUrl())
+        .agentId(agentId)
+        .identity(key)
+        .backendKeys(gw.server().identity().publicKey().base64())
+        .listener(events)
+        .onMessage("commands", handled::add)); // and no default handler
+    String id = send("inventory", "event", "{}", null).json().path("message_id").asText();
+    Awaitility.await().atMost(60, TimeUnit.SECONDS).until(() -> statusOf(id).equals("failed"));
+    JsonNode message = operator.get("/api/v1/messages/" + id).json();
+    assertThat(message.path("error").asText()).as(message.toString()).contains("no_handler");
+    RejectedMessage rejected = events.rejected();
+    while (!rejected.id().equals(id)) { // a policy push on connect, say, is refused the same way
+      rejected = events.rejected();
+    }
+    assertThat(rejected.reason()).isEqualTo("no_handler");
+    assertThat(handled).isEmpty();
+  }
+
+  @Test
   void aSlowHandlerSeesARedeliveredMessageOnce() throws Exception {
     register();
     AtomicInteger calls = new AtomicInteger();
