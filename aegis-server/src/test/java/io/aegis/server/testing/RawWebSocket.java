@@ -160,9 +160,9 @@ public final class RawWebSocket implements AutoCloseable {
     }
   }
 
-  /** The next text message (unfragmented) within 5 s. */
+  /** The next text message (unfragmented) within {@link Waits#EVENT}. */
   public String nextText() {
-    Frame f = nextFrame(Duration.ofSeconds(5));
+    Frame f = nextFrame(Waits.EVENT);
     if (f == null || f.opcode() != TEXT) {
       throw new AssertionError("expected a text frame, got " + (f == null ? "nothing" : "opcode " + f.opcode()
           + (f.opcode() == CLOSE ? " code " + f.closeCode() : "")));
