@@ -7,16 +7,12 @@ import io.aegis.agent.testing.GatewaySession;
 import io.aegis.agent.testing.ScriptedGateway;
 import io.aegis.agent.testing.TestAgent;
 import io.aegis.protocol.MessageTypes;
+import io.aegis.protocol.testing.MutableClock;
 import io.aegis.server.testing.Waits;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -57,30 +53,14 @@ class KeyUpdateTest {
 
   @Test
   void theAgentRekeysItsDirectionWhenTheIntervalHasPassed() throws Exception {
-    // The SDK's clock, which the test moves: the interval passes when the test says so, never on
-    // its own however slow the machine is.
-    AtomicReference<Duration> ahead = new AtomicReference<>(Duration.ZERO);
-    Clock clock = new Clock() {
-      @Override
-      public ZoneId getZone() {
-        return ZoneOffset.UTC;
-      }
-
-      @Override
-      public Clock withZone(ZoneId zone) {
-        return this;
-      }
-
-      @Override
-      public Instant instant() {
-        return Instant.now().plus(ahead.get());
-      }
-    };
+    // The SDK's clock, which only the test moves: the interval passes when the test says so,
+    // never on its own however slow the machine is.
+    MutableClock clock = new MutableClock(System.currentTimeMillis());
     GatewaySession s = connect(agent.builder(gateway).clock(clock).keyUpdate(Duration.ofHours(1), 1_000_000));
     client.send("events", "event", json("{}"));
     s.nextRecord(MessageTypes.EVENT);
     assertThat(s.agentKeyUpdates()).isZero();
-    ahead.set(Duration.ofMinutes(61));
+    clock.advance(Duration.ofMinutes(61));
     client.send("events", "event", json("{}"));
     s.nextRecord(MessageTypes.EVENT);
     assertThat(s.agentKeyUpdates()).isEqualTo(1);

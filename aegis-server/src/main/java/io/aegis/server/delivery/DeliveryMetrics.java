@@ -23,8 +23,9 @@ import java.util.concurrent.atomic.AtomicLong;
 final class DeliveryMetrics {
   /** The {@code channel} label of messages on channels beyond the cap. */
   static final String OTHER = "other";
-  // The gateway's own channels (pushes, agent events, expiry of messages of any channel): always named.
-  private static final Set<String> BUILT_IN = Set.of("policy", "artifacts", "events", "*");
+  // Always named: the gateway's pushes and agent events, and its own labels for messages expired
+  // by the sweep ("*") and for refusals of messages this node does not hold ("unknown").
+  private static final Set<String> BUILT_IN = Set.of("policy", "artifacts", "events", "*", "unknown");
 
   private final MeterRegistry registry;
   private final int maxChannels;
