@@ -15,6 +15,7 @@ import io.aegis.server.auth.OperatorTokens;
 import io.aegis.server.auth.RecordKeyVault;
 import io.aegis.server.auth.UsedNonces;
 import io.aegis.server.auth.TokenAuthenticator;
+import io.aegis.server.cluster.Cluster;
 import io.aegis.server.config.Config;
 import io.aegis.server.event.EventRoutes;
 import io.aegis.server.event.EventStore;
@@ -90,6 +91,7 @@ public final class AegisServer implements AutoCloseable {
   private final AgentGateway gateway;
   private final Polling polling;
   private final TlsReloader tls;
+  private final Cluster cluster;
   private final AtomicBoolean draining = new AtomicBoolean();
 
   private AegisServer(Config config) {
@@ -104,7 +106,9 @@ public final class AegisServer implements AutoCloseable {
       this.eventLoops = config.eventLoops();
       this.vertx = started = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true)
           .setEventLoopPoolSize(eventLoops));
+      vertx.exceptionHandler(observability.unhandledExceptions());
       this.worker = vertx.createSharedWorkerExecutor("aegis-blocking", config.blockingPoolSize());
+      this.cluster = Cluster.local(config.nodeId());
 
       OperatorTokens operatorTokens = new OperatorTokens(database, config.adminToken());
       AgentSessions sessions = new AgentSessions(database, config.sessionTimeout());
@@ -119,7 +123,7 @@ public final class AegisServer implements AutoCloseable {
       database.transaction(c -> connectionsTable.clearNode(c, config.nodeId(), java.time.Instant.now()));
       NextKeyAnnouncement announcement = new NextKeyAnnouncement(identity.keyRing());
       this.gateway = new AgentGateway(vertx, config, identity.keyRing(), registry, sessions, connectionsTable,
-          batcher, worker, observability.registry(), announcement);
+          batcher, worker, observability.registry(), announcement, cluster.events(), cluster.presence());
       gateway.mount(router);
       Subscriptions subscriptions = new Subscriptions(database);
       new StatusRoutes(registry, gateway.connections(), connectionsTable, subscriptions::subscribed).mount(api);
@@ -142,27 +146,23 @@ public final class AegisServer implements AutoCloseable {
       SendService sender = new SendService(config, identity.keyRing(), registry, queue, batcher, delivery);
       MessageRouter agentRouter = new MessageRouter(delivery, subscriptions, batcher, worker);
       this.polling = new Polling(vertx, worker, config, sessions, recordKeys, nonces, registry, queue, delivery,
-          agentRouter, batcher, announcement);
+          agentRouter, batcher, announcement, cluster.events(), cluster.presence());
       polling.mount(api);
-      authentication.onHttpSession(polling::replacedBy);
-      // Connected: a WebSocket session on this node, or an agent polling this node over HTTP.
-      Recipients recipients = new Recipients(database, config, () -> {
-        java.util.Set<String> local = polling.reachable();
-        gateway.connections().all().forEach(s -> local.add(s.agentId()));
-        return local;
-      });
+      cluster.relay(delivery, registry, policies, artifacts, authentication);
+      Recipients recipients = new Recipients(database, config, cluster.presence());
       new MessageRoutes(config, sender, queue, batcher, delivery, recipients, registry).mount(api);
       agentRouter.register("events", new EventsChannel(events));
       agentRouter.register("policy", new PolicyChannel(policies));
       agentRouter.register("artifacts", new ArtifactsChannel(artifacts));
       SyncState sync = new SyncState(database);
-      PolicyPush policyPush = new PolicyPush(database, policies, sender, queue, sync, batcher, worker, gateway.connections());
-      ArtifactPush artifactPush = new ArtifactPush(artifacts, sender, sync, batcher, worker, gateway.connections());
+      PolicyPush policyPush = new PolicyPush(database, policies, sender, queue, sync, batcher, worker,
+          gateway.connections(), cluster.events());
+      ArtifactPush artifactPush = new ArtifactPush(artifacts, sender, sync, batcher, worker, gateway.connections(),
+          cluster.events());
       agentRouter.addSessionListener(policyPush);
       agentRouter.addSessionListener(new CatchUp(sync, policyPush, artifactPush, worker));
       delivery.addListener(policyPush);
       delivery.addListener(artifactPush);
-      registry.addListener(policyPush);
       gateway.handler(agentRouter);
       this.messageRouter = agentRouter;
       new ChannelRoutes(subscriptions).mount(api);

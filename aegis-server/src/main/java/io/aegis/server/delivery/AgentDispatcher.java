@@ -1,7 +1,6 @@
 package io.aegis.server.delivery;
 
 import io.aegis.protocol.SecureMessage;
-import io.aegis.server.gateway.AgentSession;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.HashSet;
@@ -11,23 +10,23 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Delivers one agent's messages into its live session: strictly by priority, FIFO within a
- * priority, at most {@code window} unacknowledged at once, never more than the socket's write
- * queue takes (the rest waits in the durable queue), and again after each acknowledgement
- * timeout, which doubles per transmission, until the retries are used up.
+ * Delivers one agent's messages through its live {@link AgentLink}: strictly by priority, FIFO
+ * within a priority, at most {@code window} unacknowledged at once, never more than the link's
+ * write queue takes (the rest waits in the durable queue), and again after each acknowledgement
+ * deadline, by the {@link Redelivery} rules, until the attempts are used up.
  *
  * <p>Messages come from two places: the store (the backlog at session start, and whatever a
  * sweep finds) and {@link #offer} (sends accepted on this node). A message id seen twice is
  * queued once.
  *
- * <p>Not thread-safe: confined to the session's event loop (the engine calls in through
- * {@link AgentSession#execute}).
+ * <p>Not thread-safe: confined to the link's thread (the engine calls in through
+ * {@link AgentLink#execute}).
  */
 final class AgentDispatcher {
   private static final int BACKLOG_PAGE = 256;
 
   private final DeliveryEngine engine;
-  private final AgentSession session;
+  private final AgentLink link;
   @SuppressWarnings("unchecked")
   private final ArrayDeque<QueuedMessage>[] queues = new ArrayDeque[Priority.values().length];
   private final Map<String, Inflight> inflight = new LinkedHashMap<>();
@@ -58,16 +57,16 @@ final class AgentDispatcher {
     }
   }
 
-  AgentDispatcher(DeliveryEngine engine, AgentSession session) {
+  AgentDispatcher(DeliveryEngine engine, AgentLink link) {
     this.engine = engine;
-    this.session = session;
+    this.link = link;
     for (int i = 0; i < queues.length; i++) {
       queues[i] = new ArrayDeque<>(1); // most sessions are idle: grow on use, not 16 slots each
     }
   }
 
-  AgentSession session() {
-    return session;
+  AgentLink link() {
+    return link;
   }
 
   /** Loads the agent's backlog from the store and starts delivering. */
@@ -81,7 +80,7 @@ final class AgentDispatcher {
       return;
     }
     loading = true;
-    engine.loadBacklog(session.agentId(), BACKLOG_PAGE, rows -> session.execute(() -> {
+    engine.loadBacklog(link.agentId(), BACKLOG_PAGE, rows -> link.execute(() -> {
       loading = false;
       int added = 0;
       for (QueuedMessage m : rows) {
@@ -109,9 +108,10 @@ final class AgentDispatcher {
     return true;
   }
 
-  /** Sends what the window and the socket allow. */
+  /** Sends what the window and the link allow. */
   void pump() {
-    while (!stopped && inflight.size() < engine.window() && session.writable()) {
+    Redelivery rules = engine.redelivery();
+    while (!stopped && inflight.size() < engine.window() && link.writable()) {
       QueuedMessage m = next();
       if (m == null) {
         if (backlogMayHaveMore) {
@@ -120,20 +120,26 @@ final class AgentDispatcher {
         return;
       }
       Instant now = Instant.now();
-      if (m.expired(now)) {
-        known.remove(m.messageId());
-        recentlyDone.add(m.messageId());
-        engine.expired(m);
-        continue;
+      // Everything queued here is new to this link, or came back because its ack deadline
+      // passed: a fresh link never waits.
+      switch (rules.verdict(m, now, true)) {
+        case EXPIRE -> {
+          forget(m.messageId());
+          engine.expired(m);
+        }
+        case FAIL -> {
+          forget(m.messageId());
+          engine.failed(m, rules.exhaustedReason(m));
+        }
+        case SEND, WAIT -> transmit(rules.transmission(m, now));
       }
-      if (m.attempts() > m.maxRetries()) {
-        known.remove(m.messageId());
-        recentlyDone.add(m.messageId());
-        engine.failed(m, "retries exhausted: " + m.attempts() + " transmissions without acknowledgement");
-        continue;
-      }
-      transmit(m.withAttempts(m.attempts() + 1));
     }
+  }
+
+  /** {@code messageId} is finished here: neither queued nor in flight, and not queued again. */
+  private void forget(String messageId) {
+    known.remove(messageId);
+    recentlyDone.add(messageId);
   }
 
   private QueuedMessage next() {
@@ -147,16 +153,16 @@ final class AgentDispatcher {
   }
 
   private void transmit(QueuedMessage m) {
-    SecureMessage sealed = session.send(m.command(), m.headers());
+    SecureMessage sealed = link.send(m.command(), m.headers());
     if (sealed == null) {
-      // The session ended under us; the store still holds the message for the next session.
+      // The link closed under us; the store still holds the message for the next session.
       return;
     }
-    Inflight f = new Inflight(m, new DeliveryEngine.Transmission(sealed, java.time.Instant.now()));
-    // Each transmission waits twice as long as the one before: the backoff between redeliveries.
-    long timeout = engine.ackTimeout().toMillis() << Math.min(m.attempts() - 1, 10);
-    f.ackTimer = engine.vertx().setTimer(timeout, id -> ackTimedOut(m.messageId()));
-    f.markTimer = engine.vertx().setTimer(engine.sentMarkDelay().toMillis(), id -> record(f));
+    Inflight f = new Inflight(m, new DeliveryEngine.Transmission(sealed, m.sentAt()));
+    // Timers fire on a Vert.x thread, not necessarily the link's: their work hops to the link.
+    f.ackTimer = engine.vertx().setTimer(engine.redelivery().ackWait(m.attempts()).toMillis(),
+        id -> link.execute(() -> ackTimedOut(f)));
+    f.markTimer = engine.vertx().setTimer(engine.sentMarkDelay().toMillis(), id -> link.execute(() -> record(f)));
     inflight.put(m.messageId(), f);
     engine.counted(m);
   }
@@ -175,15 +181,16 @@ final class AgentDispatcher {
     engine.vertx().cancelTimer(f.markTimer);
   }
 
-  private void ackTimedOut(String messageId) {
-    Inflight f = inflight.remove(messageId);
-    if (f == null || stopped) {
+  private void ackTimedOut(Inflight f) {
+    // The ack may have arrived between the timer firing and this task running.
+    if (stopped || !inflight.remove(f.message.messageId(), f)) {
       return;
     }
     record(f); // the attempt counts against the retries, in the store too
     QueuedMessage m = f.message;
     engine.redelivering(m);
-    // Back to the front of its queue: it goes out again before anything that came after it.
+    // Back to the front of its queue: it goes out again, as its next attempt, before anything
+    // that came after it.
     queues[m.priority().rank()].addFirst(m);
     pump();
   }
@@ -193,12 +200,11 @@ final class AgentDispatcher {
     Inflight f = inflight.remove(messageId);
     if (f == null) {
       // An ack for a message from an earlier session, or a duplicate: the store decides.
-      engine.acknowledgedUnknown(session.agentId(), messageId, rejection);
+      engine.acknowledgedUnknown(link.agentId(), messageId, rejection);
       return;
     }
     cancelTimers(f);
-    known.remove(messageId);
-    recentlyDone.add(messageId);
+    forget(messageId);
     engine.acknowledged(f.message, rejection, f.recorded ? null : f.transmission);
     f.recorded = true;
     pump();

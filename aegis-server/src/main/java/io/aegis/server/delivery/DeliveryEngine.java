@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.aegis.protocol.SecureMessage;
 import io.aegis.server.api.ApiJson;
 import io.aegis.server.config.Config;
-import io.aegis.server.gateway.AgentSession;
 import io.aegis.server.store.WriteBatcher;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
@@ -19,7 +18,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
-import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,10 +26,11 @@ import org.slf4j.LoggerFactory;
  * redelivered with backoff up to {@code MESSAGE_RETRY_ATTEMPTS}, never after {@code expires_at}.
  *
  * <p>The durable queue is the source of truth and nothing assumes that the node which accepted a
- * send is the node that delivers it: each node delivers only to the sessions it holds (one
- * {@link AgentDispatcher} per session), learns of new messages from local sends
- * ({@link #offer}) and from a periodic sweep of the store, and records every transition there.
- * Store writes go through the group-commit writer.
+ * send is the node that delivers it: each node delivers only through the links it holds (one
+ * {@link AgentDispatcher} per {@link AgentLink}), learns of new messages from the
+ * {@link DeliveryRelay} (which hears of commits on every node: {@link #offer}) and from a
+ * periodic sweep of the store, and records every transition there. Store writes go through the
+ * group-commit writer.
  *
  * <p>Thread-safe. Session callbacks arrive on each session's event loop.
  */
@@ -49,11 +48,11 @@ public final class DeliveryEngine implements AutoCloseable {
   private final WriteBatcher batcher;
   private final WorkerExecutor worker;
   private final DeliveryMetrics metrics;
+  private final Redelivery redelivery;
   private final Map<String, AgentDispatcher> dispatchers = new ConcurrentHashMap<>();
   private final Map<String, CompletableFuture<JsonNode>> responseWaiters = new ConcurrentHashMap<>();
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
-  private final List<Consumer<String>> offerListeners = new CopyOnWriteArrayList<>();
-  private final List<Predicate<String>> reach = new CopyOnWriteArrayList<>();
+  private volatile DeliveryRelay relay = DeliveryRelay.local(this);
   private final long sweepTimer;
 
   public DeliveryEngine(Vertx vertx, Config config, MessageQueue queue, WriteBatcher batcher, WorkerExecutor worker,
@@ -64,6 +63,7 @@ public final class DeliveryEngine implements AutoCloseable {
     this.batcher = batcher;
     this.worker = worker;
     this.metrics = new DeliveryMetrics(meters, config.metricsChannels());
+    this.redelivery = new Redelivery(config.ackTimeout());
     this.sweepTimer = vertx.setPeriodic(config.deliverySweepInterval().toMillis(), id -> sweep());
   }
 
@@ -72,12 +72,11 @@ public final class DeliveryEngine implements AutoCloseable {
   }
 
   /**
-   * Also tells {@code listener} the agent id of every message offered for delivery on this node
-   * (after its commit), for transports that are not sessions: a long poll waiting for that
-   * agent wakes up. Called on the offering thread; must not block.
+   * Sets where news of committed, cancelled and answered messages goes (the cluster); until then
+   * this engine acts on it alone ({@link DeliveryRelay#local}).
    */
-  public void onOffer(Consumer<String> listener) {
-    offerListeners.add(listener);
+  public void relay(DeliveryRelay relay) {
+    this.relay = relay;
   }
 
   public MessageQueue queue() {
@@ -86,64 +85,77 @@ public final class DeliveryEngine implements AutoCloseable {
 
   // ------------------------------------------------------------------ sessions (event loop)
 
-  public void sessionOpened(AgentSession session) {
-    AgentDispatcher d = new AgentDispatcher(this, session);
-    AgentDispatcher previous = dispatchers.put(session.agentId(), d);
+  /** A link to an agent opened (on its thread): deliver the agent's messages through it. */
+  public void opened(AgentLink link) {
+    AgentDispatcher d = new AgentDispatcher(this, link);
+    AgentDispatcher previous = dispatchers.put(link.agentId(), d);
     if (previous != null) {
-      previous.session().execute(previous::stop);
+      previous.link().execute(previous::stop);
     }
     d.start();
   }
 
-  public void sessionClosed(AgentSession session) {
-    AgentDispatcher d = dispatchers.get(session.agentId());
-    if (d != null && d.session() == session) {
-      dispatchers.remove(session.agentId(), d);
+  /** The link closed (on its thread): what it had in flight stays in the store for the next one. */
+  public void closed(AgentLink link) {
+    AgentDispatcher d = dispatchers.get(link.agentId());
+    if (d != null && d.link() == link) {
+      dispatchers.remove(link.agentId(), d);
       d.stop();
     }
   }
 
-  public void writable(AgentSession session) {
-    AgentDispatcher d = dispatchers.get(session.agentId());
-    if (d != null && d.session() == session) {
+  /** The link's write queue drained (on its thread): it takes messages again. */
+  public void writable(AgentLink link) {
+    AgentDispatcher d = dispatchers.get(link.agentId());
+    if (d != null && d.link() == link) {
       d.pump();
     }
   }
 
-  /** The agent acknowledged messages; {@code rejected} maps the ids it refused to its reasons. */
-  public void acknowledged(AgentSession session, List<String> ids, Map<String, String> rejected) {
-    AgentDispatcher d = dispatchers.get(session.agentId());
+  /**
+   * The agent acknowledged messages through {@code link} (on its thread); {@code rejected} maps
+   * the ids it refused to its reasons.
+   */
+  public void acknowledged(AgentLink link, List<String> ids, Map<String, String> rejected) {
+    AgentDispatcher d = dispatchers.get(link.agentId());
     for (String id : ids) {
-      if (d != null && d.session() == session) {
+      if (d != null && d.link() == link) {
         d.acknowledged(id, rejected.get(id));
       } else {
-        acknowledgedUnknown(session.agentId(), id, rejected.get(id));
+        acknowledgedUnknown(link.agentId(), id, rejected.get(id));
       }
     }
   }
 
   /**
-   * The agent answered request {@code messageId} in its session: the answer also acknowledges it.
-   * Completes once the answer is stored (and a send waiting for it has been told).
+   * The agent answered request {@code messageId} through {@code link}: the answer also
+   * acknowledges it. Completes once the answer is stored (and a send waiting for it has been told).
    */
-  public CompletableFuture<Void> responded(AgentSession session, String messageId, byte[] body) {
-    AgentDispatcher d = dispatchers.get(session.agentId());
-    if (d != null && d.session() == session) {
+  public CompletableFuture<Void> responded(AgentLink link, String messageId, byte[] body) {
+    AgentDispatcher d = dispatchers.get(link.agentId());
+    if (d != null && d.link() == link) {
       d.acknowledged(messageId, null);
     }
-    return storeResponse(session.agentId(), messageId, body);
+    return storeResponse(link.agentId(), messageId, body);
   }
 
   // ------------------------------------------------------------------ senders (any thread)
 
-  /** Hands committed messages to the sessions on this node that can deliver them now. */
+  /**
+   * Messages were committed to the queue: tells the nodes that deliver them (this one included).
+   * Completes with the agents whose session some node holds; never fails.
+   */
+  public CompletableFuture<java.util.Set<String>> committed(List<QueuedMessage> messages) {
+    return relay.committed(messages);
+  }
+
+  /** Hands committed messages to the links on this node that can deliver them now. */
   public void offer(List<QueuedMessage> committed) {
     for (QueuedMessage m : committed) {
       AgentDispatcher d = dispatchers.get(m.agentId());
       if (d != null) {
-        d.session().execute(() -> d.offer(m));
+        d.link().execute(() -> d.offer(m));
       }
-      offerListeners.forEach(l -> l.accept(m.agentId()));
     }
   }
 
@@ -155,7 +167,7 @@ public final class DeliveryEngine implements AutoCloseable {
   public CompletableFuture<Void> acknowledged(String agentId, List<String> ids, Map<String, String> rejected) {
     AgentDispatcher d = dispatchers.get(agentId);
     if (d != null) {
-      d.session().execute(() -> ids.forEach(id -> d.acknowledged(id, rejected.get(id))));
+      d.link().execute(() -> ids.forEach(id -> d.acknowledged(id, rejected.get(id))));
       return CompletableFuture.completedFuture(null);
     }
     return CompletableFuture.allOf(ids.stream()
@@ -181,14 +193,6 @@ public final class DeliveryEngine implements AutoCloseable {
     return storeResponse(agentId, messageId, body);
   }
 
-  /**
-   * Also counts {@code agentId} as delivered to on this node when {@code reaches} says so (an HTTP
-   * poller): a send then answers {@code sent} and a broadcast counts the agent as connected.
-   */
-  public void addReach(Predicate<String> reaches) {
-    reach.add(reaches);
-  }
-
   private CompletableFuture<Void> storeResponse(String agentId, String messageId, byte[] body) {
     String response = new String(body, StandardCharsets.UTF_8);
     Instant at = Instant.now();
@@ -197,17 +201,32 @@ public final class DeliveryEngine implements AutoCloseable {
         log.error("agent_id={} message_id={} cannot store the response: {}", agentId, messageId, err.getMessage());
         return;
       }
-      CompletableFuture<JsonNode> waiter = responseWaiters.remove(messageId);
-      if (waiter != null) {
-        waiter.complete(ApiJson.tree(body));
-      }
+      relay.responseStored(messageId, body);
     }).thenApply(ok -> null);
   }
 
-  /** Whether an agent's session is on this node. */
+  /**
+   * The response to request {@code messageId} is stored: a send waiting for it on this node
+   * answers. A null {@code body} (not carried between nodes) is read from the store.
+   */
+  public void answer(String messageId, byte[] body) {
+    CompletableFuture<JsonNode> waiter = responseWaiters.remove(messageId);
+    if (waiter == null) {
+      return;
+    }
+    if (body != null) {
+      waiter.complete(ApiJson.tree(body));
+      return;
+    }
+    worker.executeBlocking(() -> queue.view(messageId), false)
+        .onSuccess(v -> v.filter(m -> m.response() != null).ifPresent(m -> waiter.complete(m.response())))
+        .onFailure(e -> log.warn("message_id={} cannot read the response: {}", messageId, e.getMessage()));
+  }
+
+  /** Whether a session of the agent on this node delivers its messages. */
   public boolean deliversLocally(String agentId) {
     AgentDispatcher d = dispatchers.get(agentId);
-    return d != null && d.session().isOpen() || reach.stream().anyMatch(r -> r.test(agentId));
+    return d != null && d.link().isOpen();
   }
 
   /**
@@ -235,8 +254,9 @@ public final class DeliveryEngine implements AutoCloseable {
     return config.deliveryWindow();
   }
 
-  Duration ackTimeout() {
-    return config.ackTimeout();
+  /** The redelivery rules every transport follows. */
+  public Redelivery redelivery() {
+    return redelivery;
   }
 
   Vertx vertx() {
@@ -250,9 +270,8 @@ public final class DeliveryEngine implements AutoCloseable {
   }
 
   CompletableFuture<Void> transmitted(QueuedMessage m, SecureMessage sealed) {
-    Instant at = Instant.now();
     counted(m);
-    return recordSent(m, sealed, at);
+    return recordSent(m, sealed, m.sentAt());
   }
 
   /** Counts a transmission in the metrics (the store learns of it through {@link #recordSent}). */
@@ -342,11 +361,16 @@ public final class DeliveryEngine implements AutoCloseable {
     metrics.count("accepted", channel, n);
   }
 
-  /** A message was cancelled in the store: make sure no session here sends it (again). */
+  /** Copies of a message were cancelled in the store: no node sends them (again). */
   void cancelled(String messageId, String channel, int n) {
     metrics.count("cancelled", channel, n);
+    relay.cancelled(messageId);
+  }
+
+  /** A message was cancelled: no link on this node sends it (again). */
+  public void drop(String messageId) {
     for (AgentDispatcher d : dispatchers.values()) {
-      d.session().execute(() -> d.drop(messageId));
+      d.link().execute(() -> d.drop(messageId));
     }
   }
 
@@ -378,7 +402,7 @@ public final class DeliveryEngine implements AutoCloseable {
       for (String agentId : agents) {
         AgentDispatcher d = dispatchers.get(agentId);
         if (d != null) {
-          d.session().execute(d::load);
+          d.link().execute(d::load);
         }
       }
     }).onFailure(e -> log.warn("delivery sweep failed: {}", e.getMessage()));

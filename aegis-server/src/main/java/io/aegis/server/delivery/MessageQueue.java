@@ -157,33 +157,14 @@ public final class MessageQueue {
 
   /** The agent's undelivered backlog in delivery order (priority, then FIFO), at most {@code limit}. */
   public List<QueuedMessage> backlog(String agentId, int limit) {
-    return db.read(c -> {
-      try (PreparedStatement ps = c.prepareStatement("SELECT * FROM " + table
-          + " WHERE agent_id = ? AND status IN ('pending', 'sent') ORDER BY priority, seq LIMIT " + limit)) {
-        ps.setString(1, agentId);
-        List<QueuedMessage> out = new ArrayList<>();
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            out.add(map(rs));
-          }
-        }
-        return out;
-      }
-    });
+    return backlogPage(agentId, -1, -1, limit);
   }
-
-  /**
-   * A row of an agent's undelivered backlog and when it was last transmitted.
-   *
-   * @param sentAt the last transmission, or null if never transmitted
-   */
-  public record Backlogged(QueuedMessage message, Instant sentAt) {}
 
   /**
    * A page of the agent's undelivered backlog in delivery order (priority, then FIFO), starting
    * after position ({@code afterPriority}, {@code afterSeq}); pass (-1, -1) for the first page.
    */
-  public List<Backlogged> backlogPage(String agentId, int afterPriority, long afterSeq, int limit) {
+  public List<QueuedMessage> backlogPage(String agentId, int afterPriority, long afterSeq, int limit) {
     return db.read(c -> {
       try (PreparedStatement ps = c.prepareStatement("SELECT * FROM " + table
           + " WHERE agent_id = ? AND status IN ('pending', 'sent') AND (priority > ? OR (priority = ? AND seq > ?))"
@@ -192,10 +173,10 @@ public final class MessageQueue {
         ps.setInt(2, afterPriority);
         ps.setInt(3, afterPriority);
         ps.setLong(4, afterSeq);
-        List<Backlogged> out = new ArrayList<>();
+        List<QueuedMessage> out = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            out.add(new Backlogged(map(rs), dialect.getInstant(rs, "sent_at")));
+            out.add(map(rs));
           }
         }
         return out;
@@ -441,8 +422,8 @@ public final class MessageQueue {
     return new QueuedMessage(rs.getString("id"), rs.getString("message_id"), rs.getString("agent_id"),
         rs.getString("channel"), rs.getString("message_type"), rs.getString("payload").getBytes(StandardCharsets.UTF_8),
         block, headers(rs.getString("headers")), Priority.ofRank(rs.getInt("priority")), rs.getLong("seq"),
-        rs.getInt("attempts"), rs.getInt("max_retries"), dialect.getInstant(rs, "created_at"),
-        dialect.getInstant(rs, "expires_at"));
+        rs.getInt("attempts"), dialect.getInstant(rs, "sent_at"), rs.getInt("max_retries"),
+        dialect.getInstant(rs, "created_at"), dialect.getInstant(rs, "expires_at"));
   }
 
   private MessageView view(ResultSet rs) throws SQLException {

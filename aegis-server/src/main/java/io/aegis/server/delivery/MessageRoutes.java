@@ -117,10 +117,10 @@ public final class MessageRoutes {
     SendService.Envelope e = sender.envelope(body.channel(), body.message(), body.messageType(), body.ttl(),
         body.priority(), body.headers());
     List<String> targets = recipients.resolve(body.target(), e.channel());
-    Set<String> connected = recipients.connected();
     Set<String> full = recipients.withFullQueue();
     boolean queueOffline = Boolean.TRUE.equals(body.queueOffline());
-    return sender.broadcast(e, targets, connected, queueOffline, full).thenApply(result -> Reply.accepted(
+    return recipients.connected(targets).thenCompose(connected ->
+        sender.broadcast(e, targets, connected, queueOffline, full)).thenApply(result -> Reply.accepted(
         new BroadcastResponse(result.messageId(), result.sentTo(), result.queued(), result.failed(),
             new Counts(result.sentTo().size(), result.queued().size(), result.failed().size()))));
   }

@@ -12,7 +12,8 @@ import java.util.Map;
  *
  * @param rowId     the row's own id (unique per agent and message)
  * @param messageId the id the agent sees (shared by every row of a broadcast)
- * @param attempts  transmissions so far
+ * @param attempts  delivery attempts so far (see {@link Redelivery})
+ * @param sentAt    when the current attempt's transmission was made, or null if never transmitted
  */
 public record QueuedMessage(
     String rowId,
@@ -26,6 +27,7 @@ public record QueuedMessage(
     Priority priority,
     long seq,
     int attempts,
+    Instant sentAt,
     int maxRetries,
     Instant createdAt,
     Instant expiresAt) {
@@ -38,13 +40,14 @@ public record QueuedMessage(
     return !now.isBefore(expiresAt);
   }
 
-  /** Whether another transmission would exceed {@code max_retries} redeliveries. */
+  /** Whether another attempt would exceed {@code max_retries} redeliveries. */
   public boolean retriesExhausted() {
     return attempts > maxRetries;
   }
 
-  public QueuedMessage withAttempts(int n) {
+  /** This message as transmitted in attempt {@code attempt}, whose transmission was made at {@code at}. */
+  public QueuedMessage transmitted(int attempt, Instant at) {
     return new QueuedMessage(rowId, messageId, agentId, channel, messageType, payload, block, headers, priority,
-        seq, n, maxRetries, createdAt, expiresAt);
+        seq, attempt, at, maxRetries, createdAt, expiresAt);
   }
 }

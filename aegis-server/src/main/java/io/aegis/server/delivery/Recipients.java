@@ -1,6 +1,7 @@
 package io.aegis.server.delivery;
 
 import io.aegis.server.api.ApiException;
+import io.aegis.server.cluster.Presence;
 import io.aegis.server.config.Config;
 import io.aegis.server.registry.Labels;
 import io.aegis.server.store.Database;
@@ -12,7 +13,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Supplier;
 
 /**
  * Who a broadcast reaches: every active agent, those with all of some labels, the subscribers of
@@ -26,12 +26,12 @@ public final class Recipients {
 
   private final Database db;
   private final Config config;
-  private final Supplier<Set<String>> localSessions;
+  private final Presence presence;
 
-  public Recipients(Database db, Config config, Supplier<Set<String>> localSessions) {
+  public Recipients(Database db, Config config, Presence presence) {
     this.db = db;
     this.config = config;
-    this.localSessions = localSessions;
+    this.presence = presence;
   }
 
   List<String> resolve(MessageRoutes.Target target, String channel) {
@@ -72,11 +72,17 @@ public final class Recipients {
     return List.copyOf(wanted);
   }
 
-  /** Agents with a live session on any node (this node's sessions, and the connections table). */
-  Set<String> connected() {
-    Set<String> out = new HashSet<>(localSessions.get());
-    out.addAll(ids("SELECT agent_id FROM " + config.connectionsTable() + " WHERE is_active = ?", List.of(true)));
-    return out;
+  /**
+   * Which of {@code targets} have a live session on any node: where presence knows one, or the
+   * connections table (written by every node for its WebSocket sessions) shows one.
+   */
+  java.util.concurrent.CompletableFuture<Set<String>> connected(List<String> targets) {
+    Set<String> table = new HashSet<>(ids("SELECT agent_id FROM " + config.connectionsTable()
+        + " WHERE is_active = ?", List.of(true)));
+    return presence.locateAll(targets).thenApply(located -> {
+      table.addAll(located.keySet());
+      return table;
+    });
   }
 
   /** Agents whose undelivered backlog is at MESSAGE_QUEUE_SIZE. */

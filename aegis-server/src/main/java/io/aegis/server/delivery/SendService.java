@@ -62,7 +62,7 @@ public final class SendService {
   /**
    * A message accepted for one agent.
    *
-   * @param deliveringNow whether its session is on this node and it was handed over at once
+   * @param deliveringNow whether some node holds the agent's session and was handed it at once
    * @param response      the agent's answer when the send asked to wait for one; empty on timeout
    */
   public record Accepted(QueuedMessage message, boolean deliveringNow,
@@ -134,14 +134,12 @@ public final class SendService {
     SignedCommand command = CommandSigner.backend(keys.current())
         .toAgent(agentId, messageId, e.messageType(), e.channel(), expires, body);
     QueuedMessage m = row(agentId, command, e, now, expires);
-    return batcher.submit(queue.insert(m)).thenApply(n -> {
+    return batcher.submit(queue.insert(m)).thenCompose(n -> {
       engine.accepted(e.channel(), 1);
-      // Wait before offering: the answer may come back before offer() returns.
+      // Wait before announcing: the answer may come back before committed() returns.
       CompletableFuture<java.util.Optional<JsonNode>> response = wait == null ? null
           : engine.awaitResponse(agentId, messageId, wait);
-      boolean local = engine.deliversLocally(agentId);
-      engine.offer(List.of(m));
-      return new Accepted(m, local, response);
+      return engine.committed(List.of(m)).thenApply(reached -> new Accepted(m, reached.contains(agentId), response));
     });
   }
 
@@ -166,7 +164,7 @@ public final class SendService {
     }).thenApply(inserted -> {
       if (inserted) {
         engine.accepted(e.channel(), 1);
-        engine.offer(List.of(m));
+        engine.committed(List.of(m));
       }
       return inserted;
     });
@@ -219,7 +217,7 @@ public final class SendService {
       return rows;
     }).thenApply(committed -> {
       engine.accepted(e.channel(), committed.size());
-      engine.offer(committed);
+      engine.committed(committed);
       engine.fannedOut(Duration.ofNanos(System.nanoTime() - start));
       return new BroadcastResult(messageId, sentTo, queued, failed);
     });
@@ -227,7 +225,7 @@ public final class SendService {
 
   private QueuedMessage row(String agentId, SignedCommand command, Envelope e, Instant now, long expires) {
     return new QueuedMessage(TimeOrderedIds.next(), command.id(), agentId, e.channel(), e.messageType(),
-        command.body(), command.block(), e.headers(), e.priority(), 0, 0, config.messageRetryAttempts(), now,
+        command.body(), command.block(), e.headers(), e.priority(), 0, 0, null, config.messageRetryAttempts(), now,
         Instant.ofEpochMilli(expires));
   }
 

@@ -11,6 +11,10 @@ import io.aegis.server.api.RateLimiter;
 import io.aegis.server.auth.AgentSessions;
 import io.aegis.server.auth.AgentSignaturePolicy;
 import io.aegis.server.auth.NextKeyAnnouncement;
+import io.aegis.server.cluster.NodeEvents;
+import io.aegis.server.cluster.Presence;
+import io.aegis.server.cluster.Revocation;
+import io.aegis.server.cluster.Transport;
 import io.aegis.server.config.Config;
 import io.aegis.protocol.crypto.StrictBase64;
 import io.aegis.server.registry.AgentRegistry;
@@ -46,7 +50,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Thread-safe.
  */
-public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable {
+public final class AgentGateway implements NodeEvents.Listener, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AgentGateway.class);
 
   private final Vertx vertx;
@@ -58,7 +62,7 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
   private final ConnectionsTable connectionsTable;
   private final WriteBatcher batcher;
   private final WorkerExecutor worker;
-  private final ConnectionManager connections = new ConnectionManager();
+  private final ConnectionManager connections;
   private final RateLimiter upgradeLimiter;
   private final AtomicInteger pendingHandshakes = new AtomicInteger();
   private final GatewayMetrics metrics;
@@ -70,8 +74,10 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
 
   public AgentGateway(Vertx vertx, Config config, BackendKeyRing keyRing, AgentRegistry registry,
                       AgentSessions sessions, ConnectionsTable connectionsTable, WriteBatcher batcher,
-                      WorkerExecutor worker, MeterRegistry meters, NextKeyAnnouncement announcement) {
+                      WorkerExecutor worker, MeterRegistry meters, NextKeyAnnouncement announcement,
+                      NodeEvents events, Presence presence) {
     this.vertx = vertx;
+    this.connections = new ConnectionManager(presence, events);
     this.announcement = announcement;
     this.config = config;
     this.keyRing = keyRing;
@@ -85,7 +91,7 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
     this.upgradeLimiter = new RateLimiter(config.handshakeRateLimit(), config.handshakeRateLimit() * 2.0, 100_000);
     this.metrics = new GatewayMetrics(meters, connections::size, pendingHandshakes::get);
     this.signaturePolicy = new AgentSignaturePolicy(config.agentSignatures());
-    registry.addListener(this);
+    events.listen(this);
     this.lastSeenTimer = vertx.setPeriodic(config.lastSeenFlushInterval().toMillis(), id -> {
       flushLastSeen();
       connections.forgetRevocationsBefore(System.nanoTime() - config.handshakeTimeout().toNanos() - 60_000_000_000L);
@@ -246,22 +252,21 @@ public final class AgentGateway implements AgentRegistry.Listener, AutoCloseable
     });
   }
 
-  // ------------------------------------------------------------------ registry events
+  // ------------------------------------------------------------------ the cluster's events
 
   @Override
-  public void onDeactivated(String agentId) {
-    connections.revoke(agentId, CloseCode.REVOKED);
+  public void onAgentRevoked(String agentId, Revocation why) {
+    // A session authenticated with a rotated-away key is not revoked: the agent handshakes again
+    // with its new key (4002 tells it to).
+    connections.revoke(agentId, why == Revocation.KEY_ROTATED ? CloseCode.SESSION_EXPIRED : CloseCode.REVOKED);
   }
 
   @Override
-  public void onDeleted(String agentId) {
-    connections.revoke(agentId, CloseCode.REVOKED);
-  }
-
-  @Override
-  public void onKeyRotated(String agentId) {
-    // The session was authenticated with the old key: make the agent handshake again with the new one.
-    connections.revoke(agentId, CloseCode.SESSION_EXPIRED);
+  public void onSessionOpened(String agentId, Transport transport, String nodeId, long openedAtMillis) {
+    // On this node, registering the new session already replaced the old one.
+    if (transport == Transport.WEBSOCKET && !nodeId.equals(config.nodeId())) {
+      connections.replaceIfOlder(agentId, openedAtMillis);
+    }
   }
 
   // ------------------------------------------------------------------ for sessions

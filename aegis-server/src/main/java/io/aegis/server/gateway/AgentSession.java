@@ -17,6 +17,7 @@ import io.aegis.protocol.record.SignedCommand;
 import io.aegis.server.api.ApiJson;
 import io.aegis.server.auth.AgentSessions;
 import io.aegis.server.auth.AgentSignaturePolicy;
+import io.aegis.server.delivery.AgentLink;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
@@ -44,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * {@link #execute} to run code there; {@link #close} may be called from any thread.
  * The methods that send ({@link #send}, {@link #sendUnsigned}) must be called on the event loop.
  */
-public final class AgentSession {
+public final class AgentSession implements AgentLink {
   private static final Logger log = LoggerFactory.getLogger(AgentSession.class);
   private static final Buffer PING = Buffer.buffer(new byte[] {'a', 'e'});
 
@@ -70,6 +71,8 @@ public final class AgentSession {
   private String sessionIdHex;
   private String sessionToken;
   private boolean handshakeCounted;
+  /** Whether the handler heard {@link SessionHandler#onOpen}: only then does it hear the close. */
+  private boolean handlerOpened;
   private String backendKeyLabel;
   private double rateTokens;
   private long rateRefilledNanos;
@@ -188,7 +191,7 @@ public final class AgentSession {
       return;
     }
     // Registering first closes this session if its agent was revoked while the handshake ran.
-    gateway.connections().register(this, revocationMark);
+    var presenceShown = gateway.connections().register(this, revocationMark);
     if (state != State.ESTABLISHING) {
       return;
     }
@@ -205,7 +208,20 @@ public final class AgentSession {
         id -> close(CloseCode.SESSION_EXPIRED));
     log.debug("agent_id={} session {} open from {}", agentId, sessionIdHex, remoteAddress);
     gateway.announceNextBackendKey(this);
-    gateway.handler().onOpen(this);
+    // Delivery starts (reads the backlog) once every node can see where this session is: a message
+    // committed from then on is routed here, and one committed before is in the backlog.
+    if (presenceShown.isDone()) {
+      handlerOpen();
+    } else {
+      presenceShown.whenComplete((v, e) -> execute(this::handlerOpen));
+    }
+  }
+
+  private void handlerOpen() {
+    if (state == State.OPEN) {
+      handlerOpened = true;
+      gateway.handler().onOpen(this);
+    }
   }
 
   private void onRecord(String frame) {
@@ -300,14 +316,19 @@ public final class AgentSession {
    * Whether the socket can take another message now. When false, leave messages in the durable
    * queue; {@link SessionHandler#onWritable} says when to resume. Event loop only.
    */
+  @Override
   public boolean writable() {
-    return state == State.OPEN && !ws.writeQueueFull();
+    // The socket can be closed a moment before its close handler moves us to CLOSED (work that
+    // completes on this loop in between, such as a backlog read, then lands here), and Vert.x
+    // throws from writeQueueFull() on a closed socket: ask isClosed() first.
+    return state == State.OPEN && !ws.isClosed() && !ws.writeQueueFull();
   }
 
   /**
    * Seals and sends a signed message (a command; one signature may serve many sessions). Event
    * loop only. Returns the record as sent, or null if the session is not open.
    */
+  @Override
   public SecureMessage send(SignedCommand command, Map<String, String> headers) {
     if (state != State.OPEN) {
       return null;
@@ -440,7 +461,9 @@ public final class AgentSession {
     gateway.connections().unregister(this);
     if (was == State.OPEN) {
       gateway.metrics().closed(code);
-      gateway.handler().onClose(this, code);
+      if (handlerOpened) {
+        gateway.handler().onClose(this, code);
+      }
       String token = sessionToken;
       Instant at = Instant.now();
       gateway.batcher().submit(c -> {
@@ -464,12 +487,14 @@ public final class AgentSession {
   }
 
   /** Runs {@code task} on this session's event loop. */
+  @Override
   public void execute(Runnable task) {
     context.runOnContext(v -> task.run());
   }
 
   // ------------------------------------------------------------------ facts
 
+  @Override
   public String agentId() {
     return agentId;
   }
@@ -498,6 +523,7 @@ public final class AgentSession {
     return Instant.ofEpochMilli(lastHeardMillis);
   }
 
+  @Override
   public boolean isOpen() {
     return state == State.OPEN;
   }

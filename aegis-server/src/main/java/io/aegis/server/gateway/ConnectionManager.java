@@ -1,6 +1,9 @@
 package io.aegis.server.gateway;
 
 import io.aegis.protocol.CloseCode;
+import io.aegis.server.cluster.NodeEvents;
+import io.aegis.server.cluster.Presence;
+import io.aegis.server.cluster.Transport;
 import java.util.Collection;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -20,14 +23,27 @@ import java.util.concurrent.atomic.AtomicLong;
  * registration finds the revocation: there is no gap. Remembered revocations are forgotten by
  * {@link #forgetRevocationsBefore} once no handshake can be that old.
  *
+ * <p><b>The cluster.</b> A registered session is announced: {@link Presence} learns that this node
+ * holds the agent, and every node hears {@link NodeEvents#sessionOpened}, so that an older session
+ * of the agent on another node is closed as replaced too ({@link #replaceIfOlder}).
+ *
  * <p>Thread-safe.
  */
 public final class ConnectionManager {
   private record Revocation(long seq, CloseCode code, long atNanos) {}
 
+  private final String nodeId;
+  private final Presence presence;
+  private final NodeEvents events;
   private final ConcurrentHashMap<String, AgentSession> sessions = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Revocation> revocations = new ConcurrentHashMap<>();
   private final AtomicLong revocationSeq = new AtomicLong();
+
+  ConnectionManager(Presence presence, NodeEvents events) {
+    this.nodeId = presence.nodeId();
+    this.presence = presence;
+    this.events = events;
+  }
 
   /** The current revocation sequence number; take it before looking the agent up in the registry. */
   long mark() {
@@ -37,21 +53,27 @@ public final class ConnectionManager {
   /**
    * Makes {@code session} its agent's live session, closing any previous one as replaced. If the
    * agent was revoked after {@code mark}, closes {@code session} with the revocation's code.
+   * Completes once the cluster's presence shows the session (see {@link Presence#held}).
    */
-  void register(AgentSession session, long mark) {
+  java.util.concurrent.CompletableFuture<Void> register(AgentSession session, long mark) {
     AgentSession previous = sessions.put(session.agentId(), session);
     if (previous != null && previous != session) {
       previous.close(CloseCode.REPLACED);
     }
+    var shown = presence.held(session.agentId(), Transport.WEBSOCKET);
+    events.sessionOpened(session.agentId(), Transport.WEBSOCKET, nodeId, session.connectedAt().toEpochMilli());
     Revocation r = revocations.get(session.agentId());
     if (r != null && r.seq() > mark) {
       session.close(r.code());
     }
+    return shown;
   }
 
   /** Forgets {@code session} if it is still its agent's live session. */
   void unregister(AgentSession session) {
-    sessions.remove(session.agentId(), session);
+    if (sessions.remove(session.agentId(), session)) {
+      presence.released(session.agentId(), Transport.WEBSOCKET);
+    }
   }
 
   public Optional<AgentSession> find(String agentId) {
@@ -76,6 +98,18 @@ public final class ConnectionManager {
     AgentSession s = sessions.get(agentId);
     if (s != null) {
       s.close(code);
+    }
+  }
+
+  /**
+   * A session of {@code agentId} authenticated at {@code openedAtMillis} opened on another node:
+   * this node's session of the agent, if it is not newer, is closed as replaced. (Both close when
+   * they opened within the same millisecond: an agent is never left with two.)
+   */
+  void replaceIfOlder(String agentId, long openedAtMillis) {
+    AgentSession s = sessions.get(agentId);
+    if (s != null && s.connectedAt().toEpochMilli() <= openedAtMillis) {
+      s.close(CloseCode.REPLACED);
     }
   }
 

@@ -46,6 +46,23 @@ public final class Observability implements AutoCloseable {
     return registry;
   }
 
+  /**
+   * Counts and logs exceptions that escaped a handler on a Vert.x thread: always a defect of
+   * ours (a client's misbehaviour is refused by rule, never thrown to the event loop), so an
+   * operator can alert on {@code aegis_unhandled_exceptions_total} and tests can assert it stays 0.
+   */
+  public io.vertx.core.Handler<Throwable> unhandledExceptions() {
+    io.micrometer.core.instrument.Counter counter = io.micrometer.core.instrument.Counter
+        .builder("aegis.unhandled.exceptions")
+        .description("Exceptions that escaped a handler on an event loop or worker (defects)")
+        .register(registry);
+    org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger("io.aegis.server.unhandled");
+    return t -> {
+      counter.increment();
+      log.error("unhandled exception: {}", t.toString(), t);
+    };
+  }
+
   /** The current metrics in Prometheus text exposition format. */
   public String scrape() {
     return registry.scrape();

@@ -9,9 +9,12 @@ import io.aegis.protocol.record.SignedCommand;
 import io.aegis.server.api.ApiException;
 import io.aegis.server.auth.AgentSessions;
 import io.aegis.server.auth.NextKeyAnnouncement;
+import io.aegis.server.cluster.Presence;
+import io.aegis.server.cluster.Transport;
 import io.aegis.server.delivery.DeliveryEngine;
 import io.aegis.server.delivery.MessageQueue;
 import io.aegis.server.delivery.QueuedMessage;
+import io.aegis.server.delivery.Redelivery;
 import io.vertx.core.Vertx;
 import io.vertx.core.WorkerExecutor;
 import java.nio.charset.StandardCharsets;
@@ -30,14 +33,15 @@ import org.slf4j.LoggerFactory;
 /**
  * Delivery to agents that poll over HTTP, with the guarantees of a session: an answer carries the
  * agent's due messages in delivery order (priority, then FIFO) — pending ones, and sent ones whose
- * acknowledgement timeout ({@code AEGIS_ACK_TIMEOUT}, doubled per transmission) has passed — never
- * an expired one; a message whose retries are used up is failed instead. Each message carried is
+ * ack deadline has passed — never an expired one; a message whose attempts are used up is failed
+ * instead (the {@link Redelivery} rules a session follows too). Each message carried is
  * recorded as sent (attempts + 1) through {@link DeliveryEngine#transmittedElsewhere} before the
  * answer leaves.
  *
- * <p>When nothing is due a poll waits up to its {@code wait}: it looks again when a send for its
- * agent is committed on this node ({@link DeliveryEngine#onOffer}), when the next sent message
- * becomes due, and at least once a second (a send accepted by another node). No thread waits.
+ * <p>When nothing is due a poll waits up to its {@code wait}: it looks again when a message for its
+ * agent is committed ({@link #offered}, from the cluster's events), when the next sent message
+ * becomes due, and at least once a second (a commit whose notice did not reach this node). No
+ * thread waits.
  *
  * <p>One poll per agent at a time on this node: a new poll ends a waiting one — with an empty
  * answer if both belong to the same HTTP session, with 409 {@code replaced} if the waiting one
@@ -46,9 +50,9 @@ import org.slf4j.LoggerFactory;
  * agent, so two polls never carry the same transmission. A new HTTP session issued on this node
  * ({@link #replacedBy}) and a deactivation ({@link #refuse}) end a waiting poll at once; on other
  * nodes the token is looked at again before an answer carries messages, so a poll never hands
- * messages to a session that was replaced or revoked while it waited. An agent counts as
- * reachable here ({@link DeliveryEngine#addReach}) while a poll waits and for
- * {@code AEGIS_MAX_POLL_WAIT} after its last poll.
+ * messages to a session that was replaced or revoked while it waited. This node holds the agent's
+ * {@link Presence} (over {@link Transport#HTTP_POLLING}) from its first poll until
+ * {@code AEGIS_MAX_POLL_WAIT} after its last one.
  *
  * <p>While the gateway holds a next backend key, the first answer this node gives to a poll of
  * each HTTP session starts with its announcement ({@link NextKeyAnnouncement}, docs/PROTOCOL.md
@@ -67,30 +71,29 @@ public final class PollService implements AutoCloseable {
   private final WorkerExecutor worker;
   private final MessageQueue queue;
   private final DeliveryEngine delivery;
-  private final long ackTimeoutMillis;
   private final long presenceMillis;
   private final long maxAnswerBytes;
   private final SecureRandom random = new SecureRandom();
   private final Map<String, AgentPolls> agents = new ConcurrentHashMap<>();
   private final HttpSessions sessions;
   private final NextKeyAnnouncement announcement;
+  private final Presence presence;
   private final long cleanupTimer;
 
   public PollService(Vertx vertx, WorkerExecutor worker, MessageQueue queue, DeliveryEngine delivery,
-                     HttpSessions sessions, NextKeyAnnouncement announcement, Duration ackTimeout, Duration presence,
-                     long maxAnswerBytes) {
+                     HttpSessions sessions, NextKeyAnnouncement announcement, Presence presence,
+                     Duration presenceWindow, long maxAnswerBytes) {
     this.vertx = vertx;
+    this.presence = presence;
     this.sessions = sessions;
     this.announcement = announcement;
     this.worker = worker;
     this.queue = queue;
     this.delivery = delivery;
-    this.ackTimeoutMillis = ackTimeout.toMillis();
-    this.presenceMillis = presence.toMillis();
+    this.presenceMillis = presenceWindow.toMillis();
     this.maxAnswerBytes = maxAnswerBytes;
-    delivery.onOffer(this::offered);
-    delivery.addReach(this::reaches);
-    this.cleanupTimer = vertx.setPeriodic(Math.max(1000, presenceMillis), id -> cleanup());
+    // Presence ends within a tenth of its window after it should.
+    this.cleanupTimer = vertx.setPeriodic(Math.max(1000, presenceMillis / 10), id -> cleanup());
   }
 
   /** One agent's polls on this node; its fields are guarded by the object itself. */
@@ -98,6 +101,8 @@ public final class PollService implements AutoCloseable {
     private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
     private Poll waiting;
     private long lastSeenMillis;
+    /** Removed by the cleanup: a poll that found it in the map looks again. */
+    private boolean retired;
     /** {@code <session id>/<next key id>} of the last announcement an answer carried, or null. */
     private String announced;
   }
@@ -119,17 +124,28 @@ public final class PollService implements AutoCloseable {
    */
   CompletableFuture<byte[]> poll(HttpSessions.Opened opened, byte[] clientNonce, Duration wait, int max,
                                  java.util.function.Consumer<Runnable> clientGone) {
-    AgentPolls state = agents.computeIfAbsent(opened.agentId(), k -> new AgentPolls());
-    Poll p = new Poll(opened, state, clientNonce, max, wait.toMillis());
+    AgentPolls state;
+    Poll p;
     Poll superseded;
-    synchronized (state) {
-      state.lastSeenMillis = System.currentTimeMillis();
-      superseded = state.waiting;
-      if (superseded != null && superseded.newerThan(p)) {
-        // This poll's session was replaced just after its token was looked at.
-        return CompletableFuture.failedFuture(AgentSessions.TokenState.REPLACED.refusal());
+    while (true) {
+      state = agents.computeIfAbsent(opened.agentId(), k -> {
+        presence.held(k, Transport.HTTP_POLLING);
+        return new AgentPolls();
+      });
+      p = new Poll(opened, state, clientNonce, max, wait.toMillis());
+      synchronized (state) {
+        if (state.retired) {
+          continue; // the cleanup removed it a moment ago: the next look makes a new one
+        }
+        state.lastSeenMillis = System.currentTimeMillis();
+        superseded = state.waiting;
+        if (superseded != null && superseded.newerThan(p)) {
+          // This poll's session was replaced just after its token was looked at.
+          return CompletableFuture.failedFuture(AgentSessions.TokenState.REPLACED.refusal());
+        }
+        state.waiting = p;
       }
-      state.waiting = p;
+      break;
     }
     if (superseded != null) {
       if (p.newerThan(superseded)) {
@@ -172,43 +188,35 @@ public final class PollService implements AutoCloseable {
     }
   }
 
-  /** Whether {@code agentId} polls this node (a poll waits, or one ended within the presence window). */
-  boolean reaches(String agentId) {
-    AgentPolls state = agents.get(agentId);
-    if (state == null) {
-      return false;
-    }
-    synchronized (state) {
-      return state.waiting != null || System.currentTimeMillis() - state.lastSeenMillis < presenceMillis;
-    }
-  }
-
-  /** Every agent that {@link #reaches} this node now. */
-  java.util.Set<String> reachable() {
-    java.util.Set<String> out = new java.util.HashSet<>();
-    for (String agentId : agents.keySet()) {
-      if (reaches(agentId)) {
-        out.add(agentId);
-      }
-    }
-    return out;
-  }
-
-  private void offered(String agentId) {
+  /** A message for {@code agentId} was committed: a poll of it waiting here looks at once. */
+  void offered(String agentId) {
     Poll p = waiting(agentId);
     if (p != null) {
       p.check();
     }
   }
 
+  /** Forgets agents that stopped polling here (no poll waits, none for the presence window). */
   private void cleanup() {
     long now = System.currentTimeMillis();
-    agents.entrySet().removeIf(e -> {
+    for (var e : agents.entrySet()) {
       AgentPolls s = e.getValue();
       synchronized (s) {
-        return s.waiting == null && now - s.lastSeenMillis > presenceMillis && s.tail.isDone();
+        if (s.waiting != null || now - s.lastSeenMillis <= presenceMillis || !s.tail.isDone()) {
+          continue;
+        }
+        // A poll that found this entry before its removal sees it retired and makes a new one.
+        s.retired = true;
       }
-    });
+      // Atomic with computeIfAbsent in poll(): a new entry's presence is held after this release.
+      agents.computeIfPresent(e.getKey(), (agentId, current) -> {
+        if (current != s) {
+          return current;
+        }
+        presence.released(agentId, Transport.HTTP_POLLING);
+        return null;
+      });
+    }
   }
 
   /** Ends every waiting poll with an empty answer (the node is stopping). */
@@ -467,7 +475,7 @@ public final class PollService implements AutoCloseable {
           .thenCompose(looked -> {
             Scan scan = looked.scan();
             for (QueuedMessage m : scan.exhausted()) {
-              delivery.failedElsewhere(m, "retries exhausted: " + m.attempts() + " transmissions without acknowledgement");
+              delivery.failedElsewhere(m, delivery.redelivery().exhaustedReason(m));
             }
             if (looked.token() != AgentSessions.TokenState.LIVE) {
               log.info("agent_id={} poll of session {} ended: its token is {}", agentId, sessionId(), looked.token());
@@ -493,7 +501,7 @@ public final class PollService implements AutoCloseable {
             || answer.size() > first && answer.encodedLength() + estimate(m) > maxAnswerBytes) {
           break;
         }
-        QueuedMessage sent = m.withAttempts(m.attempts() + 1);
+        QueuedMessage sent = delivery.redelivery().transmission(m, Instant.now());
         SecureMessage record;
         try {
           record = answer.seal(sent.command(), sent.headers());
@@ -511,6 +519,7 @@ public final class PollService implements AutoCloseable {
 
     /** The agent's backlog in delivery order: what is due now, what is used up, and when the next becomes due. */
     private Scan scan(Instant now) {
+      Redelivery rules = delivery.redelivery();
       List<QueuedMessage> due = new ArrayList<>();
       List<QueuedMessage> exhausted = new ArrayList<>();
       long nextDue = Long.MAX_VALUE;
@@ -519,28 +528,18 @@ public final class PollService implements AutoCloseable {
       long seq = -1;
       int scanned = 0;
       while (due.size() < max && scanned < MAX_SCAN) {
-        List<MessageQueue.Backlogged> rows = queue.backlogPage(agentId, priority, seq, page);
-        for (MessageQueue.Backlogged row : rows) {
-          QueuedMessage m = row.message();
+        List<QueuedMessage> rows = queue.backlogPage(agentId, priority, seq, page);
+        for (QueuedMessage m : rows) {
           priority = m.priority().rank();
           seq = m.seq();
           scanned++;
-          if (m.expired(now)) {
-            continue;
+          // A poll is no fresh link: what an earlier answer carried waits for its ack deadline.
+          switch (rules.verdict(m, now, false)) {
+            case EXPIRE -> { }
+            case WAIT -> nextDue = Math.min(nextDue, rules.ackDeadline(m).toEpochMilli());
+            case FAIL -> exhausted.add(m);
+            case SEND -> due.add(m);
           }
-          if (row.sentAt() != null) {
-            // Each transmission waits twice as long as the one before, as in a session.
-            long dueAt = row.sentAt().toEpochMilli() + (ackTimeoutMillis << Math.min(Math.max(m.attempts() - 1, 0), 10));
-            if (dueAt > now.toEpochMilli()) {
-              nextDue = Math.min(nextDue, dueAt);
-              continue;
-            }
-          }
-          if (m.retriesExhausted()) {
-            exhausted.add(m);
-            continue;
-          }
-          due.add(m);
           if (due.size() == max) {
             break;
           }

@@ -5,6 +5,7 @@ import io.aegis.server.artifact.AgentArtifact;
 import io.aegis.server.artifact.Artifact;
 import io.aegis.server.artifact.ArtifactStore;
 import io.aegis.server.artifact.ArtifactTarget;
+import io.aegis.server.cluster.NodeEvents;
 import io.aegis.server.delivery.DeliveryEngine;
 import io.aegis.server.delivery.QueuedMessage;
 import io.aegis.server.delivery.SendService;
@@ -23,11 +24,12 @@ import org.slf4j.LoggerFactory;
  * returns (with header {@code cursor}); an agent that was offline gets, when it reconnects, the
  * artifacts published after the last one it acknowledged (up to {@value #CATCH_UP} per
  * connection; it polls for more). Each artifact is pushed to an agent once (message id
- * {@code artifact:<id>}).
+ * {@code artifact:<id>}). Publications come as the cluster's events, so each node pushes to the
+ * agents whose sessions it holds.
  *
  * <p>Thread-safe; the work runs on the blocking pool.
  */
-public final class ArtifactPush implements DeliveryEngine.Listener {
+public final class ArtifactPush implements DeliveryEngine.Listener, NodeEvents.Listener {
   private static final Logger log = LoggerFactory.getLogger(ArtifactPush.class);
   static final String CHANNEL = "artifacts";
   static final int CATCH_UP = 100;
@@ -40,26 +42,30 @@ public final class ArtifactPush implements DeliveryEngine.Listener {
   private final ConnectionManager connections;
 
   public ArtifactPush(ArtifactStore artifacts, SendService sender, SyncState sync, WriteBatcher batcher,
-                      WorkerExecutor worker, ConnectionManager connections) {
+                      WorkerExecutor worker, ConnectionManager connections, NodeEvents events) {
     this.artifacts = artifacts;
     this.sender = sender;
     this.sync = sync;
     this.batcher = batcher;
     this.worker = worker;
     this.connections = connections;
-    artifacts.onPublish(this::published);
+    events.listen(this);
   }
 
-  private void published(Artifact a) {
-    long seq = Long.parseLong(a.cursor());
-    newest.accumulateAndGet(seq, Math::max);
-    AgentArtifact item = a.forAgent();
+  @Override
+  public void onArtifactPublished(String artifactId) {
     worker.executeBlocking(() -> {
+      Artifact a = artifacts.get(artifactId).orElse(null);
+      if (a == null) {
+        return null; // deleted since: nothing to push
+      }
+      newest.accumulateAndGet(Long.parseLong(a.cursor()), Math::max);
+      AgentArtifact item = a.forAgent();
       for (String agentId : connectedTargets(a.target())) {
         push(agentId, item);
       }
       return null;
-    }, false).onFailure(e -> log.warn("artifact push of {} failed: {}", a.id(), e.getMessage()));
+    }, false).onFailure(e -> log.warn("artifact push of {} failed: {}", artifactId, e.getMessage()));
   }
 
   /**

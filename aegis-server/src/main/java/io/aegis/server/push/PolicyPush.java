@@ -1,6 +1,7 @@
 package io.aegis.server.push;
 
 import io.aegis.server.api.ApiJson;
+import io.aegis.server.cluster.NodeEvents;
 import io.aegis.server.delivery.DeliveryEngine;
 import io.aegis.server.delivery.MessageQueue;
 import io.aegis.server.delivery.QueuedMessage;
@@ -9,9 +10,7 @@ import io.aegis.server.gateway.AgentSession;
 import io.aegis.server.gateway.ConnectionManager;
 import io.aegis.server.gateway.SessionHandler;
 import io.aegis.server.policy.EffectivePolicies;
-import io.aegis.server.policy.PolicyChange;
 import io.aegis.server.policy.PolicyStore;
-import io.aegis.server.registry.AgentRegistry;
 import io.aegis.server.store.Database;
 import io.aegis.server.store.TimeOrderedIds;
 import io.aegis.server.store.WriteBatcher;
@@ -34,11 +33,12 @@ import org.slf4j.LoggerFactory;
  * connected agent receives the new set at once as a durable, signed {@code event} on channel
  * {@code policy} with {@code control} priority and header {@code etag}; a newer push cancels an
  * older one still undelivered. An agent that was offline gets the current set when it
- * reconnects ({@link CatchUp}), unless it already acknowledged that exact set.
+ * reconnects ({@link CatchUp}), unless it already acknowledged that exact set. Policy and label
+ * changes come as the cluster's events, so each node pushes to the agents whose sessions it holds.
  *
  * <p>Thread-safe; the work runs on the blocking pool.
  */
-public final class PolicyPush implements SessionHandler, DeliveryEngine.Listener, AgentRegistry.Listener {
+public final class PolicyPush implements SessionHandler, DeliveryEngine.Listener, NodeEvents.Listener {
   private static final Logger log = LoggerFactory.getLogger(PolicyPush.class);
   static final String CHANNEL = "policy";
 
@@ -54,7 +54,7 @@ public final class PolicyPush implements SessionHandler, DeliveryEngine.Listener
   private final Map<String, String> lastPushed = new ConcurrentHashMap<>();
 
   public PolicyPush(Database db, PolicyStore policies, SendService sender, MessageQueue queue, SyncState sync,
-                    WriteBatcher batcher, WorkerExecutor worker, ConnectionManager connections) {
+                    WriteBatcher batcher, WorkerExecutor worker, ConnectionManager connections, NodeEvents events) {
     this.db = db;
     this.policies = policies;
     this.sender = sender;
@@ -63,7 +63,7 @@ public final class PolicyPush implements SessionHandler, DeliveryEngine.Listener
     this.batcher = batcher;
     this.worker = worker;
     this.connections = connections;
-    policies.onChange(this::changed);
+    events.listen(this);
   }
 
   @Override
@@ -80,16 +80,17 @@ public final class PolicyPush implements SessionHandler, DeliveryEngine.Listener
     }
   }
 
-  private void changed(PolicyChange change) {
+  @Override
+  public void onPolicyChanged(String name, boolean newVersion) {
     worker.executeBlocking(() -> {
       // A new version reaches exactly the agents assigned the policy; a changed or removed
       // assignment may also take it away, so every connected agent is checked.
-      Collection<String> agents = change.kind() == PolicyChange.Kind.VERSION_CREATED
-          ? assignedAndConnected(change.name())
+      Collection<String> agents = newVersion
+          ? assignedAndConnected(name)
           : connections.all().stream().map(AgentSession::agentId).toList();
       agents.forEach(this::reconcile);
       return null;
-    }, false).onFailure(e -> log.warn("policy push after {} failed: {}", change, e.getMessage()));
+    }, false).onFailure(e -> log.warn("policy push after a change of {} failed: {}", name, e.getMessage()));
   }
 
   private void reconcileLater(List<String> agentIds) {

@@ -79,13 +79,13 @@ public final class MessageRouter implements SessionHandler {
 
   @Override
   public void onOpen(AgentSession session) {
-    delivery.sessionOpened(session);
+    delivery.opened(session);
     sessionListeners.forEach(l -> l.onOpen(session));
   }
 
   @Override
   public void onClose(AgentSession session, int code) {
-    delivery.sessionClosed(session);
+    delivery.closed(session);
     channelsUsed.remove(session.agentId());
     sessionListeners.forEach(l -> l.onClose(session, code));
   }

@@ -222,4 +222,9 @@ public final class AgentSocket implements AutoCloseable {
       ws.abort();
     }
   }
+
+  /** Starts the closing handshake with {@code code} (as a well-behaved peer leaving). */
+  public void closeWith(int code) {
+    ws.sendClose(code, "");
+  }
 }
