@@ -75,7 +75,7 @@ public final class RawWebSocket implements AutoCloseable {
       req.append("\r\n");
       ws.out.write(req.toString().getBytes(StandardCharsets.ISO_8859_1));
       ws.out.flush();
-      s.setSoTimeout(5000);
+      s.setSoTimeout((int) Waits.EVENT.toMillis());
       String status = ws.readHeaders();
       if (!status.startsWith("HTTP/1.1 101")) {
         s.close();

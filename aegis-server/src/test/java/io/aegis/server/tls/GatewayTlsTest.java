@@ -173,7 +173,7 @@ class GatewayTlsTest {
   private SSLSocket handshake(String[] protocols) throws IOException {
     URI uri = URI.create(gw.baseUrl());
     SSLSocket s = (SSLSocket) trustTestCa.getSocketFactory().createSocket(uri.getHost(), uri.getPort());
-    s.setSoTimeout(5000);
+    s.setSoTimeout((int) Waits.EVENT.toMillis());
     if (protocols != null) {
       s.setEnabledProtocols(protocols);
     }
