@@ -13,12 +13,18 @@ import picocli.CommandLine.Option;
  * are cached, how the simulated agents connect, and where results go. A picocli mixin.
  */
 public final class BenchOptions {
-  @Option(names = "--gateway", defaultValue = "http://127.0.0.1:8080", paramLabel = "URL",
-      description = "The gateway's base URL (default ${DEFAULT-VALUE}). Ignored with --spawn.")
+  @Option(names = "--url", defaultValue = "${env:AEGIS_URL:-http://127.0.0.1:8080}", paramLabel = "URL",
+      description = "The gateway's base URL (default: $AEGIS_URL, else http://127.0.0.1:8080). Ignored with --spawn.")
   public String gateway;
 
-  @Option(names = "--token", paramLabel = "TOKEN", defaultValue = "${env:AEGIS_ADMIN_TOKEN}",
-      description = "Operator token (default: $AEGIS_ADMIN_TOKEN). Not needed with --spawn.")
+  /** The flag's old name, kept for existing scripts. */
+  @Option(names = "--gateway", hidden = true, paramLabel = "URL")
+  void gateway(String url) {
+    gateway = url;
+  }
+
+  @Option(names = "--token", paramLabel = "TOKEN",
+      description = "Operator token (default: $AEGIS_TOKEN, else $AEGIS_ADMIN_TOKEN). Not needed with --spawn.")
   public String token;
 
   @Option(names = "--backend-key", paramLabel = "B64|FILE",
@@ -52,6 +58,10 @@ public final class BenchOptions {
   @Option(names = "--prefix", defaultValue = "bench", paramLabel = "P",
       description = "Agent ids are P-000001, P-000002, ... (default ${DEFAULT-VALUE}).")
   public String prefix;
+
+  @Option(names = "--cleanup", description = "At the end (also after a failure), delete the agents this run used from "
+      + "the gateway. Not needed with --spawn.")
+  public boolean cleanup;
 
   @Option(names = "--reuse", description = "Skip registering agents that an earlier run registered with this gateway "
       + "(keys from the cache in --work-dir).")
@@ -87,4 +97,14 @@ public final class BenchOptions {
   @Option(names = "--max-frame", defaultValue = "1048576", paramLabel = "BYTES",
       description = "Largest frame an agent accepts (default ${DEFAULT-VALUE}).")
   public int maxFrameBytes;
+
+  /** The operator token: {@code --token}, else {@code $AEGIS_TOKEN}, else {@code $AEGIS_ADMIN_TOKEN}. */
+  public String token() {
+    for (String t : new String[] {token, System.getenv("AEGIS_TOKEN"), System.getenv("AEGIS_ADMIN_TOKEN")}) {
+      if (t != null && !t.isBlank()) {
+        return t.trim();
+      }
+    }
+    return null;
+  }
 }

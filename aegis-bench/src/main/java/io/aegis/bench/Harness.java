@@ -3,6 +3,7 @@ package io.aegis.bench;
 import io.aegis.bench.agent.AgentFleet;
 import io.aegis.bench.agent.AgentIdentity;
 import io.aegis.bench.agent.Backoff;
+import io.aegis.bench.agent.FleetStats;
 import io.aegis.bench.agent.KeyCache;
 import io.aegis.bench.gateway.GatewayClient;
 import io.aegis.bench.gateway.GatewayProbe;
@@ -48,6 +49,8 @@ public final class Harness implements AutoCloseable {
   private final CpuMeter cpu;
   private final List<AutoCloseable> closeables = new ArrayList<>();
   private KeyCache cache;
+  /** The agents this run registered or reused: what --cleanup deletes. */
+  private List<AgentIdentity> used = List.of();
 
   public Harness(BenchOptions o, String scenario) throws IOException, InterruptedException {
     this.options = o;
@@ -62,15 +65,25 @@ public final class Harness implements AutoCloseable {
       progress.say("gateway up at " + gateway + " (pid " + spawned.pid() + ", log " + spawned.log() + ")");
     } else {
       spawned = null;
-      gateway = URI.create(o.gateway);
+      try {
+        gateway = URI.create(o.gateway);
+      } catch (IllegalArgumentException e) {
+        throw new BenchException("--url " + o.gateway + " is not a URL: " + e.getMessage());
+      }
       if (o.backendKey == null) {
         throw new BenchException("--backend-key is required for an external gateway (base64, or its public.pem); "
             + "or use --spawn");
       }
-      if (o.token == null || o.token.isBlank()) {
-        throw new BenchException("an operator token is required: --token or AEGIS_ADMIN_TOKEN; or use --spawn");
+      if (o.token() == null) {
+        throw new BenchException("an operator token is required: --token, AEGIS_TOKEN or AEGIS_ADMIN_TOKEN; or use "
+            + "--spawn");
       }
-      backendKey = parseBackendKey(o.backendKey);
+      try {
+        backendKey = KeyFiles.publicKeyArgument(o.backendKey);
+      } catch (IllegalArgumentException e) {
+        throw new BenchException("--backend-key " + o.backendKey + " is neither a key file nor a base64 public key: "
+            + e.getMessage());
+      }
       report.condition("gateway", "external, " + gateway + (o.gatewayPid > 0 ? ", pid " + o.gatewayPid : ""));
     }
     report.condition("store", o.databaseUrl != null ? "PostgreSQL" : o.spawn ? "SQLite" : "as configured on the gateway");
@@ -80,18 +93,10 @@ public final class Harness implements AutoCloseable {
           + "gateway's cost, not what real agents pay.");
     }
     this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
-    this.api = new GatewayClient(vertx, gateway, o.spawn ? spawned.token() : o.token, o.httpConnections);
+    this.api = new GatewayClient(vertx, gateway, o.spawn ? spawned.token() : o.token(), o.httpConnections);
     long pid = o.spawn ? spawned.pid() : o.gatewayPid;
     this.probe = new GatewayProbe(api, pid);
     this.cpu = new CpuMeter(pid);
-  }
-
-  private static IdentityPublicKey parseBackendKey(String value) throws IOException {
-    Path p = Path.of(value);
-    if (Files.isRegularFile(p)) {
-      return KeyFiles.readPublicKey(p);
-    }
-    return IdentityPublicKey.parseBase64(value);
   }
 
   public BenchOptions options() {
@@ -158,6 +163,7 @@ public final class Harness implements AutoCloseable {
       cache.forgetRegistrations(); // a new gateway knows nobody
     }
     List<AgentIdentity> ids = cache.identities(options.prefix, n, new SecureRandom());
+    used = ids;
     cache.save();
     List<AgentIdentity> todo = options.reuse ? ids.stream().filter(a -> !cache.isRegistered(a.agentId())).toList() : ids;
     report.parameter("agents_registered_by_this_run", todo.size());
@@ -168,18 +174,23 @@ public final class Harness implements AutoCloseable {
     Registrar registrar = new Registrar(api, options.registerConcurrency, Map.of("bench", options.prefix));
     long t0 = System.nanoTime();
     progress.phase("register", () -> String.format("%d/%d registered, failed %s", registrar.done.sum(), todo.size(),
-        registrar.failed.isEmpty() ? "0" : registrar.failed.toString()));
+        FleetStats.brief(registrar.failed)));
     try {
       registrar.register(todo, cache).get(30, TimeUnit.MINUTES);
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-      throw new BenchException("registration did not finish: " + e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new BenchException("registration failed: " + Failures.describe(e.getCause(), gateway));
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new BenchException("registration did not finish within 30 minutes");
     } finally {
       cache.save();
     }
     double s = (System.nanoTime() - t0) / 1e9;
     progress.say(String.format("registered %d agents in %.1f s (%.0f/s)", registrar.done.sum(), s, registrar.done.sum() / s));
+    if (registrar.failed.keySet().stream().anyMatch(r -> r.startsWith("http_401"))) {
+      throw new BenchException("the gateway refused the operator token (HTTP 401): check --token or AEGIS_TOKEN");
+    }
     if (!registrar.failed.isEmpty()) {
-      throw new BenchException("registration failed for some agents: " + registrar.failed
+      throw new BenchException("registration failed for some agents: " + FleetStats.brief(registrar.failed)
           + " (is the operator token right? an agent id taken by a non-bench agent?)");
     }
     return ids;
@@ -238,9 +249,28 @@ public final class Harness implements AutoCloseable {
     return Math.round(v * 100) / 100.0;
   }
 
+  /** With --cleanup: deletes the agents this run used (their registrations are forgotten in the key cache). */
+  private void cleanUp() {
+    if (!options.cleanup || spawned != null || used.isEmpty()) {
+      return;
+    }
+    Registrar registrar = new Registrar(api, options.registerConcurrency, Map.of());
+    progress.phase("cleanup", () -> String.format("%d/%d deleted, failed %s", registrar.done.sum(), used.size(),
+        FleetStats.brief(registrar.failed)));
+    try {
+      registrar.delete(used, cache).get(30, TimeUnit.MINUTES);
+      cache.save();
+      progress.say("cleanup: deleted " + registrar.done.sum() + " of " + used.size() + " agents"
+          + (registrar.failed.isEmpty() ? "" : "; not deleted: " + FleetStats.brief(registrar.failed)));
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      progress.say("cleanup did not finish: " + Failures.describe(e, gateway));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   @Override
   public void close() {
-    progress.close();
     for (AutoCloseable c : closeables) {
       try {
         c.close();
@@ -248,6 +278,9 @@ public final class Harness implements AutoCloseable {
         // best effort
       }
     }
+    closeables.clear();
+    cleanUp();
+    progress.close();
     api.close();
     vertx.close();
     if (spawned != null) {

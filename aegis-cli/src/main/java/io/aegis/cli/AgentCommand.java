@@ -3,6 +3,7 @@ package io.aegis.cli;
 import io.aegis.agent.AgentClient;
 import io.aegis.agent.AgentClientBuilder;
 import io.aegis.agent.reference.ReferenceAgent;
+import io.aegis.protocol.KeyFiles;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
@@ -33,12 +34,36 @@ import picocli.CommandLine.Option;
         "list of events, anything else one event; wrapped events without a timestamp get the current time.",
         "If the WebSocket keeps failing, the agent falls back to HTTP polling and returns when it can.",
         "Connection state goes to stderr. Runs until interrupted (or the end of stdin with --exit-on-eof).",
-        "Exit status: 0 closed, 2 bad arguments, 3 revoked, 4 replaced by another instance."})
+        "Exit status: 0 closed; 1 with --exit-on-eof, the session never opened or failed, or something sent was",
+        "not acknowledged (stderr says why); 2 bad arguments; 3 revoked; 4 replaced by another instance."})
 final class AgentCommand implements Callable<Integer> {
 
-  @Option(names = "--backend", required = true, paramLabel = "URL",
-      description = "Gateway base URL (https://host:port) or socket URL (wss://host/ws/agent).")
-  String backend;
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  private final java.io.InputStream in;
+  private final java.io.PrintStream out;
+  private final java.io.PrintStream err;
+
+  AgentCommand() {
+    this(System.in, System.out, System.err);
+  }
+
+  /** For tests: standard input, output and error. */
+  AgentCommand(java.io.InputStream in, java.io.PrintStream out, java.io.PrintStream err) {
+    this.in = in;
+    this.out = out;
+    this.err = err;
+  }
+
+  @Option(names = "--url", paramLabel = "URL", defaultValue = "${env:AEGIS_URL}",
+      description = "Gateway base URL (https://host:port) or socket URL (wss://host/ws/agent) (default: $AEGIS_URL).")
+  String url;
+
+  /** The flag's old name, kept for existing scripts. */
+  @Option(names = "--backend", hidden = true, paramLabel = "URL")
+  void backend(String value) {
+    url = value;
+  }
 
   @Option(names = "--id", required = true, paramLabel = "ID", description = "The agent id, as registered.")
   String agentId;
@@ -47,9 +72,10 @@ final class AgentCommand implements Callable<Integer> {
       description = "The agent's private key (PKCS#8 PEM, from 'aegis keygen').")
   Path keyFile;
 
-  @Option(names = "--backend-key", required = true, paramLabel = "B64",
-      description = "Pinned backend public key (base64 of 32 bytes); give it twice to pin two (the first is asked for in "
-          + "each handshake, the second accepted too: the order the agent reports when the backend rotates).")
+  @Option(names = "--backend-key", required = true, paramLabel = "B64|FILE",
+      description = "Pinned backend public key: base64 of its 32 bytes, or a file holding it (the gateway's public.pem); "
+          + "give it twice to pin two (the first is asked for in each handshake, the second accepted too: the order "
+          + "the agent reports when the backend rotates).")
   List<String> backendKeys = new ArrayList<>();
 
   @Option(names = "--subscribe", split = ",", paramLabel = "CHANNEL",
@@ -66,23 +92,37 @@ final class AgentCommand implements Callable<Integer> {
   Path caCert;
 
   @Option(names = "--exit-on-eof",
-      description = "At the end of stdin, wait for the gateway to acknowledge what was sent, then exit.")
+      description = "At the end of stdin, wait for the session to open and the gateway to acknowledge what was sent, "
+          + "then exit (1 if either did not happen).")
   boolean exitOnEof;
+
+  @Option(names = "--open-timeout", paramLabel = "DURATION", defaultValue = "30s",
+      converter = io.aegis.cli.ctl.CtlCommand.DurationConverter.class,
+      description = "With --exit-on-eof: how long to wait for a session that has not opened yet (default ${DEFAULT-VALUE}).")
+  java.time.Duration openTimeout;
 
   @Override
   public Integer call() throws InterruptedException {
     quietSdkLogs();
+    if (url == null || url.isBlank()) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "no gateway URL: give --url (or set AEGIS_URL)");
+    }
     if (backendKeys.size() > 2) {
-      System.err.println("aegis: give at most two --backend-key values");
+      err.println("aegis: give at most two --backend-key values");
       return 2;
     }
     AgentClientBuilder builder;
     try {
+      List<String> pins = new ArrayList<>();
+      for (String k : backendKeys) {
+        pins.add(KeyFiles.publicKeyArgument(k).base64());
+      }
       builder = AgentClient.builder()
-          .backend(backend)
+          .backend(url)
           .agentId(agentId)
           .identityFile(keyFile)
-          .backendKeys(backendKeys.get(0), backendKeys.subList(1, backendKeys.size()).toArray(String[]::new));
+          .backendKeys(pins.get(0), pins.subList(1, pins.size()).toArray(String[]::new));
       if (dedupFile != null) {
         builder.dedupFile(dedupFile);
       }
@@ -91,14 +131,17 @@ final class AgentCommand implements Callable<Integer> {
       }
     } catch (IllegalArgumentException | UncheckedIOException | java.security.GeneralSecurityException e) {
       // InvalidKeyException included
-      System.err.println("aegis: " + e.getMessage());
+      err.println("aegis: " + e.getMessage());
+      return 2;
+    } catch (java.io.IOException e) {
+      err.println("aegis: cannot read --backend-key: " + e.getMessage());
       return 2;
     }
     ReferenceAgent agent;
     try {
-      agent = new ReferenceAgent(builder, System.out, System.err);
+      agent = new ReferenceAgent(builder, out, err).openTimeout(openTimeout);
     } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
-      System.err.println("aegis: " + e.getMessage());
+      err.println("aegis: " + e.getMessage());
       return 2;
     }
     Thread hook = new Thread(agent::close, "aegis-agent-shutdown");
@@ -106,11 +149,11 @@ final class AgentCommand implements Callable<Integer> {
     try {
       agent.start(subscribe);
     } catch (IllegalArgumentException e) {
-      System.err.println("aegis: " + e.getMessage());
+      err.println("aegis: " + e.getMessage());
       agent.close();
       return 2;
     }
-    int status = agent.run(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), exitOnEof);
+    int status = agent.run(new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)), exitOnEof);
     try {
       Runtime.getRuntime().removeShutdownHook(hook);
     } catch (IllegalStateException alreadyShuttingDown) {

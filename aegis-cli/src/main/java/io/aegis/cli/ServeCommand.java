@@ -52,6 +52,9 @@ final class ServeCommand implements Callable<Integer> {
     out.println("  Aegis Gateway node " + c.nodeId() + " is up");
     out.println("  REST API      " + base + "/api/v1   (OpenAPI: " + base + "/api/v1/openapi.json)");
     out.println("  Agent socket  " + ws);
+    if (c.console()) {
+      out.println("  Console       " + base + "/console/   (sign in with an operator token)");
+    }
     out.println("  Health        " + base + "/healthz  " + base + "/readyz  " + base + "/metrics");
     out.println("  Backend key   " + server.identity().publicKey().base64()
         + "   (id " + server.identity().publicKey().keyIdHex() + "; agents pin this)"

@@ -19,10 +19,11 @@ import javax.net.ssl.X509TrustManager;
  * A TLS context that trusts the system's CAs and the certificates in one PEM file, for agents
  * talking to a gateway whose certificate comes from a private CA (or is self-signed).
  */
-final class TrustedCa {
+public final class TrustedCa {
   private TrustedCa() {}
 
-  static SSLContext sslContext(Path pem) throws GeneralSecurityException {
+  /** A TLS context trusting the system's CAs and the certificates in {@code pem}. */
+  public static SSLContext sslContext(Path pem) throws GeneralSecurityException {
     KeyStore store = KeyStore.getInstance(KeyStore.getDefaultType());
     try {
       store.load(null, null);

@@ -3,6 +3,11 @@ package io.aegis.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aegis.server.auth.OperatorTokens;
+import io.aegis.server.config.Config;
+import io.aegis.server.store.Database;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +23,7 @@ class AdminCommandTest {
   @Test
   void aTokenCreatedOfflineIsListedAcceptedAndCanBeRevoked() {
     Map<String, String> env = Map.of("AEGIS_DATA_DIR", dataDir.toString());
+    Database.open(Config.fromEnvironment(env)).close(); // the store 'serve' made at its first start
     AtomicReference<String> token = new AtomicReference<>();
     assertThat(AdminCommand.withTokens(env, t -> {
       token.set(t.create("ci-bot"));
@@ -43,6 +49,25 @@ class AdminCommandTest {
       assertThat(t.revoke("no-such-id")).isFalse();
       return 0;
     });
+  }
+
+  @Test
+  void saysWhichStoreItOpenedAndNeverCreatesOne() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    Path elsewhere = dataDir.resolve("not-where-serve-ran");
+    int exit = AdminCommand.withTokens(Map.of("AEGIS_DATA_DIR", elsewhere.toString()),
+        new PrintStream(err, true, StandardCharsets.UTF_8), t -> 0);
+    assertThat(exit).isEqualTo(1);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("no gateway store at " + elsewhere.resolve("aegis.db"))
+        .contains("AEGIS_DATA_DIR");
+    assertThat(elsewhere).doesNotExist();
+
+    Map<String, String> env = Map.of("AEGIS_DATA_DIR", dataDir.toString());
+    Database.open(Config.fromEnvironment(env)).close();
+    err.reset();
+    assertThat(AdminCommand.withTokens(env, new PrintStream(err, true, StandardCharsets.UTF_8), t -> 0)).isZero();
+    assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("aegis: store SQLite jdbc:sqlite:"
+        + dataDir.resolve("aegis.db") + "\n");
   }
 
   @Test

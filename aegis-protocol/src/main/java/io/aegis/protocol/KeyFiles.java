@@ -165,6 +165,39 @@ public final class KeyFiles {
     }
 
     /**
+     * A public key given on a command line: the path of a file holding it (SPKI PEM, such as the
+     * backend's {@code public.pem} or {@code keygen}'s {@code FILE.pub}; a PKCS#8 private key,
+     * whose public half is taken; or base64 text), else the base64 of the raw 32-byte key itself.
+     *
+     * @throws InvalidKeyException if neither a readable key file nor a valid base64 key
+     * @throws IOException if the file exists but cannot be read
+     */
+    public static IdentityPublicKey publicKeyArgument(String fileOrBase64) throws IOException {
+        Path path;
+        try {
+            path = Path.of(fileOrBase64);
+        } catch (java.nio.file.InvalidPathException e) {
+            path = null;
+        }
+        if (path == null || !Files.isRegularFile(path)) {
+            return IdentityPublicKey.parseBase64(fileOrBase64.trim());
+        }
+        String text = Files.readString(path, StandardCharsets.US_ASCII);
+        if (text.contains("-----BEGIN " + PRIVATE_LABEL)) {
+            IdentityKeyPair pair = parsePrivateKeyPem(text);
+            try {
+                return pair.publicKey();
+            } finally {
+                pair.destroy();
+            }
+        }
+        if (text.contains("-----BEGIN ")) {
+            return parsePublicKeyPem(text);
+        }
+        return IdentityPublicKey.parseBase64(text.trim());
+    }
+
+    /**
      * True if the file's POSIX permissions grant nothing to group or others (or the file system
      * has no POSIX permissions). Servers may warn or refuse to start otherwise.
      */

@@ -17,6 +17,7 @@ import io.aegis.server.auth.UsedNonces;
 import io.aegis.server.auth.TokenAuthenticator;
 import io.aegis.server.cluster.Cluster;
 import io.aegis.server.config.Config;
+import io.aegis.server.console.Console;
 import io.aegis.server.event.EventRoutes;
 import io.aegis.server.event.EventStore;
 import io.aegis.server.observability.HealthRoutes;
@@ -168,6 +169,7 @@ public final class AegisServer implements AutoCloseable {
       new ChannelRoutes(subscriptions).mount(api);
       new ArtifactRoutes(artifacts, config.artifactMaxContentSize()).mount(api);
       new EventRoutes(events).mount(api);
+      Console.mount(router, api, config, database, cluster.presence());
       OpenApiRoutes.mount(api);
       api.finish();
       this.routes = api.routes();

@@ -14,6 +14,7 @@ import io.aegis.agent.Transport;
 import io.aegis.protocol.CloseCode;
 import io.aegis.protocol.IdentityPublicKey;
 import io.aegis.protocol.MessageTypes;
+import io.aegis.protocol.handshake.HandshakeException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -46,12 +47,17 @@ import java.util.concurrent.TimeoutException;
  * answer them.
  *
  * <p>Exit status of {@link #run}: 0 after {@link #close()} (or the end of input with
- * {@code exitOnEof}), 3 if the agent was revoked, 4 if another instance replaced it.
+ * {@code exitOnEof}, once what was sent is acknowledged), 1 at the end of input with
+ * {@code exitOnEof} when the session never opened, was not open at the end, or something sent
+ * was not acknowledged (the reason is printed in words), 3 if the agent was revoked, 4 if another
+ * instance replaced it.
  *
  * <p>Thread-safe: output lines are written whole, one at a time.
  */
 public final class ReferenceAgent implements AutoCloseable {
 
+  /** Exit status at the end of input when the session never opened or failed, or something sent was lost. */
+  public static final int EXIT_FAILED = 1;
   /** Exit status when the gateway revoked the agent. */
   public static final int EXIT_REVOKED = 3;
   /** Exit status when another instance of the agent replaced this one. */
@@ -66,6 +72,14 @@ public final class ReferenceAgent implements AutoCloseable {
   private final Clock clock;
   private final AgentClient client;
   private final List<CompletableFuture<?>> inFlight = new ArrayList<>();
+  /** Completes when a session opens, or a failure occurs that reconnecting will not fix. */
+  private final CompletableFuture<Void> outcome = new CompletableFuture<>();
+  private volatile boolean opened;
+  private volatile SessionProblem problem;
+  private volatile HandshakeException handshakeError;
+  private volatile Integer eofStatus;
+  private volatile boolean exitOnEof;
+  private volatile Duration openTimeout = Duration.ofSeconds(30);
   private final Map<String, AgentMessage> requests = new LinkedHashMap<>(16, 0.75f, false) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, AgentMessage> eldest) {
@@ -86,6 +100,15 @@ public final class ReferenceAgent implements AutoCloseable {
     this.client = builder.defaultHandler(this::received).listener(new StateReporter()).build();
   }
 
+  /**
+   * How long, at the end of input with {@code exitOnEof}, to wait for a session that has not
+   * opened yet (default 30 s); a failure that reconnecting cannot fix ends the wait at once.
+   */
+  public ReferenceAgent openTimeout(Duration timeout) {
+    this.openTimeout = timeout;
+    return this;
+  }
+
   /** The client, for tests and embedding. */
   public AgentClient client() {
     return client;
@@ -102,11 +125,14 @@ public final class ReferenceAgent implements AutoCloseable {
   /**
    * Runs until the client stops: reads {@code in} line by line and acts on each line. At the end
    * of input the agent keeps running (it still receives messages) unless {@code exitOnEof}; then
-   * it waits up to 30 s for the gateway to acknowledge what was sent, and closes.
+   * it waits for the session to open (up to {@link #openTimeout}, unless a failure that
+   * reconnecting cannot fix comes first), up to 30 s for the gateway to acknowledge what was sent,
+   * and closes.
    *
    * @return the exit status
    */
   public int run(BufferedReader in, boolean exitOnEof) throws InterruptedException {
+    this.exitOnEof = exitOnEof;
     Thread reader = Thread.ofPlatform().daemon().name("aegis-agent-stdin").start(() -> {
       try {
         String line;
@@ -118,7 +144,7 @@ public final class ReferenceAgent implements AutoCloseable {
         say("reading standard input failed: " + e.getMessage());
       }
       if (exitOnEof) {
-        awaitSent(Duration.ofSeconds(30));
+        eofStatus = finish();
         client.close();
       }
     });
@@ -132,8 +158,40 @@ public final class ReferenceAgent implements AutoCloseable {
     return switch (reason) {
       case REVOKED -> EXIT_REVOKED;
       case REPLACED -> EXIT_REPLACED;
-      case CLOSED -> 0;
+      case CLOSED -> eofStatus != null ? eofStatus : 0;
     };
+  }
+
+  /**
+   * At the end of input: waits for the session to open (unless it cannot) and for what was sent
+   * to be acknowledged, and says in words what went wrong if anything did.
+   */
+  private int finish() {
+    try {
+      outcome.get(openTimeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return EXIT_FAILED;
+    } catch (ExecutionException | TimeoutException e) {
+      // not open yet: said below
+    }
+    if (!opened) {
+      SessionProblem p = problem;
+      say("the session never opened: " + (p != null ? p.words()
+          : "no session within " + openTimeout.toSeconds() + " s (is the gateway reachable at this URL?)"));
+      return EXIT_FAILED;
+    }
+    int lost = awaitSent(Duration.ofSeconds(30));
+    SessionProblem p = problem;
+    if (client.state() != AgentClient.State.CONNECTED && p != null) {
+      say("the session ended in an error: " + p.words());
+      return EXIT_FAILED;
+    }
+    if (lost > 0) {
+      say(lost + " of the messages sent " + (lost == 1 ? "was" : "were") + " not acknowledged by the gateway");
+      return EXIT_FAILED;
+    }
+    return 0;
   }
 
   /** Acts on one line of input; a malformed line is reported on standard error and skipped. */
@@ -195,7 +253,8 @@ public final class ReferenceAgent implements AutoCloseable {
     });
   }
 
-  private void awaitSent(Duration timeout) {
+  /** Waits up to {@code timeout} for what was sent; returns how many were not acknowledged. */
+  private int awaitSent(Duration timeout) {
     CompletableFuture<?>[] all;
     synchronized (inFlight) {
       all = inFlight.toArray(CompletableFuture[]::new);
@@ -207,6 +266,13 @@ public final class ReferenceAgent implements AutoCloseable {
     } catch (ExecutionException | TimeoutException e) {
       // reported per message
     }
+    int lost = 0;
+    for (CompletableFuture<?> f : all) {
+      if (!f.isDone() || f.isCompletedExceptionally()) {
+        lost++;
+      }
+    }
+    return lost;
   }
 
   private void received(AgentMessage m) {
@@ -262,6 +328,9 @@ public final class ReferenceAgent implements AutoCloseable {
   private final class StateReporter implements Listener {
     @Override
     public void connected(SessionInfo s) {
+      opened = true;
+      problem = null;
+      outcome.complete(null);
       say("connected" + (s.transport() == Transport.HTTP_POLLING ? " (HTTP polling)" : "") + ": session "
           + s.sessionId() + ", expires " + s.expiresAt() + ", backend key " + s.backendKeyId());
     }
@@ -275,6 +344,18 @@ public final class ReferenceAgent implements AutoCloseable {
     @Override
     public void disconnected(int code, String reason) {
       say("disconnected: " + code + (reason == null || reason.isEmpty() ? "" : " " + reason));
+      if (code == 1000) {
+        return; // closed by this side
+      }
+      SessionProblem p = SessionProblem.of(code, reason, handshakeError);
+      handshakeError = null;
+      problem = p;
+      if (p.lasting()) {
+        if (!exitOnEof) {
+          say(p.words()); // with exitOnEof, the end of input says it
+        }
+        outcome.complete(null);
+      }
     }
 
     @Override
@@ -315,6 +396,9 @@ public final class ReferenceAgent implements AutoCloseable {
 
     @Override
     public void error(Throwable e) {
+      if (e instanceof HandshakeException h) {
+        handshakeError = h; // disconnected() follows and says what it means
+      }
       say("error: " + e.getMessage());
     }
   }

@@ -82,6 +82,11 @@ public final class KeyCache {
     registered.add(agentId);
   }
 
+  /** Forgets one registration (the agent was deleted). */
+  public void forgetRegistration(String agentId) {
+    registered.remove(agentId);
+  }
+
   /** Forgets every registration (the gateway was reset). */
   public void forgetRegistrations() {
     registered.clear();

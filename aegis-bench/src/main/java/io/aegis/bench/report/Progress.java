@@ -52,7 +52,7 @@ public final class Progress implements AutoCloseable {
         say(phase + ": " + text);
       }
     } catch (RuntimeException e) {
-      say(phase + ": (progress failed: " + e + ")");
+      say(phase + ": (progress line failed: " + e.getMessage() + ")");
     }
   }
 

@@ -25,7 +25,18 @@ final class BroadcastWorkload {
    * @param lastAckMs   until the gateway showed every recipient delivered (-1 where not observable)
    */
   record Run(double acceptedMs, double firstDeliveryMs, double lastDeliveryMs, double lastAckMs, int reached,
-             int recipients, double gatewayCpuSeconds) {}
+             int recipients, double gatewayCpuSeconds) {
+    /** For the progress line: what happened, in milliseconds from the request. */
+    String describe() {
+      return String.format("reached %d/%d agents; accepted %s, first delivery %s, last delivery %s, last ack %s; "
+          + "gateway CPU %.2f s", reached, recipients, ms(acceptedMs), ms(firstDeliveryMs), ms(lastDeliveryMs),
+          ms(lastAckMs), gatewayCpuSeconds);
+    }
+
+    private static String ms(double v) {
+      return v < 0 ? "never" : String.format("%.1f ms", v);
+    }
+  }
 
   /** Sends one broadcast whose body is {@code payload}; returns the time accepted (ms) and recipients. */
   interface Caster {
@@ -82,7 +93,7 @@ final class BroadcastWorkload {
           first.get() == Long.MAX_VALUE ? -1 : Harness.round((first.get() - t0) / 1e6),
           reached.get() < recipients ? -1 : Harness.round((last.get() - t0) / 1e6), Harness.round(lastAck),
           reached.get(), recipients, Harness.round(u.gateway()));
-      h.progress().say(name + ": " + run);
+      h.progress().say(name + ": " + run.describe());
       if (measured) {
         runs.add(run);
       }

@@ -2,14 +2,16 @@ package io.aegis.bench.scenario;
 
 import io.aegis.bench.BenchException;
 import io.aegis.bench.BenchOptions;
+import io.aegis.bench.Failures;
 import io.aegis.bench.Harness;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Mixin;
 
 /**
  * The shape of every scenario command: set up a {@link Harness} from the shared options, run,
- * print the report. Exit code 0 on a completed run, 1 if the run completed but missed what it
- * set out to do (for example not every agent connected), 2 if it could not run.
+ * print the report. Exit code 0 on a completed run; 1 if the run completed but missed what it
+ * set out to do (for example not every agent connected), or could not run: then one line on
+ * standard error says why (no stack trace); 2 for bad arguments.
  */
 abstract class ScenarioCommand implements Callable<Integer> {
   @Mixin
@@ -22,14 +24,29 @@ abstract class ScenarioCommand implements Callable<Integer> {
   abstract int run(Harness h) throws Exception;
 
   @Override
-  public Integer call() throws Exception {
+  public Integer call() {
     try (Harness h = new Harness(options, name())) {
       int code = run(h);
       h.finish();
       return code;
     } catch (BenchException e) {
       System.err.println("aegis bench " + name() + ": " + e.getMessage());
-      return 2;
+      return 1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      System.err.println("aegis bench " + name() + ": interrupted");
+      return 1;
+    } catch (Exception e) {
+      System.err.println("aegis bench " + name() + ": " + Failures.describe(e, gatewayUri()));
+      return 1;
+    }
+  }
+
+  private java.net.URI gatewayUri() {
+    try {
+      return java.net.URI.create(options.gateway);
+    } catch (IllegalArgumentException e) {
+      return java.net.URI.create("http://invalid");
     }
   }
 

@@ -2,8 +2,10 @@ package io.aegis.server.cluster;
 
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -72,6 +74,17 @@ public final class LocalPresence implements Presence {
   public boolean holds(String agentId, Transport transport) {
     Integer bits = held.get(agentId);
     return bits != null && (bits & bit(transport)) != 0;
+  }
+
+  /** The agents holding a session here over {@code transport} (a copy; for the fleet views' filters and counts). */
+  public Set<String> holding(Transport transport) {
+    Set<String> out = new HashSet<>();
+    held.forEach((agentId, bits) -> {
+      if ((bits & bit(transport)) != 0) {
+        out.add(agentId);
+      }
+    });
+    return out;
   }
 
   /** How many agents hold a session here. */

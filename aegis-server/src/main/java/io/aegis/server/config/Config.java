@@ -73,6 +73,7 @@ public final class Config {
   private final int dbPoolSize;
   private final int blockingPoolSize;
   private final int eventLoops;
+  private final boolean console;
 
   /** Which agent→backend records must carry a valid signature; see {@link Setting#AEGIS_AGENT_SIGNATURES}. */
   public enum AgentSignatures { REQUIRED, OPTIONAL, OFF }
@@ -205,6 +206,7 @@ public final class Config {
     blockingPoolSize = r.integer(Setting.AEGIS_BLOCKING_POOL_SIZE, 1, 10_000);
     int loops = r.integer(Setting.AEGIS_EVENT_LOOPS, 0, 1024);
     eventLoops = loops == 0 ? 2 * Runtime.getRuntime().availableProcessors() : loops;
+    console = r.bool(Setting.AEGIS_CONSOLE);
     r.finish();
   }
 
@@ -284,6 +286,8 @@ public final class Config {
   public int dbPoolSize() { return dbPoolSize; }
   public int blockingPoolSize() { return blockingPoolSize; }
   public int eventLoops() { return eventLoops; }
+  /** Whether the web console is served at {@code /console}. */
+  public boolean console() { return console; }
 
   /** Reads raw values, applies defaults, and collects every problem before failing once. */
   private static final class Reader {

@@ -60,7 +60,8 @@ public enum Setting {
   AEGIS_MAX_POLL_WAIT("60s", "Longest an HTTP long poll (GET /api/v1/agents/{agent_id}/messages/poll) may wait for a message (its \"wait\" parameter; a longer wait is cut to this)."),
   AEGIS_DB_POOL_SIZE("16", "Database connections (PostgreSQL). SQLite uses a small fixed pool."),
   AEGIS_EVENT_LOOPS("0", "Event-loop threads, each with its own listener on the port (sockets, handshakes, record crypto). 0: two per core."),
-  AEGIS_BLOCKING_POOL_SIZE("32", "Threads that run database work for the REST API.");
+  AEGIS_BLOCKING_POOL_SIZE("32", "Threads that run database work for the REST API."),
+  AEGIS_CONSOLE("true", "Serve the web console at /console (static files; it signs in with an operator token and uses the REST API). false: /console answers 404.");
 
   private final String defaultValue;
   private final String description;

@@ -102,6 +102,7 @@ class ConfigTest {
       new Bad(Setting.AEGIS_DB_POOL_SIZE, "0", "between 1 and 1000"),
       new Bad(Setting.AEGIS_BLOCKING_POOL_SIZE, "many", "whole number"),
       new Bad(Setting.AEGIS_EVENT_LOOPS, "-1", "between 0 and 1024"),
+      new Bad(Setting.AEGIS_CONSOLE, "maybe", "true or false"),
       new Bad(Setting.AEGIS_MESSAGE_RETENTION, "500ms", "between 1s and"));
 
   Map<String, String> env(Map<String, String> settings) {
