@@ -156,8 +156,10 @@ public final class AgentClientBuilder {
   }
 
   /**
-   * Handles messages of every channel without its own handler. Without one, such messages are
-   * acknowledged and dropped with a warning in the log.
+   * Handles messages of every channel without its own handler. Without one, such a message is
+   * refused: acknowledged to the gateway as rejected with reason {@code no_handler} (it ends
+   * {@code failed} there, "refused by the agent: no_handler", so the operator sees why) and
+   * reported to {@link Listener#rejectedMessage}. Never silently dropped.
    */
   public AgentClientBuilder defaultHandler(MessageHandler handler) {
     this.defaultHandler = Objects.requireNonNull(handler, "handler");

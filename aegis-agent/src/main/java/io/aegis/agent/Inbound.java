@@ -51,6 +51,9 @@ final class Inbound {
 
   private static final Logger log = LoggerFactory.getLogger(Inbound.class);
 
+  /** The reason a message on a channel with no handler (and no default handler) is refused with. */
+  static final String NO_HANDLER = "no_handler";
+
   /** Pauses and resumes reading from the current connection. */
   interface Backpressure {
     void pause();
@@ -307,17 +310,19 @@ final class Inbound {
   private void deliver(OpenedRecord r) {
     VerificationResult v = verifier.verify(r);
     switch (v) {
-      case ACCEPTED -> {
-        if (delivered.accept(r.id())) {
+      case ACCEPTED, REPLAYED -> {
+        if (handlerFor(r.channel()) == null && !delivered.contains(r.id())) {
+          // Nothing here can act on it: say so, so that the message ends "failed" with this
+          // reason at the gateway instead of "delivered" to nobody. It is not recorded as
+          // delivered, so a redelivery (the ack was lost) is refused the same way.
+          acks.reject(r.id(), NO_HANDLER);
+          rejected(r, NO_HANDLER);
+        } else if (v == VerificationResult.ACCEPTED && delivered.accept(r.id())) {
           dispatch(r, true);
         } else {
           log.debug("agent {}: message {} was delivered before; acknowledged again", config.agentId(), r.id());
           acks.ack(r.id());
         }
-      }
-      case REPLAYED -> {
-        log.debug("agent {}: message {} redelivered; acknowledged again", config.agentId(), r.id());
-        acks.ack(r.id());
       }
       default -> {
         acks.reject(r.id(), reason(v));
@@ -353,13 +358,18 @@ final class Inbound {
    *               for an answer to this agent's own request (neither)
    */
   private void dispatch(OpenedRecord r, boolean queued) {
-    MessageHandler handler = config.handlers().getOrDefault(r.channel(), config.defaultHandler());
+    MessageHandler handler = handlerFor(r.channel());
     AgentMessage m = message(r, queued && MessageTypes.REQUEST.equals(r.type()) ? replier : null);
     pendingDeliveries++;
     if (backlogged()) {
       backpressure.pause();
     }
     lanes.submit(r.channel(), () -> runHandler(handler, m, queued));
+  }
+
+  /** The channel's handler, else the default handler, else {@code null}. */
+  private MessageHandler handlerFor(String channel) {
+    return config.handlers().getOrDefault(channel, config.defaultHandler());
   }
 
   /** On a handler lane. */
@@ -374,7 +384,9 @@ final class Inbound {
     }
     try {
       if (handler == null) {
-        log.warn("agent {}: no handler for channel {}; message {} acknowledged and dropped", config.agentId(),
+        // Only the answer to this agent's own send of a request gets here (a delivered message
+        // without a handler is refused before): it completed that send already.
+        log.debug("agent {}: no handler for channel {}; answer {} not handed to one", config.agentId(),
             m.channel(), m.id());
       } else {
         handler.onMessage(m);

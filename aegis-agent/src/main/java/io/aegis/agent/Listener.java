@@ -71,9 +71,10 @@ public interface Listener {
   }
 
   /**
-   * A backend message was refused (bad or missing signature, another agent's message, expired)
-   * and acknowledged to the gateway as rejected; no handler saw it. Worth an alert: it may mean
-   * tampering or a misconfigured backend key.
+   * A backend message was refused (bad or missing signature, another agent's message, expired,
+   * or no handler for its channel) and acknowledged to the gateway as rejected; no handler saw
+   * it. Worth an alert: it may mean tampering, a misconfigured backend key, or a backend sending
+   * on a channel this agent does not handle.
    */
   default void rejectedMessage(RejectedMessage message) {
   }

@@ -9,8 +9,10 @@ package io.aegis.agent;
  * @param type    the message type
  * @param channel the channel
  * @param reason  why, one of {@code unsigned}, {@code unknown_signer}, {@code bad_signature},
- *                {@code misaddressed}, {@code expired}, or {@code invalid_body} (a
- *                {@code backend_key} announcement whose body is not a valid key)
+ *                {@code misaddressed}, {@code expired}, {@code invalid_body} (a
+ *                {@code backend_key} announcement whose body is not a valid key), or
+ *                {@code no_handler} (a verified message on a channel with no handler, and no
+ *                default handler)
  */
 public record RejectedMessage(String id, String type, String channel, String reason) {
 }

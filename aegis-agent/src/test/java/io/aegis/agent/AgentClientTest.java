@@ -8,6 +8,7 @@ import io.aegis.agent.testing.GatewaySession;
 import io.aegis.agent.testing.ScriptedGateway;
 import io.aegis.agent.testing.TestAgent;
 import io.aegis.protocol.MessageTypes;
+import io.aegis.server.testing.Waits;
 import io.vertx.core.MultiMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -55,7 +56,7 @@ class AgentClientTest {
     client = agent.builder(gateway).onMessage("commands", got::add).build().start();
     GatewaySession s = gateway.nextSession();
     s.sendCommand("m-1", MessageTypes.EVENT, "commands", json("{\"do\":\"scan\"}"));
-    AgentMessage m = got.poll(5, TimeUnit.SECONDS);
+    AgentMessage m = got.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     assertThat(m).isNotNull();
     assertThat(m.id()).isEqualTo("m-1");
     assertThat(m.channel()).isEqualTo("commands");

@@ -12,6 +12,7 @@ import io.aegis.protocol.IdentityKeyPair;
 import io.aegis.protocol.IdentityPublicKey;
 import io.aegis.protocol.MessageTypes;
 import io.aegis.protocol.PinnedBackendKeys;
+import io.aegis.server.testing.Waits;
 import java.security.SecureRandom;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -72,8 +73,8 @@ class BackendKeyTest {
     // Commands signed by either key are accepted.
     s.sendSigned(next, "m-1", "event", "commands", "agent:" + TestAgent.ID, 0, json("{}"));
     s.sendSigned(old, "m-2", "event", "commands", "agent:" + TestAgent.ID, 0, json("{}"));
-    assertThat(handled.poll(5, TimeUnit.SECONDS)).extracting(AgentMessage::id).isEqualTo("m-1");
-    assertThat(handled.poll(5, TimeUnit.SECONDS)).extracting(AgentMessage::id).isEqualTo("m-2");
+    assertThat(handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS)).extracting(AgentMessage::id).isEqualTo("m-1");
+    assertThat(handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS)).extracting(AgentMessage::id).isEqualTo("m-2");
 
     // The next handshake asks for the announced key; the gateway holds it (as next) and signs with
     // it (it signs with its current key unless asked otherwise): the first pin signed, nothing to

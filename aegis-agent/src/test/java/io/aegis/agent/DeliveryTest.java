@@ -13,6 +13,7 @@ import io.aegis.protocol.record.OpenedRecord;
 import io.aegis.protocol.record.SignedBlock;
 import io.aegis.protocol.record.SignedCommand;
 import io.aegis.protocol.record.VerificationResult;
+import io.aegis.server.testing.Waits;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -78,7 +79,7 @@ class DeliveryTest {
     GatewaySession s = connect();
     SignedCommand c = command("m-1", "commands", "{\"run\":1}");
     s.send(c, Map.of());
-    assertThat(handled.poll(5, TimeUnit.SECONDS)).extracting(AgentMessage::id).isEqualTo("m-1");
+    assertThat(handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS)).extracting(AgentMessage::id).isEqualTo("m-1");
     assertThat(ackedIds(s, 1)).containsExactly("m-1");
     s.send(c, Map.of()); // the gateway did not see the ack in time: at-least-once
     assertThat(ackedIds(s, 1)).containsExactly("m-1");
@@ -90,7 +91,7 @@ class DeliveryTest {
     GatewaySession s = connect();
     SignedCommand c = command("m-1", "commands", "{}");
     s.send(c, Map.of());
-    handled.poll(5, TimeUnit.SECONDS);
+    handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     ackedIds(s, 1);
     s.close(1001, "server shutting down");
     GatewaySession again = gateway.nextSession();
@@ -105,7 +106,7 @@ class DeliveryTest {
     GatewaySession s = connect(agent.builder(gateway).defaultHandler(handled::add).dedupFile(file));
     SignedCommand c = command("m-1", "commands", "{}");
     s.send(c, Map.of());
-    assertThat(handled.poll(5, TimeUnit.SECONDS)).isNotNull();
+    assertThat(handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS)).isNotNull();
     client.close();
     agent.recorder.disconnected();
     agent.recorder.stopped();
@@ -154,11 +155,39 @@ class DeliveryTest {
   }
 
   @Test
+  void aMessageOnAChannelWithNoHandlerIsRefusedWithTheReasonAndRefusedAgainWhenRedelivered() throws Exception {
+    GatewaySession s = connect(agent.builder(gateway).onMessage("commands", handled::add));
+    SignedCommand unhandled = command("m-nobody", "inventory", "{}");
+    s.send(unhandled, Map.of());
+    s.send(command("m-handled", "commands", "{}"), Map.of());
+
+    RejectedMessage r = agent.recorder.rejected();
+    assertThat(r.id()).isEqualTo("m-nobody");
+    assertThat(r.channel()).isEqualTo("inventory");
+    assertThat(r.reason()).isEqualTo("no_handler");
+    assertThat(handled.poll(30, TimeUnit.SECONDS)).extracting(AgentMessage::id).isEqualTo("m-handled");
+    Map<String, String> rejected = new java.util.HashMap<>();
+    List<String> ids = new ArrayList<>();
+    while (ids.size() < 2) {
+      JsonNode ack = json(s.nextRecord(MessageTypes.ACK).bodyText());
+      ack.path("ids").forEach(id -> ids.add(id.asText()));
+      ack.path("rejected").fields().forEachRemaining(e -> rejected.put(e.getKey(), e.getValue().asText()));
+    }
+    assertThat(ids).containsExactlyInAnyOrder("m-nobody", "m-handled");
+    assertThat(rejected).isEqualTo(Map.of("m-nobody", "no_handler"));
+
+    // The gateway did not get that ack and sends it again: refused again, never "delivered".
+    s.send(unhandled, Map.of());
+    JsonNode again = json(s.nextRecord(MessageTypes.ACK).bodyText());
+    assertThat(again.path("rejected").path("m-nobody").asText()).isEqualTo("no_handler");
+  }
+
+  @Test
   void aBroadcastIsDeliveredAndMarkedAsSuch() throws Exception {
     GatewaySession s = connect();
     s.send(gateway.signer().broadcast("b-1", "event", "announcements", 0, "{}".getBytes(StandardCharsets.UTF_8)),
         Map.of());
-    AgentMessage m = handled.poll(5, TimeUnit.SECONDS);
+    AgentMessage m = handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     assertThat(m.isBroadcast()).isTrue();
     assertThat(m.expiresAt()).isEmpty();
     assertThat(ackedIds(s, 1)).containsExactly("b-1");
@@ -167,7 +196,7 @@ class DeliveryTest {
   @Test
   void acksAreBatchedByTimeAndBySize() throws Exception {
     GatewaySession s = connect(agent.builder(gateway).defaultHandler(handled::add)
-        .ackBatching(Duration.ofMillis(400), 3));
+        .ackBatching(Duration.ofSeconds(2), 3));
     for (int i = 1; i <= 7; i++) {
       s.send(command("m-" + i, "commands", "{}"), Map.of());
     }
@@ -179,13 +208,19 @@ class DeliveryTest {
       batches.add(batch);
       total += batch.size();
     }
-    assertThat(batches).containsExactly(List.of("m-1", "m-2", "m-3"), List.of("m-4", "m-5", "m-6"), List.of("m-7"));
+    // Never more than 3 ids in a record, all in order, and the seventh went out although no
+    // fourth id joined it: by time. (Normally [m-1..m-3], [m-4..m-6], [m-7]; a busy machine may
+    // let the 2 s pass inside a batch and split it.)
+    assertThat(batches).allSatisfy(b -> assertThat(b).hasSizeLessThanOrEqualTo(3));
+    assertThat(batches.stream().flatMap(List::stream).toList())
+        .containsExactly("m-1", "m-2", "m-3", "m-4", "m-5", "m-6", "m-7");
   }
 
   @Test
   void aFewAcksWithinTheDelayShareOneRecord() throws Exception {
+    // A delay far longer than handling five messages takes, even on a busy machine.
     GatewaySession s = connect(agent.builder(gateway).defaultHandler(handled::add)
-        .ackBatching(Duration.ofMillis(500), 64));
+        .ackBatching(Duration.ofSeconds(3), 64));
     for (int i = 1; i <= 5; i++) {
       s.send(command("m-" + i, "commands", "{}"), Map.of());
     }
@@ -228,9 +263,9 @@ class DeliveryTest {
       }
     }));
     s.sendCommand("e-1", MessageTypes.EVENT, "x", json("{}"));
-    assertThat(problems.poll(5, TimeUnit.SECONDS)).hasMessageContaining("not a request");
+    assertThat(problems.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS)).hasMessageContaining("not a request");
     s.sendCommand("r-1", MessageTypes.REQUEST, "x", json("{}"));
-    assertThat(problems.poll(5, TimeUnit.SECONDS)).hasMessageContaining("already answered");
+    assertThat(problems.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS)).hasMessageContaining("already answered");
   }
 
   @Test
@@ -240,7 +275,7 @@ class DeliveryTest {
     }));
     s.sendCommand("m-1", MessageTypes.EVENT, "commands", json("{}"));
     assertThat(ackedIds(s, 1)).containsExactly("m-1");
-    Throwable e = agent.recorder.errors().poll(5, TimeUnit.SECONDS);
+    Throwable e = agent.recorder.errors().poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     assertThat(e).hasMessageContaining("handler for channel commands failed on message m-1")
         .hasRootCauseMessage("disk full");
   }

@@ -7,8 +7,10 @@ import io.aegis.agent.testing.Recorder;
 import io.aegis.agent.testing.ScriptedGateway;
 import io.aegis.agent.testing.TestAgent;
 import io.aegis.protocol.CloseCode.Reaction;
+import io.aegis.server.testing.Waits;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -57,8 +59,8 @@ class FallbackTest {
 
     // Probes keep failing quietly: nothing reaches the listener, and the client keeps polling.
     int upgrades = gateway.upgrades();
-    events.expectNothing(Duration.ofMillis(1200));
-    assertThat(gateway.upgrades()).isGreaterThan(upgrades);
+    Awaitility.await().atMost(Waits.EVENT).until(() -> gateway.upgrades() > upgrades + 1);
+    events.expectNothing(Duration.ofMillis(300));
     assertThat(client.transport()).isEqualTo(Transport.HTTP_POLLING);
 
     // The WebSocket works again: the next probe's session takes over.
@@ -138,7 +140,7 @@ class FallbackTest {
     client.close();
     assertThat(events.stopped()).isEqualTo(StopReason.CLOSED);
     assertThat(client.state()).isEqualTo(AgentClient.State.STOPPED);
-    assertThat(pending).failsWithin(Duration.ofSeconds(1)).withThrowableOfType(
+    assertThat(pending).failsWithin(Waits.EVENT).withThrowableOfType(
         java.util.concurrent.ExecutionException.class).havingCause().isInstanceOf(AgentStoppedException.class);
     int upgrades = gateway.upgrades();
     TimeUnit.MILLISECONDS.sleep(700);

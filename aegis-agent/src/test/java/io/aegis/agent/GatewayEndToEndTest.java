@@ -9,6 +9,7 @@ import io.aegis.protocol.IdentityKeyPair;
 import io.aegis.server.testing.ApiClient;
 import io.aegis.server.testing.StoreKind;
 import io.aegis.server.testing.TestGateway;
+import io.aegis.server.testing.Waits;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -112,7 +113,7 @@ class GatewayEndToEndTest {
     register();
     AgentClient c = connect(builder());
     assertThat(c.state()).isEqualTo(AgentClient.State.CONNECTED);
-    Awaitility.await().atMost(5, TimeUnit.SECONDS).until(() ->
+    Awaitility.await().atMost(Waits.EVENT).until(() ->
         operator.get("/api/v1/agents/" + agentId + "/status").json().path("connected").asBoolean());
   }
 
@@ -123,12 +124,12 @@ class GatewayEndToEndTest {
     ApiClient.Response r = send("commands", "event", "{\"run\":\"scan\"}", null);
     assertThat(r.status()).as(r.toString()).isEqualTo(202);
     String id = r.json().path("message_id").asText();
-    AgentMessage m = handled.poll(10, TimeUnit.SECONDS);
+    AgentMessage m = handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     assertThat(m).isNotNull();
     assertThat(m.id()).isEqualTo(id);
     assertThat(m.channel()).isEqualTo("commands");
     assertThat(m.json().path("run").asText()).isEqualTo("scan");
-    Awaitility.await().atMost(5, TimeUnit.SECONDS).until(() -> statusOf(id).equals("delivered"));
+    Awaitility.await().atMost(Waits.EVENT).until(() -> statusOf(id).equals("delivered"));
     assertThat(handled.poll(300, TimeUnit.MILLISECONDS)).isNull();
   }
 
@@ -138,7 +139,7 @@ class GatewayEndToEndTest {
     ApiClient.Response r = send("commands", "event", "{\"n\":1}", null);
     assertThat(r.json().path("status").asText()).isEqualTo("queued");
     connect(builder());
-    assertThat(handled.poll(10, TimeUnit.SECONDS).id()).isEqualTo(r.json().path("message_id").asText());
+    assertThat(handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS).id()).isEqualTo(r.json().path("message_id").asText());
   }
 
   @Test
@@ -153,17 +154,42 @@ class GatewayEndToEndTest {
   }
 
   @Test
+  void aMessageOnAChannelTheAgentDoesNotHandleEndsFailedWithTheReason() throws Exception {
+    register();
+    connect(AgentClient.builder()
+        .backend(gw.baseUrl())
+        .agentId(agentId)
+        .identity(key)
+        .backendKeys(gw.server().identity().publicKey().base64())
+        .listener(events)
+        .onMessage("commands", handled::add)); // and no default handler
+    String id = send("inventory", "event", "{}", null).json().path("message_id").asText();
+    Awaitility.await().atMost(60, TimeUnit.SECONDS).until(() -> statusOf(id).equals("failed"));
+    JsonNode message = operator.get("/api/v1/messages/" + id).json();
+    assertThat(message.path("error").asText()).as(message.toString()).contains("no_handler");
+    RejectedMessage rejected = events.rejected();
+    while (!rejected.id().equals(id)) { // a policy push on connect, say, is refused the same way
+      rejected = events.rejected();
+    }
+    assertThat(rejected.reason()).isEqualTo("no_handler");
+    assertThat(handled).isEmpty();
+  }
+
+  @Test
   void aSlowHandlerSeesARedeliveredMessageOnce() throws Exception {
     register();
     AtomicInteger calls = new AtomicInteger();
     connect(builder().onMessage("commands", m -> {
       calls.incrementAndGet();
-      Thread.sleep(2500); // longer than the gateway's 1 s ack timeout: it sends the message again
+      // Busy until the gateway, whose ack timeout (1 s) passed, has sent the message again (which
+      // the SDK acknowledges without calling this handler a second time).
+      Awaitility.await().atMost(Waits.EVENT).until(
+          () -> operator.get("/api/v1/messages/" + m.id()).json().path("attempts").asInt() >= 2);
       handled.add(m);
     }));
     String id = send("commands", "event", "{}", null).json().path("message_id").asText();
-    assertThat(handled.poll(10, TimeUnit.SECONDS)).isNotNull();
-    Awaitility.await().atMost(5, TimeUnit.SECONDS).until(() -> statusOf(id).equals("delivered"));
+    assertThat(handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS)).isNotNull();
+    Awaitility.await().atMost(Waits.EVENT).until(() -> statusOf(id).equals("delivered"));
     JsonNode message = operator.get("/api/v1/messages/" + id).json();
     assertThat(message.path("attempts").asInt()).as(message.toString()).isGreaterThanOrEqualTo(2);
     assertThat(calls.get()).isEqualTo(1);
@@ -174,7 +200,7 @@ class GatewayEndToEndTest {
     register();
     AgentClient c = connect(builder());
     c.sendEvent("login", new com.fasterxml.jackson.databind.ObjectMapper().readTree("{\"user\":\"root\"}"))
-        .get(10, TimeUnit.SECONDS);
+        .get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     JsonNode stored = operator.get("/api/v1/agents/" + agentId + "/events").json();
     assertThat(stored.toString()).contains("login").contains("root");
   }
@@ -183,7 +209,7 @@ class GatewayEndToEndTest {
   void thePolicyChannelAnswersARequest() throws Exception {
     register();
     AgentClient c = connect(builder());
-    AgentMessage answer = c.request("policy", Json.object(), Duration.ofSeconds(10)).get(10, TimeUnit.SECONDS);
+    AgentMessage answer = c.request("policy", Json.object(), Duration.ofSeconds(10)).get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     assertThat(answer.type()).isEqualTo("response");
     assertThat(answer.json().has("policies")).as(answer.bodyText()).isTrue();
   }
@@ -192,10 +218,10 @@ class GatewayEndToEndTest {
   void subscriptionsAreAcknowledgedAndAnUnknownChannelIsRefused() throws Exception {
     register();
     AgentClient c = connect(builder());
-    c.subscribe("announcements").get(10, TimeUnit.SECONDS);
+    c.subscribe("announcements").get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     CompletableFuture<Void> f = c.send("no-such-channel", "event", Json.object());
     try {
-      f.get(10, TimeUnit.SECONDS);
+      f.get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
       throw new AssertionError("an unknown channel was accepted");
     } catch (ExecutionException e) {
       assertThat(e.getCause()).isInstanceOfSatisfying(MessageRefusedException.class,
@@ -210,7 +236,7 @@ class GatewayEndToEndTest {
     assertThat(operator.post("/api/v1/agents/" + agentId + "/deactivate", null).status()).isEqualTo(200);
     assertThat(events.disconnected().code()).isEqualTo(4003);
     assertThat(events.stopped()).isEqualTo(StopReason.REVOKED);
-    assertThat(c.stopped().get(5, TimeUnit.SECONDS)).isEqualTo(StopReason.REVOKED);
+    assertThat(c.stopped().get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(StopReason.REVOKED);
     events.expectNothing(Duration.ofSeconds(1));
   }
 
@@ -251,14 +277,14 @@ class GatewayEndToEndTest {
       release.get();
     }));
     String id = send("commands", "event", "{}", null).json().path("message_id").asText();
-    assertThat(handled.poll(10, TimeUnit.SECONDS).id()).isEqualTo(id);
+    assertThat(handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS).id()).isEqualTo(id);
     first.close();
     release.complete(null);
     events.disconnected();
     events.stopped();
     // The second run gets the redelivery, acknowledges it without running it again.
     connect(builder().dedupFile(file));
-    Awaitility.await().atMost(15, TimeUnit.SECONDS).until(() -> statusOf(id).equals("delivered"));
+    Awaitility.await().atMost(Waits.EVENT).until(() -> statusOf(id).equals("delivered"));
     assertThat(handled.poll(300, TimeUnit.MILLISECONDS)).isNull();
   }
 }

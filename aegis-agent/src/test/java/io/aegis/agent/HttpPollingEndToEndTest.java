@@ -11,6 +11,7 @@ import io.aegis.protocol.KeyFiles;
 import io.aegis.server.testing.ApiClient;
 import io.aegis.server.testing.StoreKind;
 import io.aegis.server.testing.TestGateway;
+import io.aegis.server.testing.Waits;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -139,15 +140,16 @@ class HttpPollingEndToEndTest {
     ApiClient.Response r = send(gw, "commands", "event", "{\"run\":\"scan\"}", null);
     assertThat(r.status()).as(r.toString()).isEqualTo(202);
     String id = r.json().path("message_id").asText();
-    AgentMessage m = handled.poll(10, TimeUnit.SECONDS);
+    AgentMessage m = handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     assertThat(m).isNotNull();
     assertThat(m.id()).isEqualTo(id);
     assertThat(m.channel()).isEqualTo("commands");
     assertThat(m.json().path("run").asText()).isEqualTo("scan");
     // The sealed ack went out in a post: delivered, and never handed to the application again.
-    Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> message(gw, id).path("status").asText().equals("delivered"));
+    Awaitility.await().atMost(Waits.EVENT).until(() -> message(gw, id).path("status").asText().equals("delivered"));
+    // (It may have been carried again if the ack came after the 1 s ack timeout on a busy
+    // machine: at least once on the wire, once for the application.)
     assertThat(handled.poll(1500, TimeUnit.MILLISECONDS)).isNull();
-    assertThat(message(gw, id).path("attempts").asInt()).isEqualTo(1);
     assertThat(c.state()).isEqualTo(AgentClient.State.CONNECTED);
     assertThat(c.transport()).isEqualTo(Transport.HTTP_POLLING);
   }
@@ -158,12 +160,14 @@ class HttpPollingEndToEndTest {
     AtomicInteger calls = new AtomicInteger();
     startPolling(gw, builder(gw).onMessage("commands", m -> {
       calls.incrementAndGet();
-      Thread.sleep(2500); // beyond the 1 s ack timeout: a later poll carries the message again
+      // Busy until a later poll, after the 1 s ack timeout, has carried the message again (which
+      // the SDK acknowledges without calling this handler a second time).
+      Awaitility.await().atMost(Waits.EVENT).until(() -> message(gw, m.id()).path("attempts").asInt() >= 2);
       handled.add(m);
     }));
     String id = send(gw, "commands", "event", "{}", null).json().path("message_id").asText();
-    assertThat(handled.poll(10, TimeUnit.SECONDS)).isNotNull();
-    Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> message(gw, id).path("status").asText().equals("delivered"));
+    assertThat(handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS)).isNotNull();
+    Awaitility.await().atMost(Waits.EVENT).until(() -> message(gw, id).path("status").asText().equals("delivered"));
     assertThat(message(gw, id).path("attempts").asInt()).isGreaterThanOrEqualTo(2);
     assertThat(handled.poll(500, TimeUnit.MILLISECONDS)).isNull();
     assertThat(calls.get()).isEqualTo(1);
@@ -183,18 +187,18 @@ class HttpPollingEndToEndTest {
   void eventsRequestsAndSubscriptionsGoOutInPosts() throws Exception {
     register(gw);
     AgentClient c = startPolling(gw, builder(gw));
-    c.sendEvent("login", JSON.readTree("{\"user\":\"root\"}")).get(10, TimeUnit.SECONDS);
+    c.sendEvent("login", JSON.readTree("{\"user\":\"root\"}")).get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     JsonNode stored = gw.operator().get("/api/v1/agents/" + agentId + "/events").json();
     assertThat(stored.path("events")).hasSize(1);
     assertThat(stored.toString()).contains("login").contains("root");
 
-    AgentMessage policies = c.request("policy", Json.object(), Duration.ofSeconds(10)).get(10, TimeUnit.SECONDS);
+    AgentMessage policies = c.request("policy", Json.object(), Duration.ofSeconds(10)).get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     assertThat(policies.json().has("policies")).as(policies.bodyText()).isTrue();
 
-    c.subscribe("announcements").get(10, TimeUnit.SECONDS);
+    c.subscribe("announcements").get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     CompletableFuture<Void> refused = c.send("no-such-channel", "event", Json.object());
     try {
-      refused.get(10, TimeUnit.SECONDS);
+      refused.get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
       throw new AssertionError("an unknown channel was accepted");
     } catch (ExecutionException e) {
       assertThat(e.getCause()).isInstanceOfSatisfying(MessageRefusedException.class,
@@ -205,7 +209,7 @@ class HttpPollingEndToEndTest {
     for (int i = 0; i < 150; i++) {
       sent.add(c.sendEvent("tick", JSON.readTree("{\"n\":" + i + "}")));
     }
-    CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get(20, TimeUnit.SECONDS);
+    CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     assertThat(c.pendingMessages()).isZero();
   }
 
@@ -216,10 +220,10 @@ class HttpPollingEndToEndTest {
     assertThat(gw.operator().post("/api/v1/agents/" + agentId + "/deactivate", null).status()).isEqualTo(200);
     // The waiting poll is answered 401 token_revoked at once: revoked, without a new authentication.
     assertThat(events.stopped()).isEqualTo(StopReason.REVOKED);
-    assertThat(c.stopped().get(5, TimeUnit.SECONDS)).isEqualTo(StopReason.REVOKED);
+    assertThat(c.stopped().get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(StopReason.REVOKED);
     assertThat(c.state()).isEqualTo(AgentClient.State.STOPPED);
     CompletableFuture<Void> late = c.sendEvent("after", Json.object());
-    assertThat(late).failsWithin(Duration.ofSeconds(1)).withThrowableOfType(ExecutionException.class)
+    assertThat(late).failsWithin(Waits.EVENT).withThrowableOfType(ExecutionException.class)
         .havingCause().isInstanceOfSatisfying(AgentStoppedException.class,
             e -> assertThat(e.reason()).isEqualTo(StopReason.REVOKED));
   }
@@ -233,7 +237,7 @@ class HttpPollingEndToEndTest {
     SessionInfo renewed = events.connected();
     assertThat(renewed.transport()).isEqualTo(Transport.HTTP_POLLING);
     String id = send(g, "commands", "event", "{}", null).json().path("message_id").asText();
-    assertThat(handled.poll(10, TimeUnit.SECONDS).id()).isEqualTo(id);
+    assertThat(handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS).id()).isEqualTo(id);
     assertThat(c.transport()).isEqualTo(Transport.HTTP_POLLING);
   }
 
@@ -243,8 +247,8 @@ class HttpPollingEndToEndTest {
     register(g);
     AgentClient c = startPolling(g, builder(g));
     String first = send(g, "commands", "event", "{\"n\":1}", null).json().path("message_id").asText();
-    assertThat(handled.poll(10, TimeUnit.SECONDS).id()).isEqualTo(first);
-    Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> message(g, first).path("status").asText().equals("delivered"));
+    assertThat(handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS).id()).isEqualTo(first);
+    Awaitility.await().atMost(Waits.EVENT).until(() -> message(g, first).path("status").asText().equals("delivered"));
 
     // The operator fixes the gateway: the agent WebSocket is back at its default path (same store,
     // same port). The next probe's session takes over from polling.
@@ -254,13 +258,13 @@ class HttpPollingEndToEndTest {
     assertThat(ws.transport()).isEqualTo(Transport.WEBSOCKET);
     assertThat(c.transport()).isEqualTo(Transport.WEBSOCKET);
     assertThat(c.state()).isEqualTo(AgentClient.State.CONNECTED);
-    Awaitility.await().atMost(5, TimeUnit.SECONDS).until(() ->
+    Awaitility.await().atMost(Waits.EVENT).until(() ->
         g.operator().get("/api/v1/agents/" + agentId + "/status").json().path("connected").asBoolean());
 
     String second = send(g, "commands", "event", "{\"n\":2}", null).json().path("message_id").asText();
-    assertThat(handled.poll(10, TimeUnit.SECONDS).id()).isEqualTo(second);
-    Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> message(g, second).path("status").asText().equals("delivered"));
-    c.sendEvent("back", Json.object()).get(10, TimeUnit.SECONDS);
+    assertThat(handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS).id()).isEqualTo(second);
+    Awaitility.await().atMost(Waits.EVENT).until(() -> message(g, second).path("status").asText().equals("delivered"));
+    c.sendEvent("back", Json.object()).get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     assertThat(handled.poll(500, TimeUnit.MILLISECONDS)).isNull();
   }
 
@@ -273,9 +277,9 @@ class HttpPollingEndToEndTest {
     AgentClient second = startPolling(gw, builder(gw).defaultHandler(handledBySecond::add), secondEvents);
     // The second instance's session replaced the first's: its waiting poll got 409 replaced.
     assertThat(events.stopped()).isEqualTo(StopReason.REPLACED);
-    assertThat(first.stopped().get(5, TimeUnit.SECONDS)).isEqualTo(StopReason.REPLACED);
+    assertThat(first.stopped().get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(StopReason.REPLACED);
     String id = send(gw, "commands", "event", "{}", null).json().path("message_id").asText();
-    assertThat(handledBySecond.poll(10, TimeUnit.SECONDS).id()).isEqualTo(id);
+    assertThat(handledBySecond.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS).id()).isEqualTo(id);
     assertThat(handled.poll(500, TimeUnit.MILLISECONDS)).isNull();
     assertThat(second.state()).isEqualTo(AgentClient.State.CONNECTED);
     secondEvents.expectNothing(Duration.ofMillis(500));
@@ -299,7 +303,7 @@ class HttpPollingEndToEndTest {
     assertThat(renewed.transport()).isEqualTo(Transport.HTTP_POLLING);
     assertThat(renewed.backendKeyId()).isEqualTo(next.publicKey().keyIdHex());
     String id = send(g, "commands", "event", "{}", null).json().path("message_id").asText();
-    assertThat(handled.poll(10, TimeUnit.SECONDS).id()).isEqualTo(id);
+    assertThat(handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS).id()).isEqualTo(id);
   }
 
   /** A gateway of this test's own, on a fixed port so that a restart keeps the agent's URL. */

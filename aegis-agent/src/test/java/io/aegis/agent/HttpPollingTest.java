@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.aegis.agent.testing.Recorder;
 import io.aegis.protocol.IdentityKeyPair;
+import io.aegis.server.testing.Waits;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
@@ -75,7 +76,7 @@ class HttpPollingTest {
     events.connected();
     gateway.postStatuses.add(503);
     CompletableFuture<Void> sent = client.sendEvent("login", Json.object());
-    sent.get(10, TimeUnit.SECONDS);
+    sent.get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     assertThat(gateway.posts.get()).isEqualTo(2);
     assertThat(gateway.postNonces).hasSize(2);
     assertThat(gateway.received).hasSize(1); // the 503 was not processed; the retry was, once
@@ -89,11 +90,11 @@ class HttpPollingTest {
     gateway.errorCode = "bad_signature";
     gateway.postStatuses.add(400);
     CompletableFuture<Void> sent = client.sendEvent("login", Json.object());
-    assertThat(sent).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(ExecutionException.class)
+    assertThat(sent).failsWithin(Waits.EVENT).withThrowableOfType(ExecutionException.class)
         .havingCause().isInstanceOfSatisfying(MessageRefusedException.class,
             e -> assertThat(e.code()).isEqualTo("bad_signature"));
     // The next message goes through.
-    client.sendEvent("login", Json.object()).get(10, TimeUnit.SECONDS);
+    client.sendEvent("login", Json.object()).get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     assertThat(client.pendingMessages()).isZero();
   }
 
@@ -102,11 +103,11 @@ class HttpPollingTest {
     polling(builder());
     events.connected();
     gateway.commands.add("m-1");
-    assertThat(handled.poll(10, TimeUnit.SECONDS).id()).isEqualTo("m-1");
-    Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> gateway.ackedIds().contains("m-1"));
+    assertThat(handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS).id()).isEqualTo("m-1");
+    Awaitility.await().atMost(Waits.EVENT).until(() -> gateway.ackedIds().contains("m-1"));
     // A redelivery (a lost ack, say) is acknowledged again without reaching the handler.
     gateway.commands.add("m-1");
-    Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> gateway.ackedIds().size() == 2);
+    Awaitility.await().atMost(Waits.EVENT).until(() -> gateway.ackedIds().size() == 2);
     assertThat(handled.poll(200, TimeUnit.MILLISECONDS)).isNull();
   }
 
@@ -114,29 +115,29 @@ class HttpPollingTest {
   void handlersBehindPausePolling() throws Exception {
     CompletableFuture<Void> release = new CompletableFuture<>();
     polling(builder().maxPendingDeliveries(2).onMessage("commands", m -> {
-      release.get(10, TimeUnit.SECONDS);
+      release.get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
       handled.add(m);
     }));
     events.connected();
     gateway.commands.add("m-1");
     gateway.commands.add("m-2");
-    Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> gateway.commands.isEmpty());
+    Awaitility.await().atMost(Waits.EVENT).until(() -> gateway.commands.isEmpty());
     TimeUnit.MILLISECONDS.sleep(300);
     int polls = gateway.polls.get();
     TimeUnit.MILLISECONDS.sleep(1500); // longer than the poll wait: a running poller would poll again
     assertThat(gateway.polls.get()).isEqualTo(polls);
     release.complete(null);
-    assertThat(handled.poll(10, TimeUnit.SECONDS).id()).isEqualTo("m-1");
-    assertThat(handled.poll(10, TimeUnit.SECONDS).id()).isEqualTo("m-2");
-    Awaitility.await().atMost(10, TimeUnit.SECONDS).until(() -> gateway.polls.get() > polls);
+    assertThat(handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS).id()).isEqualTo("m-1");
+    assertThat(handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS).id()).isEqualTo("m-2");
+    Awaitility.await().atMost(Waits.EVENT).until(() -> gateway.polls.get() > polls);
   }
 
   @Test
   void closeWaitsForTheLastPostAndPostsTheAcks() throws Exception {
-    polling(builder().ackBatching(Duration.ofSeconds(5), 64));
+    polling(builder().ackBatching(Duration.ofSeconds(5), 64).closeTimeout(Waits.EVENT));
     events.connected();
     gateway.commands.add("m-1");
-    assertThat(handled.poll(10, TimeUnit.SECONDS).id()).isEqualTo("m-1");
+    assertThat(handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS).id()).isEqualTo("m-1");
     CompletableFuture<Void> sent = client.sendEvent("bye", Json.object());
     client.close(); // the ack would wait 5 s in its batch: close posts it
     assertThat(sent).isCompleted();
@@ -155,7 +156,7 @@ class HttpPollingTest {
     assertThat(gateway.polls.get() - before).isLessThan(15);
     // Messages still arrive.
     gateway.commands.add("m-1");
-    assertThat(handled.poll(10, TimeUnit.SECONDS).id()).isEqualTo("m-1");
+    assertThat(handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS).id()).isEqualTo("m-1");
   }
 
   @Test
@@ -179,7 +180,7 @@ class HttpPollingTest {
     SessionInfo second = events.connected();
     assertThat(second.sessionId()).isNotEqualTo(first.sessionId());
     gateway.commands.add("m-1");
-    assertThat(handled.poll(10, TimeUnit.SECONDS).id()).isEqualTo("m-1");
+    assertThat(handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS).id()).isEqualTo("m-1");
   }
 
   @Test
@@ -190,7 +191,7 @@ class HttpPollingTest {
     gateway.revokeTokens();
     assertThat(events.stopped()).isEqualTo(StopReason.REVOKED);
     assertThat(client.state()).isEqualTo(AgentClient.State.STOPPED);
-    assertThat(client.sendEvent("late", Json.object())).failsWithin(Duration.ofSeconds(1))
+    assertThat(client.sendEvent("late", Json.object())).failsWithin(Waits.EVENT)
         .withThrowableOfType(ExecutionException.class).havingCause().isInstanceOf(AgentStoppedException.class);
   }
 
@@ -226,7 +227,7 @@ class HttpPollingTest {
     gateway.postStatuses.add(401);
     CompletableFuture<Void> sent = client.sendEvent("login", Json.object());
     assertThat(events.stopped()).isEqualTo(StopReason.REVOKED);
-    assertThat(sent).failsWithin(Duration.ofSeconds(5)).withThrowableOfType(ExecutionException.class)
+    assertThat(sent).failsWithin(Waits.EVENT).withThrowableOfType(ExecutionException.class)
         .havingCause().isInstanceOfSatisfying(AgentStoppedException.class,
             e -> assertThat(e.reason()).isEqualTo(StopReason.REVOKED));
     assertThat(gateway.auths.get()).isEqualTo(1);
@@ -239,7 +240,7 @@ class HttpPollingTest {
     gateway.errorCode = "replaced";
     gateway.pollStatuses.add(409);
     assertThat(events.stopped()).isEqualTo(StopReason.REPLACED);
-    assertThat(client.stopped().get(5, TimeUnit.SECONDS)).isEqualTo(StopReason.REPLACED);
+    assertThat(client.stopped().get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(StopReason.REPLACED);
     assertThat(gateway.auths.get()).isEqualTo(1);
   }
 
@@ -254,7 +255,7 @@ class HttpPollingTest {
     SessionInfo second = events.connected();
     assertThat(second.sessionId()).isNotEqualTo(first.sessionId());
     gateway.commands.add("m-1");
-    assertThat(handled.poll(10, TimeUnit.SECONDS).id()).isEqualTo("m-1");
+    assertThat(handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS).id()).isEqualTo("m-1");
     assertThat(client.state()).isEqualTo(AgentClient.State.CONNECTED);
     assertThat(client.stopped()).isNotDone();
   }

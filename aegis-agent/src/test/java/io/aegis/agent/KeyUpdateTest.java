@@ -7,6 +7,8 @@ import io.aegis.agent.testing.GatewaySession;
 import io.aegis.agent.testing.ScriptedGateway;
 import io.aegis.agent.testing.TestAgent;
 import io.aegis.protocol.MessageTypes;
+import io.aegis.protocol.testing.MutableClock;
+import io.aegis.server.testing.Waits;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -51,11 +53,14 @@ class KeyUpdateTest {
 
   @Test
   void theAgentRekeysItsDirectionWhenTheIntervalHasPassed() throws Exception {
-    GatewaySession s = connect(agent.builder(gateway).keyUpdate(Duration.ofMillis(200), 1_000_000));
+    // The SDK's clock, which only the test moves: the interval passes when the test says so,
+    // never on its own however slow the machine is.
+    MutableClock clock = new MutableClock(System.currentTimeMillis());
+    GatewaySession s = connect(agent.builder(gateway).clock(clock).keyUpdate(Duration.ofHours(1), 1_000_000));
     client.send("events", "event", json("{}"));
     s.nextRecord(MessageTypes.EVENT);
     assertThat(s.agentKeyUpdates()).isZero();
-    Thread.sleep(300);
+    clock.advance(Duration.ofMinutes(61));
     client.send("events", "event", json("{}"));
     s.nextRecord(MessageTypes.EVENT);
     assertThat(s.agentKeyUpdates()).isEqualTo(1);
@@ -65,12 +70,12 @@ class KeyUpdateTest {
   void theGatewaysKeyUpdateIsFollowedAndItsRequestForOursHonoured() throws Exception {
     GatewaySession s = connect(agent.builder(gateway));
     s.sendCommand("m-1", MessageTypes.EVENT, "commands", json("{}"));
-    assertThat(handled.poll(5, TimeUnit.SECONDS)).isNotNull();
+    assertThat(handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS)).isNotNull();
     s.nextRecord(MessageTypes.ACK);
 
     s.keyUpdate(true); // the gateway moves to epoch 1 and asks the agent to update too
     s.sendCommand("m-2", MessageTypes.EVENT, "commands", json("{}"));
-    assertThat(handled.poll(5, TimeUnit.SECONDS)).extracting(AgentMessage::id).isEqualTo("m-2");
+    assertThat(handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS)).extracting(AgentMessage::id).isEqualTo("m-2");
     s.nextRecord(MessageTypes.ACK); // opened under the agent's new key
     assertThat(s.gatewayEpoch()).isEqualTo(1);
     assertThat(s.agentKeyUpdates()).isEqualTo(1);
@@ -78,7 +83,7 @@ class KeyUpdateTest {
 
     s.keyUpdate(false); // a plain update needs no answer
     s.sendCommand("m-3", MessageTypes.EVENT, "commands", json("{}"));
-    assertThat(handled.poll(5, TimeUnit.SECONDS)).extracting(AgentMessage::id).isEqualTo("m-3");
+    assertThat(handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS)).extracting(AgentMessage::id).isEqualTo("m-3");
     s.nextRecord(MessageTypes.ACK);
     assertThat(s.agentKeyUpdates()).isEqualTo(1);
   }

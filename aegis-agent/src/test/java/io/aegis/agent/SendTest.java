@@ -10,6 +10,7 @@ import io.aegis.agent.testing.TestAgent;
 import io.aegis.protocol.MessageTypes;
 import io.aegis.protocol.record.OpenedRecord;
 import io.aegis.protocol.record.VerificationResult;
+import io.aegis.server.testing.Waits;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -47,7 +48,7 @@ class SendTest {
 
   private static Throwable cause(CompletableFuture<?> f) {
     try {
-      f.get(5, TimeUnit.SECONDS);
+      f.get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
       throw new AssertionError("future completed normally");
     } catch (ExecutionException e) {
       return e.getCause();
@@ -69,7 +70,7 @@ class SendTest {
     assertThat(f).isNotDone();
     assertThat(client.pendingMessages()).isEqualTo(1);
     s.ack(r.id());
-    f.get(5, TimeUnit.SECONDS);
+    f.get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     assertThat(client.pendingMessages()).isZero();
   }
 
@@ -130,7 +131,7 @@ class SendTest {
     OpenedRecord r = s.nextRecord(MessageTypes.EVENT);
     assertThat(json(r.bodyText()).path("early").asBoolean()).isTrue();
     s.ack(r.id());
-    f.get(5, TimeUnit.SECONDS);
+    f.get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
   }
 
   @Test
@@ -141,7 +142,7 @@ class SendTest {
     OpenedRecord r1 = s.nextRecord(MessageTypes.EVENT);
     OpenedRecord r2 = s.nextRecord(MessageTypes.EVENT);
     s.ack(r1.id());
-    first.get(5, TimeUnit.SECONDS);
+    first.get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     s.close(1001, "server shutting down");
     GatewaySession again = gateway.nextSession();
     OpenedRecord resent = again.nextRecord(MessageTypes.EVENT);
@@ -150,7 +151,7 @@ class SendTest {
     assertThat(again.verifyAgentSignature(resent)).isEqualTo(VerificationResult.ACCEPTED);
     again.expectNoRecord(Duration.ofMillis(200));
     again.ack(resent.id());
-    second.get(5, TimeUnit.SECONDS);
+    second.get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
   }
 
   @Test
@@ -179,7 +180,7 @@ class SendTest {
   @Test
   void aRequestCompletesWithTheGatewaysResponseNotItsAck() throws Exception {
     GatewaySession s = connect();
-    CompletableFuture<AgentMessage> f = client.request("policy", json("{}"), Duration.ofSeconds(5));
+    CompletableFuture<AgentMessage> f = client.request("policy", json("{}"), Waits.EVENT);
     OpenedRecord req = s.nextRecord(MessageTypes.REQUEST);
     assertThat(req.channel()).isEqualTo("policy");
     assertThat(s.verifyAgentSignature(req)).isEqualTo(VerificationResult.ACCEPTED);
@@ -187,7 +188,7 @@ class SendTest {
     Thread.sleep(100);
     assertThat(f).isNotDone();
     s.respond(req, json("{\"policies\":[],\"etag\":\"x\"}"));
-    AgentMessage response = f.get(5, TimeUnit.SECONDS);
+    AgentMessage response = f.get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     assertThat(response.type()).isEqualTo("response");
     assertThat(response.header("in-reply-to")).contains(req.id());
     assertThat(response.json().path("etag").asText()).isEqualTo("x");
@@ -202,8 +203,8 @@ class SendTest {
     OpenedRecord req = s.nextRecord(MessageTypes.REQUEST);
     s.sendUnsigned("answer-1", MessageTypes.RESPONSE, "policy", Map.of("in-reply-to", req.id()),
         json("{\"policies\":[]}"));
-    f.get(5, TimeUnit.SECONDS);
-    AgentMessage answer = handled.poll(5, TimeUnit.SECONDS);
+    f.get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
+    AgentMessage answer = handled.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     assertThat(answer.id()).isEqualTo("answer-1");
     assertThat(answer.isRequest()).isFalse();
     s.expectNoRecord(Duration.ofMillis(200)); // the gateway's own answers are not acknowledged
@@ -220,11 +221,11 @@ class SendTest {
   @Test
   void aSignedAnswerCameThroughTheQueueAndIsAcknowledged() throws Exception {
     GatewaySession s = connect();
-    CompletableFuture<AgentMessage> f = client.request("inventory", json("{}"), Duration.ofSeconds(5));
+    CompletableFuture<AgentMessage> f = client.request("inventory", json("{}"), Waits.EVENT);
     OpenedRecord req = s.nextRecord(MessageTypes.REQUEST);
     s.send(gateway.signer().toAgent(TestAgent.ID, "q-7", MessageTypes.RESPONSE, "inventory", 0,
         "{\"n\":1}".getBytes(java.nio.charset.StandardCharsets.UTF_8)), Map.of("in-reply-to", req.id()));
-    assertThat(f.get(5, TimeUnit.SECONDS).json().path("n").asInt()).isEqualTo(1);
+    assertThat(f.get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS).json().path("n").asInt()).isEqualTo(1);
     assertThat(json(s.nextRecord(MessageTypes.ACK).bodyText())).isEqualTo(json("{\"ids\":[\"q-7\"]}"));
   }
 
@@ -239,7 +240,7 @@ class SendTest {
   @Test
   void aRefusedRequestFailsWithTheGatewaysError() throws Exception {
     GatewaySession s = connect();
-    CompletableFuture<AgentMessage> f = client.request("secrets", json("{}"), Duration.ofSeconds(5));
+    CompletableFuture<AgentMessage> f = client.request("secrets", json("{}"), Waits.EVENT);
     s.error(s.nextRecord(MessageTypes.REQUEST).id(), "unknown_channel", "no such channel");
     assertThat(cause(f)).isInstanceOf(MessageRefusedException.class);
   }
@@ -253,7 +254,7 @@ class SendTest {
     assertThat(r.isSigned()).isFalse();
     assertThat(json(r.bodyText())).isEqualTo(json("{\"channels\":[\"policy\",\"commands\"]}"));
     s.ack(r.id());
-    f.get(5, TimeUnit.SECONDS);
+    f.get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     CompletableFuture<Void> u = client.unsubscribe("commands");
     OpenedRecord ur = s.nextRecord(MessageTypes.UNSUBSCRIBE);
     s.error(ur.id(), "not_subscribed", "agent is not subscribed to commands");
@@ -284,17 +285,17 @@ class SendTest {
     assertThat(cause(f)).isInstanceOfSatisfying(AgentStoppedException.class,
         e -> assertThat(e.reason()).isEqualTo(StopReason.CLOSED));
     assertThat(cause(client.send("events", "event", json("{}")))).isInstanceOf(AgentStoppedException.class);
-    assertThat(client.stopped().get(5, TimeUnit.SECONDS)).isEqualTo(StopReason.CLOSED);
+    assertThat(client.stopped().get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(StopReason.CLOSED);
   }
 
   @Test
   void closeWaitsForPendingAcknowledgements() throws Exception {
-    GatewaySession s = connect(agent.builder(gateway).closeTimeout(Duration.ofSeconds(3)));
+    GatewaySession s = connect(agent.builder(gateway).closeTimeout(Waits.EVENT));
     CompletableFuture<Void> f = client.send("events", "event", json("{}"));
     OpenedRecord r = s.nextRecord(MessageTypes.EVENT);
     Thread acker = new Thread(() -> {
       try {
-        Thread.sleep(200);
+        Thread.sleep(200); // most likely after close() began: it waits for this ack
         s.ack(r.id());
       } catch (InterruptedException ignored) {
         Thread.currentThread().interrupt();
@@ -302,7 +303,7 @@ class SendTest {
     });
     acker.start();
     client.close();
-    f.get(1, TimeUnit.SECONDS);
+    f.get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     acker.join();
   }
 }

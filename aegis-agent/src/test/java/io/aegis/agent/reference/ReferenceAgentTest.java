@@ -9,6 +9,7 @@ import io.aegis.agent.testing.ScriptedGateway;
 import io.aegis.agent.testing.TestAgent;
 import io.aegis.protocol.MessageTypes;
 import io.aegis.protocol.record.OpenedRecord;
+import io.aegis.server.testing.Waits;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.PipedReader;
@@ -65,7 +66,7 @@ class ReferenceAgentTest {
   }
 
   private JsonNode nextStdoutLine(int index) throws Exception {
-    Awaitility.await().atMost(5, TimeUnit.SECONDS).until(() -> stdoutLines().size() > index);
+    Awaitility.await().atMost(Waits.EVENT).until(() -> stdoutLines().size() > index);
     return JSON.readTree(stdoutLines().get(index));
   }
 
@@ -81,7 +82,7 @@ class ReferenceAgentTest {
     assertThat(line.path("body")).isEqualTo(JSON.readTree("{\"run\":\"scan\"}"));
     assertThat(Instant.parse(line.path("received_at").asText())).isBefore(Instant.now().plusSeconds(1));
     assertThat(JSON.readTree(s.nextRecord(MessageTypes.ACK).bodyText()).path("ids").get(0).asText()).isEqualTo("m-1");
-    Awaitility.await().atMost(5, TimeUnit.SECONDS)
+    Awaitility.await().atMost(Waits.EVENT)
         .until(() -> stderr.toString(StandardCharsets.UTF_8).contains("aegis-agent: connected: session"));
   }
 
@@ -96,7 +97,7 @@ class ReferenceAgentTest {
     assertThat(ev.channel()).isEqualTo("events");
     assertThat(JSON.readTree(ev.bodyText()).path("events").get(0).path("type").asText()).isEqualTo("login");
     stdin.println("not json at all");
-    Awaitility.await().atMost(5, TimeUnit.SECONDS)
+    Awaitility.await().atMost(Waits.EVENT)
         .until(() -> stderr.toString(StandardCharsets.UTF_8).contains("line 2: "));
   }
 
@@ -128,7 +129,7 @@ class ReferenceAgentTest {
   void exitsWithThreeWhenRevoked() throws Exception {
     GatewaySession s = startAgent(List.of());
     s.close(4003, "revoked");
-    assertThat(exit.get(5, TimeUnit.SECONDS)).isEqualTo(ReferenceAgent.EXIT_REVOKED);
+    assertThat(exit.get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(ReferenceAgent.EXIT_REVOKED);
     assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("stopped: revoked");
   }
 
@@ -136,7 +137,7 @@ class ReferenceAgentTest {
   void exitsWithFourWhenReplaced() throws Exception {
     GatewaySession s = startAgent(List.of());
     s.close(4004, "replaced");
-    assertThat(exit.get(5, TimeUnit.SECONDS)).isEqualTo(ReferenceAgent.EXIT_REPLACED);
+    assertThat(exit.get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS)).isEqualTo(ReferenceAgent.EXIT_REPLACED);
   }
 
   @Test
@@ -157,6 +158,6 @@ class ReferenceAgentTest {
     Thread.sleep(200);
     assertThat(code).isNotDone();
     s.ack(r.id());
-    assertThat(code.get(5, TimeUnit.SECONDS)).isZero();
+    assertThat(code.get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS)).isZero();
   }
 }

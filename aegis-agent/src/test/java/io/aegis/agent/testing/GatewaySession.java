@@ -17,6 +17,7 @@ import io.aegis.protocol.record.RecordException;
 import io.aegis.protocol.record.SecureChannel;
 import io.aegis.protocol.record.SignedCommand;
 import io.aegis.protocol.record.VerificationResult;
+import io.aegis.server.testing.Waits;
 import io.vertx.core.Context;
 import io.vertx.core.http.ServerWebSocket;
 import java.nio.charset.StandardCharsets;
@@ -128,7 +129,7 @@ public final class GatewaySession {
       }
     });
     try {
-      return f.get(10, TimeUnit.SECONDS);
+      return f.get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IllegalStateException("gateway action failed: " + e.getMessage(), e);
     }
@@ -136,7 +137,7 @@ public final class GatewaySession {
 
   void awaitEstablished() {
     try {
-      established.get(10, TimeUnit.SECONDS);
+      established.get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new AssertionError("handshake did not complete: " + e.getMessage(), e);
     }
@@ -219,9 +220,9 @@ public final class GatewaySession {
 
   /** The next record the agent sent (key updates excepted). */
   public OpenedRecord nextRecord() throws InterruptedException {
-    OpenedRecord r = records.poll(10, TimeUnit.SECONDS);
+    OpenedRecord r = records.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     if (r == null) {
-      throw new AssertionError("agent sent no record within 10 s");
+      throw new AssertionError("agent sent no record within " + Waits.EVENT);
     }
     return r;
   }
@@ -266,9 +267,9 @@ public final class GatewaySession {
   /** The close code of this connection, once closed (by either side). */
   public int awaitClosed() {
     try {
-      return closed.get(10, TimeUnit.SECONDS);
+      return closed.get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     } catch (Exception e) {
-      throw new AssertionError("connection was not closed within 10 s");
+      throw new AssertionError("connection was not closed within " + Waits.EVENT);
     }
   }
 

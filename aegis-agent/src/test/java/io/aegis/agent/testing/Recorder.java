@@ -7,6 +7,7 @@ import io.aegis.agent.StopReason;
 import io.aegis.agent.Transport;
 import io.aegis.protocol.CloseCode;
 import io.aegis.protocol.IdentityPublicKey;
+import io.aegis.server.testing.Waits;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -105,9 +106,9 @@ public final class Recorder implements Listener {
 
   /** The next event, which must be of {@code type}. */
   public <T> T next(Class<T> type) throws InterruptedException {
-    Object e = events.poll(10, TimeUnit.SECONDS);
+    Object e = events.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     if (e == null) {
-      throw new AssertionError("no listener event within 10 s; expected " + type.getSimpleName());
+      throw new AssertionError("no listener event within " + Waits.EVENT + "; expected " + type.getSimpleName());
     }
     if (!type.isInstance(e)) {
       throw new AssertionError("expected " + type.getSimpleName() + ", got " + e);
@@ -117,6 +118,23 @@ public final class Recorder implements Listener {
 
   public SessionInfo connected() throws InterruptedException {
     return next(Connected.class).session();
+  }
+
+  /**
+   * Skips failed attempts ({@link Disconnected}, {@link Reconnecting}) until the client connects:
+   * for a test in which some attempts may fail first (a timeout that a busy machine can hit).
+   */
+  public SessionInfo connectedEventually() throws InterruptedException {
+    long deadline = System.nanoTime() + Waits.EVENT.toNanos();
+    while (true) {
+      Object e = events.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      if (e instanceof Connected c) {
+        return c.session();
+      }
+      if (!(e instanceof Disconnected) && !(e instanceof Reconnecting)) {
+        throw new AssertionError("expected Connected, got " + (e == null ? "nothing within " + Waits.EVENT : e));
+      }
+    }
   }
 
   public Disconnected disconnected() throws InterruptedException {

@@ -7,6 +7,7 @@ import io.aegis.protocol.PinnedBackendKeys;
 import io.aegis.protocol.Protocol;
 import io.aegis.protocol.handshake.ServerHandshake;
 import io.aegis.protocol.record.CommandSigner;
+import io.aegis.server.testing.Waits;
 import io.vertx.core.MultiMap;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -71,7 +72,7 @@ public final class ScriptedGateway implements AutoCloseable {
         .webSocketHandler(ws -> sessions.add(new GatewaySession(this, ws, vertx.getOrCreateContext())))
         .requestHandler(r -> r.response().setStatusCode(404).end());
     try {
-      server.listen().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      server.listen().toCompletionStage().toCompletableFuture().get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     } catch (Exception e) {
       throw new IllegalStateException("scripted gateway did not start", e);
     }
@@ -146,9 +147,9 @@ public final class ScriptedGateway implements AutoCloseable {
 
   /** The headers of the next upgrade request. */
   public MultiMap nextUpgradeHeaders() throws InterruptedException {
-    MultiMap h = upgradeHeaders.poll(10, TimeUnit.SECONDS);
+    MultiMap h = upgradeHeaders.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     if (h == null) {
-      throw new AssertionError("no upgrade request within 10 s");
+      throw new AssertionError("no upgrade request within " + Waits.EVENT);
     }
     return h;
   }
@@ -162,9 +163,9 @@ public final class ScriptedGateway implements AutoCloseable {
 
   /** The next accepted connection, whatever its handshake does. */
   public GatewaySession nextConnection() throws InterruptedException {
-    GatewaySession s = sessions.poll(10, TimeUnit.SECONDS);
+    GatewaySession s = sessions.poll(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     if (s == null) {
-      throw new AssertionError("agent did not connect within 10 s (upgrades so far: " + upgrades.get() + ")");
+      throw new AssertionError("agent did not connect within " + Waits.EVENT + " (upgrades so far: " + upgrades.get() + ")");
     }
     return s;
   }
@@ -180,7 +181,7 @@ public final class ScriptedGateway implements AutoCloseable {
   @Override
   public void close() {
     try {
-      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      vertx.close().toCompletionStage().toCompletableFuture().get(Waits.EVENT.toSeconds(), TimeUnit.SECONDS);
     } catch (Exception e) {
       // best effort
     }

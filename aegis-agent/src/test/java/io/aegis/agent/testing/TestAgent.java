@@ -34,7 +34,7 @@ public final class TestAgent {
         .listener(recorder)
         .reconnectBackoff(Duration.ofMillis(20), Duration.ofMillis(100))
         .longBackoff(Duration.ofSeconds(5), Duration.ofSeconds(10))
-        .handshakeTimeout(Duration.ofSeconds(2))
+        .handshakeTimeout(Duration.ofSeconds(10))
         .closeTimeout(Duration.ofSeconds(1))
         .httpFallback(false);
   }

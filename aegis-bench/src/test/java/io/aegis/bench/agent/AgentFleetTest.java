@@ -7,6 +7,7 @@ import io.aegis.bench.gateway.Registrar;
 import io.aegis.protocol.PinnedBackendKeys;
 import io.aegis.server.testing.StoreKind;
 import io.aegis.server.testing.TestGateway;
+import io.aegis.server.testing.Waits;
 import io.vertx.core.Vertx;
 import java.net.URI;
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -78,20 +80,13 @@ class AgentFleetTest {
       assertThat(r.status()).isEqualTo(202);
       id = r.json().path("message_id").asText();
     }
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (received.get() < N && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
+    Awaitility.await().atMost(Waits.EVENT).until(() -> received.get() >= N);
     assertThat(received.get()).isEqualTo(N);
     assertThat(fleet.stats().verified.sum()).isGreaterThanOrEqualTo(N);
     assertThat(fleet.stats().refusedCount()).isZero();
     String last = id;
-    String status = "";
-    while (!status.equals("delivered") && System.nanoTime() < deadline) {
-      status = GatewayClient.await(api.get("/api/v1/messages/" + last), 30, "get").json().path("status").asText();
-      Thread.sleep(20);
-    }
-    assertThat(status).isEqualTo("delivered");
+    Awaitility.await().atMost(Waits.EVENT).until(() -> GatewayClient.await(api.get("/api/v1/messages/" + last), 30,
+        "get").json().path("status").asText().equals("delivered"));
   }
 
   @Test
@@ -101,11 +96,7 @@ class AgentFleetTest {
     for (SimulatedAgent a : fleet.agents()) {
       a.abort();
     }
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (fleet.stats().open.get() > 0 && System.nanoTime() < deadline) {
-      Thread.sleep(5);
-    }
-    assertThat(fleet.stats().open.get()).isZero();
+    Awaitility.await().atMost(Waits.EVENT).until(() -> fleet.stats().open.get() == 0);
     fleet.launcher().configure(0, 0);
     fleet.launcher().submitAll(fleet.agents());
     assertThat(fleet.awaitOpen(N, Duration.ofSeconds(30))).isTrue();

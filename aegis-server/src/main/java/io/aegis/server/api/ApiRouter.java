@@ -1,6 +1,8 @@
 package io.aegis.server.api;
 
 import io.aegis.server.store.StoreException;
+import io.aegis.server.store.WriteBatcher;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.WorkerExecutor;
@@ -33,6 +35,7 @@ public final class ApiRouter {
   private final Authenticator authenticator;
   private final WorkerExecutor worker;
   private final MeterRegistry metrics;
+  private final Counter storeFailures;
   private final List<RouteSpec> routes = new ArrayList<>();
 
   public ApiRouter(Router router, Authenticator authenticator, WorkerExecutor worker,
@@ -41,6 +44,7 @@ public final class ApiRouter {
     this.authenticator = authenticator;
     this.worker = worker;
     this.metrics = metrics;
+    this.storeFailures = WriteBatcher.storeErrors(metrics, "api", "request_failed");
     router.route("/api/*").handler(ctx -> {
       ctx.response()
           .putHeader("Cache-Control", "no-store")
@@ -171,13 +175,14 @@ public final class ApiRouter {
     response.putHeader("Content-Type", reply.contentType()).end(Buffer.buffer(bytes));
   }
 
-  private static void fail(RoutingContext ctx, Throwable t) {
+  private void fail(RoutingContext ctx, Throwable t) {
     if (t instanceof ApiException e) {
       if (e.status() == 401) {
         ctx.response().putHeader("WWW-Authenticate", "Bearer");
       }
       sendError(ctx, e.status(), e.code(), e.getMessage());
     } else if (t instanceof StoreException) {
+      storeFailures.increment();
       log.error("store failure on {} {}: {}", ctx.request().method(), ctx.request().path(), t.getMessage());
       sendError(ctx, 503, "unavailable", "the store is unavailable; retry later");
     } else {

@@ -49,6 +49,9 @@ public final class Config {
   private final Optional<TlsFiles> tls;
   private final Duration tlsReloadInterval;
   private final String nodeId;
+  private final LogFormat logFormat;
+  private final String logLevel;
+  private final int metricsChannels;
   private final long maxBodySize;
   private final int maxFrameSize;
   private final long artifactMaxContentSize;
@@ -78,6 +81,9 @@ public final class Config {
 
   /** Which agent→backend records must carry a valid signature; see {@link Setting#AEGIS_AGENT_SIGNATURES}. */
   public enum AgentSignatures { REQUIRED, OPTIONAL, OFF }
+
+  /** The log line format; see {@link Setting#AEGIS_LOG_FORMAT}. */
+  public enum LogFormat { TEXT, JSON }
 
   /** TLS certificate chain and private key files, both PEM. */
   public record TlsFiles(Path certificate, Path privateKey) {}
@@ -165,6 +171,19 @@ public final class Config {
       r.problem(Setting.REDIS_URL, "a cluster needs a store its nodes share: set DATABASE_URL to PostgreSQL, or unset "
           + "REDIS_URL to run a single node on the embedded SQLite store");
     }
+    // logback.xml reads both variables itself (it is configured before this class runs): the
+    // values are checked here so that a typo stops the start instead of being logged as DEBUG
+    // (what logback makes of an unknown level) or with no appender at all.
+    logFormat = r.parse(Setting.AEGIS_LOG_FORMAT, v -> switch (v) {
+      case "text" -> LogFormat.TEXT;
+      case "json" -> LogFormat.JSON;
+      default -> throw new IllegalArgumentException("must be text or json (lower case)");
+    });
+    logLevel = r.parse(Setting.AEGIS_LOG_LEVEL, v -> switch (v.toUpperCase(Locale.ROOT)) {
+      case "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF" -> v.toUpperCase(Locale.ROOT);
+      default -> throw new IllegalArgumentException("must be TRACE, DEBUG, INFO, WARN, ERROR or OFF");
+    });
+    metricsChannels = r.integer(Setting.AEGIS_METRICS_CHANNELS, 0, 10_000);
     maxBodySize = r.size(Setting.AEGIS_MAX_BODY_SIZE, 1024, 1L << 30);
     maxFrameSize = (int) r.size(Setting.AEGIS_MAX_FRAME_SIZE, 1024, 64L << 20);
     artifactMaxContentSize = r.size(Setting.AEGIS_ARTIFACT_MAX_CONTENT_SIZE, 0, 1L << 30);
@@ -255,6 +274,9 @@ public final class Config {
   public Optional<TlsFiles> tls() { return tls; }
   public Duration tlsReloadInterval() { return tlsReloadInterval; }
   public String nodeId() { return nodeId; }
+  public LogFormat logFormat() { return logFormat; }
+  public String logLevel() { return logLevel; }
+  public int metricsChannels() { return metricsChannels; }
   public long maxBodySize() { return maxBodySize; }
   public int maxFrameSize() { return maxFrameSize; }
   public long artifactMaxContentSize() { return artifactMaxContentSize; }

@@ -64,7 +64,7 @@ public final class DeliveryEngine implements AutoCloseable {
     this.queue = queue;
     this.batcher = batcher;
     this.worker = worker;
-    this.metrics = new DeliveryMetrics(meters);
+    this.metrics = new DeliveryMetrics(meters, config.metricsChannels());
     this.redelivery = new Redelivery(config.ackTimeout());
     this.scope = SweepScope.whole(queue.table());
     this.sweepTimer = vertx.setPeriodic(config.deliverySweepInterval().toMillis(), id -> sweep());

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -13,17 +14,31 @@ import java.util.concurrent.atomic.AtomicLong;
  * Delivery metrics: messages by outcome and channel ({@code aegis_messages_total}), delivery
  * latency from acceptance to the agent's acknowledgement ({@code aegis_delivery_latency_seconds},
  * a histogram), redeliveries, queue depth by status, and broadcast fan-out time. Thread-safe.
+ *
+ * <p>Channel names are chosen by operators and agents, so the {@code channel} label is capped:
+ * the gateway's own channels and the first {@code maxChannels} others this node counts get their
+ * name, every later one counts as {@value #OTHER}. A typo'd or generated channel name then costs
+ * one series at most, never one per name.
  */
 final class DeliveryMetrics {
+  /** The {@code channel} label of messages on channels beyond the cap. */
+  static final String OTHER = "other";
+  // Always named: the gateway's pushes and agent events, and its own labels for messages expired
+  // by the sweep ("*") and for refusals of messages this node does not hold ("unknown").
+  private static final Set<String> BUILT_IN = Set.of("policy", "artifacts", "events", "*", "unknown");
+
   private final MeterRegistry registry;
+  private final int maxChannels;
+  private final Set<String> namedChannels = ConcurrentHashMap.newKeySet();
   private final Map<String, Counter> counters = new ConcurrentHashMap<>();
   private final Timer latency;
   private final Timer fanOut;
   private final AtomicLong pending = new AtomicLong();
   private final AtomicLong sent = new AtomicLong();
 
-  DeliveryMetrics(MeterRegistry registry) {
+  DeliveryMetrics(MeterRegistry registry, int maxChannels) {
     this.registry = registry;
+    this.maxChannels = maxChannels;
     this.latency = Timer.builder("aegis.delivery.latency")
         .description("From a send's acceptance (committed) to the agent's acknowledgement")
         .publishPercentileHistogram()
@@ -49,11 +64,26 @@ final class DeliveryMetrics {
   }
 
   private Counter counter(String outcome, String channel) {
-    return counters.computeIfAbsent(outcome + '\0' + channel, k -> Counter.builder("aegis.messages")
-        .description("Messages by outcome and channel")
+    String label = channelLabel(channel);
+    return counters.computeIfAbsent(outcome + '\0' + label, k -> Counter.builder("aegis.messages")
+        .description("Messages by outcome and channel (the first channels seen; later ones as \"other\")")
         .tag("outcome", outcome)
-        .tag("channel", channel)
+        .tag("channel", label)
         .register(registry));
+  }
+
+  /** {@code channel}, or {@value #OTHER} once {@code maxChannels} other names have a label. */
+  String channelLabel(String channel) {
+    if (BUILT_IN.contains(channel) || namedChannels.contains(channel)) {
+      return channel;
+    }
+    // Racing threads may both see room for one more: the cap can be passed by a few names, never
+    // by an unbounded number.
+    if (namedChannels.size() < maxChannels) {
+      namedChannels.add(channel);
+      return channel;
+    }
+    return OTHER;
   }
 
   void delivered(Duration sinceAccepted) {

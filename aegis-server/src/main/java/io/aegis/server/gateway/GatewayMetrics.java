@@ -33,16 +33,33 @@ final class GatewayMetrics {
     registry.more().counter("aegis.session.bytes", java.util.List.of(io.micrometer.core.instrument.Tag.of("direction", "out")), bytesOut);
     registry.more().counter("aegis.session.records", java.util.List.of(io.micrometer.core.instrument.Tag.of("direction", "in")), recordsIn);
     registry.more().counter("aegis.session.records", java.util.List.of(io.micrometer.core.instrument.Tag.of("direction", "out")), recordsOut);
+    // Every outcome and refusal reason exists from the start, at zero: a rate or an alert over
+    // them (deploy/prometheus/alerts.yml) then sees 0, not a missing series, on a quiet node.
+    for (String outcome : OUTCOMES) {
+      handshakeTimer(outcome);
+    }
+    for (String reason : REFUSALS) {
+      refusalCounter(reason);
+    }
   }
+
+  /** Every handshake outcome: the label values of {@code aegis_handshakes_seconds}. */
+  static final java.util.List<String> OUTCOMES = java.util.List.of("ok", "failed", "timeout", "closed");
+  /** Every refusal reason: the label values of {@code aegis_upgrades_refused_total}. */
+  static final java.util.List<String> REFUSALS = java.util.List.of(
+      "bad_request", "authentication_failed", "rate_limited", "overloaded", "unavailable");
 
   /** A finished handshake: {@code outcome} is ok, failed, timeout or closed. */
   void handshake(String outcome, long startNanos) {
-    handshakes.computeIfAbsent(outcome, o -> Timer.builder("aegis.handshakes")
-            .description("Handshakes by outcome, from upgrade to session record")
-            .tag("outcome", o)
-            .publishPercentileHistogram()
-            .register(registry))
-        .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+    handshakeTimer(outcome).record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+  }
+
+  private Timer handshakeTimer(String outcome) {
+    return handshakes.computeIfAbsent(outcome, o -> Timer.builder("aegis.handshakes")
+        .description("Handshakes by outcome, from upgrade to session record")
+        .tag("outcome", o)
+        .publishPercentileHistogram()
+        .register(registry));
   }
 
   /** A session opened whose hello asked for the backend key labelled {@code keyId} (see AgentGateway#backendKeyLabel). */
@@ -62,9 +79,13 @@ final class GatewayMetrics {
 
   /** An upgrade refused before the WebSocket existed: authentication_failed, rate_limited, overloaded, unavailable, bad_request. */
   void refused(String reason) {
-    refusals.computeIfAbsent(reason, r -> Counter.builder("aegis.upgrades.refused")
+    refusalCounter(reason).increment();
+  }
+
+  private Counter refusalCounter(String reason) {
+    return refusals.computeIfAbsent(reason, r -> Counter.builder("aegis.upgrades.refused")
         .description("WebSocket upgrades refused before the handshake, by reason")
         .tag("reason", r)
-        .register(registry)).increment();
+        .register(registry));
   }
 }

@@ -1,6 +1,7 @@
 package io.aegis.server.observability;
 
 import io.aegis.server.store.Database;
+import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
@@ -12,7 +13,8 @@ import java.util.function.Supplier;
  * the store answers and the node is not draining (200), else 503, so a load balancer sends
  * agents elsewhere; the answer names the node and how it hears the cluster ({@code "cluster":
  * "single"}, {@code "ok"} or {@code "degraded"}: a degraded node still serves, from the store, so
- * it stays ready). {@code GET /metrics}: Prometheus text format.
+ * it stays ready). {@code GET /metrics}: Prometheus text format, with the same readiness as the
+ * gauge {@code aegis_node_ready} (1 or 0), so that an alert can see a fleet with no ready node.
  */
 public final class HealthRoutes {
   private HealthRoutes() {}
@@ -20,6 +22,10 @@ public final class HealthRoutes {
   public static void mount(Router router, Observability observability, Database database,
                            WorkerExecutor worker, BooleanSupplier draining, String nodeId,
                            Supplier<String> clusterHealth) {
+    // Sampled when /metrics is scraped, which runs on the worker pool: the store check may block.
+    Gauge.builder("aegis.node.ready", () -> !draining.getAsBoolean() && database.isReachable() ? 1 : 0)
+        .description("1 while this node answers /readyz with 200 (store reachable, not draining), else 0")
+        .register(observability.registry());
     router.get("/healthz").handler(ctx -> ctx.response()
         .putHeader("Content-Type", "application/json")
         .putHeader("Cache-Control", "no-store")

@@ -1,5 +1,6 @@
 package io.aegis.server.observability;
 
+import ch.qos.logback.classic.LoggerContext;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -11,6 +12,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.slf4j.LoggerFactory;
 
 /**
  * The process's metrics registry, exposed in Prometheus text format at {@code /metrics}: JVM
@@ -24,6 +26,11 @@ public final class Observability implements AutoCloseable {
 
   public Observability(String nodeId) {
     registry.config().commonTags("node", nodeId);
+    // The JSON log format's node_id (JsonLogEncoder). One node per process in production; in
+    // tests that start several, the last one started names them all.
+    if (LoggerFactory.getILoggerFactory() instanceof LoggerContext logs) {
+      logs.putProperty(JsonLogEncoder.NODE_ID, nodeId);
+    }
     new JvmMemoryMetrics().bindTo(registry);
     gc.bindTo(registry);
     heapPressure.bindTo(registry);

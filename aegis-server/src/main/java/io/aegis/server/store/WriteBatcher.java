@@ -1,5 +1,6 @@
 package io.aegis.server.store;
 
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -42,6 +43,8 @@ public final class WriteBatcher implements AutoCloseable {
   private final Thread writer;
   private final Timer commitTimer;
   private final DistributionSummary batchSizes;
+  private final Counter failedWrites;
+  private final Counter refusedWrites;
   private volatile boolean closed;
   // Futures complete here, not on the writer: what depends on a commit (handing a message to a
   // session, answering a request) runs there, and the writer goes straight on to the next batch.
@@ -102,9 +105,25 @@ public final class WriteBatcher implements AutoCloseable {
         .description("Writes per group commit")
         .tag("writer", name)
         .register(metrics);
+    // What an operator alerts on (deploy/prometheus/alerts.yml): writes whose caller got an error.
+    this.failedWrites = storeErrors(metrics, name, "write_failed");
+    this.refusedWrites = storeErrors(metrics, name, "writer_full");
     this.completions = Executors.newSingleThreadExecutor(
         Thread.ofPlatform().name("aegis-commits-" + name).daemon(true).factory());
     this.writer = Thread.ofPlatform().name("aegis-writer-" + name).daemon(true).start(this::loop);
+  }
+
+  /**
+   * The counter {@code aegis_store_errors_total{writer, kind}}: {@code write_failed} (its
+   * transaction failed), {@code writer_full} (refused: the writer's queue was full), and
+   * {@code request_failed} for REST requests that the store failed (writer {@code api}).
+   */
+  public static Counter storeErrors(MeterRegistry metrics, String writer, String kind) {
+    return Counter.builder("aegis.store.errors")
+        .description("Store operations that failed, by writer and kind")
+        .tag("writer", writer)
+        .tag("kind", kind)
+        .register(metrics);
   }
 
   /** Queues {@code work}; the future completes after its transaction commits. */
@@ -124,6 +143,7 @@ public final class WriteBatcher implements AutoCloseable {
     if (closed) {
       item.future.completeExceptionally(new StoreException("the store writer is shut down", null));
     } else if (!queue.offer(item)) {
+      refusedWrites.increment();
       item.future.completeExceptionally(
           new StoreException("the store writer is overloaded (" + queue.size() + " writes queued)", null));
     }
@@ -146,7 +166,7 @@ public final class WriteBatcher implements AutoCloseable {
         break;
       } catch (RuntimeException e) {
         log.error("store writer failed a batch", e);
-        batch.forEach(i -> i.fail(completions, e));
+        batch.forEach(i -> failed(i, e));
       } finally {
         batch.clear();
       }
@@ -164,7 +184,7 @@ public final class WriteBatcher implements AutoCloseable {
       batch.forEach(i -> i.complete(completions));
     } catch (RuntimeException e) {
       if (batch.size() == 1) {
-        batch.get(0).fail(completions, e);
+        failed(batch.get(0), e);
       } else {
         for (Item<?> item : batch) {
           try {
@@ -174,13 +194,18 @@ public final class WriteBatcher implements AutoCloseable {
             });
             item.complete(completions);
           } catch (RuntimeException single) {
-            item.fail(completions, single);
+            failed(item, single);
           }
         }
       }
     }
     commitTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     batchSizes.record(batch.size());
+  }
+
+  private void failed(Item<?> item, RuntimeException e) {
+    failedWrites.increment();
+    item.fail(completions, e);
   }
 
   /**

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.aegis.server.testing.StoreKind;
 import io.aegis.server.testing.TestGateway;
+import io.aegis.server.testing.Waits;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.math.BigInteger;
@@ -67,7 +68,8 @@ class TlsTest {
       tmf.init(trust);
       SSLContext ssl = SSLContext.getInstance("TLS");
       ssl.init(null, tmf.getTrustManagers(), null);
-      HttpClient client = HttpClient.newBuilder().sslContext(ssl).connectTimeout(Duration.ofSeconds(5)).build();
+      // The connect timeout covers the TLS handshake too: generous, for a busy machine.
+      HttpClient client = HttpClient.newBuilder().sslContext(ssl).connectTimeout(Waits.EVENT).build();
 
       var https = client.send(HttpRequest.newBuilder(URI.create(gw.baseUrl() + "/healthz")).build(),
           HttpResponse.BodyHandlers.ofString());

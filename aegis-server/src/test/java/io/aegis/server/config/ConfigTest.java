@@ -77,6 +77,10 @@ class ConfigTest {
       new Bad(Setting.AEGIS_NODE_TTL, "500ms", "between 1s and"),
       new Bad(Setting.AEGIS_REDIS_TIMEOUT, "1ms", "between 10ms and"),
       new Bad(Setting.REDIS_URL, "redis://127.0.0.1:6379", "a cluster needs a store its nodes share"),
+      new Bad(Setting.AEGIS_LOG_FORMAT, "logfmt", "text or json"),
+      new Bad(Setting.AEGIS_LOG_FORMAT, "JSON", "lower case"),
+      new Bad(Setting.AEGIS_LOG_LEVEL, "verbose", "TRACE, DEBUG, INFO, WARN, ERROR or OFF"),
+      new Bad(Setting.AEGIS_METRICS_CHANNELS, "10001", "between 0 and 10000"),
       new Bad(Setting.AEGIS_MAX_BODY_SIZE, "100", "between 1KiB and"),
       new Bad(Setting.AEGIS_MAX_BODY_SIZE, "2TiB", "not a size"),
       new Bad(Setting.AEGIS_MAX_FRAME_SIZE, "99999999999999999999", "too large"),
@@ -178,6 +182,8 @@ class ConfigTest {
     assertThat(c.dbPoolSize()).isEqualTo(16);
     assertThat(c.blockingPoolSize()).isEqualTo(32);
     assertThat(c.nodeId()).matches("[A-Za-z0-9._:-]{1,64}");
+    assertThat(c.logFormat()).isEqualTo(Config.LogFormat.TEXT);
+    assertThat(c.logLevel()).isEqualTo("INFO");
   }
 
   @Test
@@ -270,10 +276,12 @@ class ConfigTest {
 
   @Test
   void otherValuesAreParsed() {
-    Config c = Config.fromEnvironment(env(Map.of("WEBSOCKET_PORT", "0", "WEBSOCKET_READ_BUFFER_SIZE", "64KiB",
+    Map<String, String> settings = new HashMap<>(Map.of("WEBSOCKET_PORT", "0", "WEBSOCKET_READ_BUFFER_SIZE", "64KiB",
         "AEGIS_MAX_BODY_SIZE", "512KiB", "AEGIS_NODE_ID", "gw-1.eu:a", "REDIS_URL", "redis://127.0.0.1:6379",
         "DATABASE_URL", "postgresql://aegis@db.internal:5432/aegis", "AEGIS_ADMIN_TOKEN", "x".repeat(32),
-        "AEGIS_AUTH_RATE_LIMIT", "0", "ENCRYPTION_ALGORITHM", "ChaCha20-Poly1305", "AEGIS_DRAIN_PERIOD", "0s")));
+        "AEGIS_AUTH_RATE_LIMIT", "0", "ENCRYPTION_ALGORITHM", "ChaCha20-Poly1305", "AEGIS_DRAIN_PERIOD", "0s"));
+    settings.putAll(Map.of("AEGIS_LOG_FORMAT", "json", "AEGIS_LOG_LEVEL", "debug"));
+    Config c = Config.fromEnvironment(env(settings));
     assertThat(c.port()).isZero();
     assertThat(c.readBufferSize()).isEqualTo(65536);
     assertThat(c.maxBodySize()).isEqualTo(512 * 1024);
@@ -283,5 +291,7 @@ class ConfigTest {
     assertThat(c.nodeTtl()).hasSeconds(10);
     assertThat(c.adminToken()).isEqualTo(Optional.of("x".repeat(32)));
     assertThat(c.authRateLimit()).isZero();
+    assertThat(c.logFormat()).isEqualTo(Config.LogFormat.JSON);
+    assertThat(c.logLevel()).isEqualTo("DEBUG");
   }
 }

@@ -11,8 +11,8 @@ import io.aegis.server.testing.Gateways;
 import io.aegis.server.testing.StoreKind;
 import io.aegis.server.testing.TestAgent;
 import io.aegis.server.testing.TestGateway;
+import io.aegis.server.testing.Waits;
 import java.security.SecureRandom;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -52,7 +52,7 @@ class DeliveryUnderFailureTest {
           s.ack(messageId);
         }
         ApiClient op = new ApiClient(second.baseUrl(), TestGateway.OPERATOR_TOKEN);
-        await().atMost(Duration.ofSeconds(10)).until(() ->
+        await().atMost(Waits.EVENT).until(() ->
             op.get("/api/v1/messages/" + messageId).json().path("status").asText().equals("delivered"));
       }
     }
@@ -74,14 +74,14 @@ class DeliveryUnderFailureTest {
               .json().path("message_id").asText());
         }
         // The stalled agent's socket is full; the rest of its backlog waits in the store.
-        await().atMost(Duration.ofSeconds(10)).until(() -> gw.operator()
+        await().atMost(Waits.EVENT).until(() -> gw.operator()
             .get("/api/v1/agents/" + slow.agentId() + "/messages?status=pending").json().path("messages").size() > 0);
 
-        long start = System.nanoTime();
+        // The healthy agent gets its message while the other one is still stalled: delivery to one
+        // agent never waits for another's socket. (How fast is for bin/aegis bench.)
         String id = gw.operator().post("/api/v1/agents/" + fast.agentId() + "/send",
             Map.of("channel", "commands", "message", Map.of("ping", 1))).json().path("message_id").asText();
         assertThat(healthy.nextNonAck().id()).isEqualTo(id);
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(2));
 
         // Once it reads again, the stalled agent gets everything, in order.
         stalled.socket().resume();

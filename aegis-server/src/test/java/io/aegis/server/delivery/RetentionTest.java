@@ -7,7 +7,7 @@ import io.aegis.server.testing.Gateways;
 import io.aegis.server.testing.StoreKind;
 import io.aegis.server.testing.TestAgent;
 import io.aegis.server.testing.TestGateway;
-import java.time.Duration;
+import io.aegis.server.testing.Waits;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -30,7 +30,7 @@ class RetentionTest {
             Map.of("channel", "c", "message", Map.of("n", 2))).json().path("message_id").asText();
         s.ack(s.nextNonAck().id());
       }
-      await().atMost(Duration.ofSeconds(15)).until(() ->
+      await().atMost(Waits.EVENT).until(() ->
           gw.operator().get("/api/v1/messages/" + delivered).status() == 404);
       assertThat(gw.operator().get("/api/v1/messages/" + pending).json().path("status").asText()).isEqualTo("pending");
     }

@@ -10,8 +10,8 @@ import io.aegis.server.testing.Gateways;
 import io.aegis.server.testing.StoreKind;
 import io.aegis.server.testing.TestAgent;
 import io.aegis.server.testing.TestGateway;
+import io.aegis.server.testing.Waits;
 import java.security.SecureRandom;
-import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -20,7 +20,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /** The upgrade and the handshake, through real sockets. */
 class SessionHandshakeTest {
-  static final Gateways gateways = new Gateways(Map.of("AEGIS_HANDSHAKE_TIMEOUT", "1s"));
+  // Short enough for the silent-client test to be quick, long enough that a handshake on a busy
+  // machine (or one held up by a REST call in between, as below) never times out.
+  static final Gateways gateways = new Gateways(Map.of("AEGIS_HANDSHAKE_TIMEOUT", "5s"));
 
   @AfterAll
   static void stop() {
@@ -111,7 +113,7 @@ class SessionHandshakeTest {
   void aSilentClientIsClosedAtTheHandshakeTimeout() {
     TestAgent agent = TestAgent.register(gw(), Gateways.unique("silent"));
     try (AgentSocket socket = agent.socket()) {
-      assertThat(socket.awaitClose(Duration.ofSeconds(5)).code()).isEqualTo(4007);
+      assertThat(socket.awaitClose().code()).isEqualTo(4007);
     }
   }
 
@@ -127,13 +129,14 @@ class SessionHandshakeTest {
   }
 
   @Test
-  void deactivationClosesTheLiveSessionAsRevokedWithinASecond() {
+  void deactivationClosesTheLiveSessionAsRevoked() {
     TestAgent agent = TestAgent.register(gw(), Gateways.unique("revoke"));
     try (TestAgent.Session s = agent.connect()) {
       assertThat(gw().operator().post("/api/v1/agents/" + agent.agentId() + "/deactivate", Map.of()).status())
           .isEqualTo(200);
-      // Once the deactivation is committed (the answer above), the session ends within a second.
-      assertThat(s.socket().awaitClose(Duration.ofSeconds(1)).code()).isEqualTo(4003);
+      // Once the deactivation is committed (the answer above), the session ends (at once: the
+      // registry's listener closes it; how fast is for bin/aegis bench, not for a test).
+      assertThat(s.socket().awaitClose().code()).isEqualTo(4003);
       assertThat(gw().withToken(s.sessionToken()).get("/api/v1/agents/" + agent.agentId()).status()).isEqualTo(401);
     }
   }
@@ -147,12 +150,12 @@ class SessionHandshakeTest {
       String m3 = hs.onServerHello(socket.nextText());
       gw().operator().post("/api/v1/agents/" + agent.agentId() + "/deactivate", Map.of());
       socket.sendText(m3); // a valid M3 from a key that was registered when the handshake began
-      assertThat(socket.awaitClose(Duration.ofSeconds(2)).code()).isEqualTo(4003);
+      assertThat(socket.awaitClose().code()).isEqualTo(4003);
       assertThat(socket.pending()).as("no session record was sent").isZero();
     }
     assertThat(gw().server().gateway().connections().isConnected(agent.agentId())).isFalse();
     // Its connections row, written while the handshake completed, is marked disconnected again.
-    org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(2)).until(() ->
+    org.awaitility.Awaitility.await().atMost(Waits.EVENT).until(() ->
         !gw().operator().get("/api/v1/agents/" + agent.agentId() + "/status").json().path("connected").asBoolean());
   }
 

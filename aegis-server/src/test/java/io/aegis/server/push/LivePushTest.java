@@ -10,8 +10,10 @@ import io.aegis.server.testing.Gateways;
 import io.aegis.server.testing.StoreKind;
 import io.aegis.server.testing.TestAgent;
 import io.aegis.server.testing.TestGateway;
+import io.aegis.server.testing.Waits;
 import java.time.Duration;
 import java.util.Map;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -51,11 +53,13 @@ class LivePushTest {
       assertThat(mode(live, policy)).isEqualTo("enforce");
       assertThat(live.headers()).containsKey("etag");
       s.ack(live.id());
-      Thread.sleep(300); // let the ack be recorded
+      // Recorded as delivered: else the next session would carry it again, as unacknowledged.
+      Awaitility.await().atMost(Waits.EVENT).until(() -> gw.operator().get("/api/v1/messages/" + live.id())
+          .json().path("status").asText().equals("delivered"));
     }
     // Reconnect with nothing changed: nothing is pushed again.
     try (TestAgent.Session s = agent.connect()) {
-      s.expectNothing(Duration.ofMillis(700));
+      s.expectNothing(Waits.QUIET);
     }
     // Changed while offline: pushed on reconnect.
     gw.operator().put("/api/v1/policies/" + policy, Map.of("document", Map.of("mode", "block")));

@@ -12,8 +12,8 @@ import io.aegis.server.testing.Gateways;
 import io.aegis.server.testing.StoreKind;
 import io.aegis.server.testing.TestAgent;
 import io.aegis.server.testing.TestGateway;
+import io.aegis.server.testing.Waits;
 import java.security.SecureRandom;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
@@ -68,7 +68,7 @@ class AgentKeyRotationTest {
       assertThat(r.json().path("key_rotated_at").isTextual()).isTrue();
 
       // The live session, authenticated with the old key, is told to handshake again; its token is revoked.
-      assertThat(live.socket().awaitClose(Duration.ofSeconds(2)).code()).isEqualTo(4002);
+      assertThat(live.socket().awaitClose(Waits.EVENT).code()).isEqualTo(4002);
       assertThat(gw.withToken(live.sessionToken()).get("/api/v1/agents/" + agent.agentId()).status()).isEqualTo(401);
     }
     // The old key is refused at the upgrade, the new one accepted.

@@ -9,6 +9,7 @@ import io.aegis.server.testing.ApiClient;
 import io.aegis.server.testing.Gateways;
 import io.aegis.server.testing.StoreKind;
 import io.aegis.server.testing.TestGateway;
+import io.aegis.server.testing.Waits;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,6 +22,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -125,7 +127,9 @@ class EnrollmentApiTest {
     TestGateway gw = gateways.get(store);
     JsonNode created = createToken(gw.operator(), Map.of("expires_in", "1s", "max_uses", 5));
     assertThat(Instant.parse(created.path("expires_at").asText())).isBefore(Instant.now().plusSeconds(2));
-    Thread.sleep(1200);
+    // Until its expiry passes (a wait for that moment, not a guess at how long it takes).
+    Instant expiresAt = Instant.parse(created.path("expires_at").asText());
+    Awaitility.await().atMost(Waits.EVENT).until(() -> Instant.now().isAfter(expiresAt.plusMillis(100)));
     assertInvalidToken(enroll(gw, created.path("token").asText(), AgentIdentity.create("late")));
   }
 

@@ -10,7 +10,7 @@ import io.aegis.server.testing.Gateways;
 import io.aegis.server.testing.StoreKind;
 import io.aegis.server.testing.TestAgent;
 import io.aegis.server.testing.TestGateway;
-import java.time.Duration;
+import io.aegis.server.testing.Waits;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -136,7 +136,7 @@ class MessageRouterTest {
       assertThat(rec.channel()).isEqualTo(channel);
 
       s.send("s-2", "unsubscribe", "control", Map.of(), "{\"channels\":[\"" + channel + "\"]}");
-      await().atMost(Duration.ofSeconds(5)).until(() -> gw.operator().get("/api/v1/agents/" + agent.agentId()
+      await().atMost(Waits.EVENT).until(() -> gw.operator().get("/api/v1/agents/" + agent.agentId()
           + "/status").json().path("channels").isEmpty());
     }
   }

@@ -10,7 +10,7 @@ import java.util.Map;
  */
 public interface AgentConnection extends AutoCloseable {
 
-  /** The next record from the gateway that is not an {@code ack}; fails after 5 s. */
+  /** The next record from the gateway that is not an {@code ack}; fails after {@link Waits#EVENT}. */
   OpenedRecord nextNonAck();
 
   /** Acknowledges delivered messages with a sealed {@code ack} record. */

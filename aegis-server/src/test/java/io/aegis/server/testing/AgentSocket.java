@@ -23,7 +23,7 @@ import javax.net.ssl.SSLContext;
  * exactly the frames they want, broken ones included.
  */
 public final class AgentSocket implements AutoCloseable {
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Waits.EVENT).build();
 
   /** How a connection ended. */
   public record Closed(int code, String reason) {}
@@ -68,12 +68,12 @@ public final class AgentSocket implements AutoCloseable {
   public static AgentSocket connect(String baseUrl, String path, Map<String, String> headers, SSLContext ssl) {
     AgentSocket s = new AgentSocket();
     HttpClient client = ssl == null ? HTTP
-        : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).sslContext(ssl).build();
-    WebSocket.Builder b = client.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+        : HttpClient.newBuilder().connectTimeout(Waits.EVENT).sslContext(ssl).build();
+    WebSocket.Builder b = client.newWebSocketBuilder().connectTimeout(Waits.EVENT);
     headers.forEach(b::header);
     String url = baseUrl.replaceFirst("^http", "ws") + path;
     try {
-      s.ws = b.buildAsync(URI.create(url), s.new Recorder()).get(10, TimeUnit.SECONDS);
+      s.ws = b.buildAsync(URI.create(url), s.new Recorder()).get(Waits.EVENT.toSeconds() + 5, TimeUnit.SECONDS);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof WebSocketHandshakeException h) {
         Object body = h.getResponse().body();
@@ -148,6 +148,22 @@ public final class AgentSocket implements AutoCloseable {
     ws.sendText(text, true).join();
   }
 
+  /**
+   * Sends {@code text}, unless the gateway closed the connection before it could be written: in
+   * a test that provokes a close, a write that comes after it is an expected outcome, not a
+   * failure (the test then asserts the close, e.g. with {@link #awaitClose()}).
+   */
+  public void sendTextUnlessClosed(String text) {
+    try {
+      ws.sendText(text, true).join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (!(e.getCause() instanceof java.io.IOException)) {
+        throw e;
+      }
+      awaitClose(); // "Output closed", or the connection gone: the close is on its way, or here
+    }
+  }
+
   /** Sends one fragment of a text message ({@code last}: the final one). */
   public void sendText(String text, boolean last) {
     ws.sendText(text, last).join();
@@ -157,9 +173,9 @@ public final class AgentSocket implements AutoCloseable {
     ws.sendBinary(ByteBuffer.wrap(bytes), true).join();
   }
 
-  /** The next text message within 5 s; fails if none arrives or the socket closes first. */
+  /** The next text message within {@link Waits#EVENT}; fails if none arrives or the socket closes first. */
   public String nextText() {
-    return nextText(Duration.ofSeconds(5));
+    return nextText(Waits.EVENT);
   }
 
   public String nextText(Duration timeout) {
@@ -188,7 +204,7 @@ public final class AgentSocket implements AutoCloseable {
   }
 
   public Closed awaitClose() {
-    return awaitClose(Duration.ofSeconds(5));
+    return awaitClose(Waits.EVENT);
   }
 
   public boolean isClosed() {

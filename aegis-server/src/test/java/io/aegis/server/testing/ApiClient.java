@@ -17,7 +17,7 @@ import java.util.Map;
 public final class ApiClient {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final HttpClient HTTP = HttpClient.newBuilder()
-      .connectTimeout(Duration.ofSeconds(5))
+      .connectTimeout(Waits.EVENT)
       .version(HttpClient.Version.HTTP_1_1)
       .build();
 
@@ -34,7 +34,7 @@ public final class ApiClient {
     this.baseUrl = baseUrl;
     this.token = token;
     this.http = ssl == null ? HTTP : HttpClient.newBuilder()
-        .connectTimeout(Duration.ofSeconds(5))
+        .connectTimeout(Waits.EVENT)
         .version(HttpClient.Version.HTTP_1_1)
         .sslContext(ssl)
         .build();
@@ -139,7 +139,8 @@ public final class ApiClient {
 
   public Response send(String method, String path, Object body, Map<String, String> headers) {
     try {
-      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(30));
+      // Longer than any wait a test asks the gateway for (long polls, sends with "wait").
+      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(90));
       if (token != null) {
         b.header("Authorization", "Bearer " + token);
       }

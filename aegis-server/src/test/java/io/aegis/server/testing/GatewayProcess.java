@@ -64,10 +64,20 @@ public final class GatewayProcess implements AutoCloseable {
    * ephemeral unless {@code env} sets WEBSOCKET_PORT. Its log goes to a file, shown if the start fails.
    */
   public static GatewayProcess start(Map<String, String> env) {
+    return start(env, List.of());
+  }
+
+  /**
+   * As {@link #start(Map)}, with extra JVM options: {@code -Dlogback.configurationFile=logback.xml}
+   * runs the node with the production log configuration instead of the tests' one.
+   */
+  public static GatewayProcess start(Map<String, String> env, List<String> jvmOptions) {
     Path java = Paths.get(System.getProperty("java.home"), "bin", "java");
-    ProcessBuilder pb = new ProcessBuilder(List.of(java.toString(), "-Xmx256m", "-XX:TieredStopAtLevel=1",
-        "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-        GatewayProcess.class.getName()));
+    List<String> command = new java.util.ArrayList<>(List.of(java.toString(), "-Xmx256m", "-XX:TieredStopAtLevel=1",
+        "-XX:+UseSerialGC", "--enable-native-access=ALL-UNNAMED"));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), GatewayProcess.class.getName()));
+    ProcessBuilder pb = new ProcessBuilder(command);
     pb.environment().clear();
     pb.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
     pb.environment().putAll(env);

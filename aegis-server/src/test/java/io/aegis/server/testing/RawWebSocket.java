@@ -75,7 +75,7 @@ public final class RawWebSocket implements AutoCloseable {
       req.append("\r\n");
       ws.out.write(req.toString().getBytes(StandardCharsets.ISO_8859_1));
       ws.out.flush();
-      s.setSoTimeout(5000);
+      s.setSoTimeout((int) Waits.EVENT.toMillis());
       String status = ws.readHeaders();
       if (!status.startsWith("HTTP/1.1 101")) {
         s.close();
@@ -160,9 +160,9 @@ public final class RawWebSocket implements AutoCloseable {
     }
   }
 
-  /** The next text message (unfragmented) within 5 s. */
+  /** The next text message (unfragmented) within {@link Waits#EVENT}. */
   public String nextText() {
-    Frame f = nextFrame(Duration.ofSeconds(5));
+    Frame f = nextFrame(Waits.EVENT);
     if (f == null || f.opcode() != TEXT) {
       throw new AssertionError("expected a text frame, got " + (f == null ? "nothing" : "opcode " + f.opcode()
           + (f.opcode() == CLOSE ? " code " + f.closeCode() : "")));

@@ -113,7 +113,7 @@ public enum Transport {
 
     @Override
     public OpenedRecord nextNonAck() {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      long deadline = System.nanoTime() + Waits.EVENT.toNanos();
       while (true) {
         OpenedRecord r;
         try {
@@ -123,7 +123,7 @@ public enum Transport {
           throw new AssertionError(e);
         }
         if (r == null) {
-          throw new AssertionError("no record within 5 s" + (failure == null ? "" : "; " + failure));
+          throw new AssertionError("no record within " + Waits.EVENT + (failure == null ? "" : "; " + failure));
         }
         if (!r.type().equals("ack")) {
           return r;

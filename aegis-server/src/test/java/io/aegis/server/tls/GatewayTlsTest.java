@@ -7,6 +7,7 @@ import io.aegis.server.testing.StoreKind;
 import io.aegis.server.testing.TestAgent;
 import io.aegis.server.testing.TestGateway;
 import io.aegis.server.testing.TestPki;
+import io.aegis.server.testing.Waits;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -96,7 +97,7 @@ class GatewayTlsTest {
       replace(keyFile, TestPki.pkcs1(newKey.getPrivate()));
       replace(certFile, TestPki.pem(renewed, pki.caCertificate()));
 
-      Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100))
+      Awaitility.await().atMost(Waits.EVENT).pollInterval(Duration.ofMillis(100))
           .until(() -> servedSerial() == 2);
       try (SSLSocket s = handshake(null)) {
         assertThat(((X509Certificate) s.getSession().getPeerCertificates()[0]).getSubjectX500Principal().getName())
@@ -151,7 +152,7 @@ class GatewayTlsTest {
   }
 
   private void awaitFailedReloads(int n) {
-    Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).until(() ->
+    Awaitility.await().atMost(Waits.EVENT).pollInterval(Duration.ofMillis(100)).until(() ->
         metricValue(gw.anonymous().get("/metrics").body(), "aegis_tls_reloads_total", "outcome=\"failed\"") >= n);
   }
 
@@ -172,7 +173,7 @@ class GatewayTlsTest {
   private SSLSocket handshake(String[] protocols) throws IOException {
     URI uri = URI.create(gw.baseUrl());
     SSLSocket s = (SSLSocket) trustTestCa.getSocketFactory().createSocket(uri.getHost(), uri.getPort());
-    s.setSoTimeout(5000);
+    s.setSoTimeout((int) Waits.EVENT.toMillis());
     if (protocols != null) {
       s.setEnabledProtocols(protocols);
     }
