@@ -56,6 +56,7 @@ public final class DeliveryEngine implements AutoCloseable {
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   private volatile DeliveryRelay relay = DeliveryRelay.local(this);
   private volatile SweepScope scope;
+  private volatile boolean held;
   private final long sweepTimer;
 
   public DeliveryEngine(Vertx vertx, Config config, MessageQueue queue, WriteBatcher batcher, WorkerExecutor worker,
@@ -227,6 +228,26 @@ public final class DeliveryEngine implements AutoCloseable {
     worker.executeBlocking(() -> queue.view(messageId), false)
         .onSuccess(v -> v.filter(m -> m.response() != null).ifPresent(m -> waiter.complete(m.response())))
         .onFailure(e -> log.warn("message_id={} cannot read the response: {}", messageId, e.getMessage()));
+  }
+
+  /**
+   * Holds delivery on this node: no link transmits until {@link #release}. The cluster holds it
+   * while it checks, after a pause or a partition, which sessions are still this node's.
+   */
+  public void hold() {
+    held = true;
+  }
+
+  /** Lets delivery go on after {@link #hold}: every link takes messages again. */
+  public void release() {
+    held = false;
+    for (AgentDispatcher d : dispatchers.values()) {
+      d.link().execute(d::pump);
+    }
+  }
+
+  boolean held() {
+    return held;
   }
 
   /** Sets which parts of the queue this node sweeps (a share of the partitions, in a cluster). */
