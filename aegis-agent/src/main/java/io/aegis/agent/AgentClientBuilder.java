@@ -50,8 +50,8 @@ public final class AgentClientBuilder {
   private Duration longBackoffCap = Duration.ofMinutes(15);
   private Duration connectTimeout = Duration.ofSeconds(10);
   private Duration handshakeTimeout = Duration.ofSeconds(10);
-  private Duration pingInterval = Duration.ofSeconds(30);
-  private Duration inactivityTimeout = Duration.ofSeconds(90);
+  private Duration pingInterval = Duration.ofSeconds(10);
+  private Duration inactivityTimeout = Duration.ofSeconds(30);
   private Duration sendTimeout = Duration.ofMinutes(2);
   private Duration closeTimeout = Duration.ofSeconds(2);
   private Duration keyUpdateInterval = Duration.ofHours(1);
@@ -215,9 +215,10 @@ public final class AgentClientBuilder {
   }
 
   /**
-   * Heartbeat: the client pings every {@code pingInterval} (default 30 s) and drops a connection
-   * on which nothing arrived for {@code inactivityTimeout} (default 90 s; at least twice the
-   * interval), then reconnects with backoff.
+   * Heartbeat: the client pings every {@code pingInterval} (default 10 s) and drops a connection
+   * on which nothing arrived for {@code inactivityTimeout} (default 30 s; at least twice the
+   * interval), then reconnects with backoff: a gateway that vanished without a reset (a silent
+   * partition, a paused node) is left within 30 s, and the agent reconnects elsewhere.
    */
   public AgentClientBuilder heartbeat(Duration pingInterval, Duration inactivityTimeout) {
     this.pingInterval = Objects.requireNonNull(pingInterval, "pingInterval");

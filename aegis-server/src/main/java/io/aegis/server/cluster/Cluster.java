@@ -45,13 +45,15 @@ public final class Cluster implements AutoCloseable {
   private final LocalPresence localPresence;
   private final RedisLink link;
   private final NodeDirectory directory;
+  private final Fence fence; // null alone
   private final Config config;
   private final Database database;
   private final Instant startedAt = Instant.now();
   private volatile NodeState state = NodeState.UP;
 
   private Cluster(Config config, Database database, NodeEvents events, Presence presence, LocalPresence localPresence,
-                  RedisLink link, NodeDirectory directory) {
+                  RedisLink link, NodeDirectory directory, Fence fence) {
+    this.fence = fence;
     this.config = config;
     this.database = database;
     this.nodeId = config.nodeId();
@@ -65,7 +67,7 @@ public final class Cluster implements AutoCloseable {
   /** A node alone: its events reach its own listeners, and it knows only its own sessions. */
   public static Cluster local(Config config, Database database) {
     LocalPresence presence = new LocalPresence(config.nodeId());
-    return new Cluster(config, database, new LocalNodeEvents(presence), presence, presence, null, null);
+    return new Cluster(config, database, new LocalNodeEvents(presence), presence, presence, null, null, null);
   }
 
   /**
@@ -89,13 +91,15 @@ public final class Cluster implements AutoCloseable {
         () -> new NodeDirectory.Facts(self[0].state.name().toLowerCase(java.util.Locale.ROOT),
             local.count(Transport.WEBSOCKET), local.count(Transport.HTTP_POLLING), address.get()));
     RedisPresence presence = new RedisPresence(local, link, keys, directory, incarnation);
-    RedisNodeEvents events = new RedisNodeEvents(new LocalNodeEvents(local), presence, link, keys,
+    LocalNodeEvents localEvents = new LocalNodeEvents(local);
+    RedisNodeEvents events = new RedisNodeEvents(localEvents, presence, link, keys,
         config.nodeId() + "/" + incarnation, meters);
-    Cluster cluster = new Cluster(config, database, events, presence, local, link, directory);
+    Fence fence = new Fence(vertx, presence, localEvents, link, meters);
+    Cluster cluster = new Cluster(config, database, events, presence, local, link, directory, fence);
     self[0] = cluster;
     link.onUp(() -> {
       directory.beat();
-      presence.announceAll();
+      fence.check();
     });
     events.start(config.nodeId());
     directory.start();
@@ -160,6 +164,19 @@ public final class Cluster implements AutoCloseable {
     DeliveryBridge bridge = new DeliveryBridge(delivery, events);
     delivery.relay(bridge);
     events.listen(bridge);
+    if (fence != null) {
+      fence.hold(new Fence.Hold() {
+        @Override
+        public void hold() {
+          delivery.hold();
+        }
+
+        @Override
+        public void release() {
+          delivery.release();
+        }
+      });
+    }
     ChangeRelay.install(events, registry, policies, artifacts, authentication);
     if (database.dialect() == io.aegis.server.store.Dialect.POSTGRESQL) {
       List<String> partitions = PartitionLeases.of(database, config.messageQueueTable());
@@ -178,6 +195,9 @@ public final class Cluster implements AutoCloseable {
   /** Leaves the cluster: this node's entry goes now (its sessions released themselves as they closed). */
   @Override
   public void close() {
+    if (fence != null) {
+      fence.close();
+    }
     if (directory != null) {
       directory.close();
     }

@@ -15,6 +15,11 @@ record Keys(String prefix) {
     return prefix + "node:" + nodeId;
   }
 
+  /** Agent → the epoch of its latest claim over {@code transport} (see {@link RedisPresence}). */
+  String presenceEpochs(Transport transport) {
+    return prefix + "presence-epoch:" + transport.wireName();
+  }
+
   /** Every node seen recently, scored by its last beat. */
   String nodes() {
     return prefix + "nodes";

@@ -32,6 +32,12 @@ import org.slf4j.LoggerFactory;
  * back to the sweep), {@code /readyz} says {@code "cluster": "degraded"}, and each time it comes
  * back up the {@link #onUp} tasks run (presence is announced again). Nothing here blocks.
  *
+ * <p>A connection can die without a reset (a NAT or balancer that forgot the flow, a silent
+ * partition): TCP then says nothing for many minutes. So the link checks itself end to end: every
+ * second it publishes a probe on a channel of its own, which its subscriber hears; when no probe has
+ * come back for {@code 3 × max(1 s, AEGIS_REDIS_TIMEOUT)}, the subscriber is dropped and
+ * reconnected, and the command client (whose pooled connections may be just as dead) replaced.
+ *
  * <p>Thread-safe.
  */
 final class RedisLink implements AutoCloseable {
@@ -39,10 +45,17 @@ final class RedisLink implements AutoCloseable {
   private static final long MIN_PAUSE_MILLIS = 250;
   private static final long MAX_PAUSE_MILLIS = 5000;
   private static final long CONNECT_TIMEOUT_MILLIS = 5000;
+  private static final long PROBE_INTERVAL_MILLIS = 1000;
+  private static final byte[] PROBE = {'p'};
 
   private final Vertx vertx;
-  private final Redis client;
+  private final RedisOptions options;
+  private volatile Redis client;
   private final RedisOptions subscriberOptions;
+  private final String probeChannel = "aegis:probe:" + java.util.UUID.randomUUID();
+  private final long probeDeadlineNanos;
+  private volatile long probeHeardNanos;
+  private final long probeTimer;
   private volatile Redis subscriberClient;
   private final long timeoutMillis;
   private final List<Runnable> onUp = new CopyOnWriteArrayList<>();
@@ -57,13 +70,16 @@ final class RedisLink implements AutoCloseable {
   RedisLink(Vertx vertx, String url, Duration timeout, MeterRegistry meters) {
     this.vertx = vertx;
     this.timeoutMillis = timeout.toMillis();
-    RedisOptions options = new RedisOptions().setConnectionString(url)
+    this.probeDeadlineNanos = TimeUnit.MILLISECONDS.toNanos(3 * Math.max(1000, timeoutMillis));
+    this.options = new RedisOptions().setConnectionString(url)
         // RESP2 everywhere: hashes and pub/sub messages come as flat arrays, whatever the server.
         .setPreferredProtocolVersion(ProtocolVersion.RESP2)
         // Commands wait for a pooled connection at most this many at once; beyond, they fail fast.
         .setMaxWaitingHandlers(100_000)
         .setMaxPoolSize(8)
         .setMaxPoolWaiting(100_000);
+    // Keepalive lets the kernel find a dead peer eventually; the probe below finds it in seconds.
+    options.getNetClientOptions().setTcpKeepAlive(true);
     this.client = Redis.createClient(vertx, options);
     this.subscriberOptions = new RedisOptions(options).setMaxPoolSize(1);
     this.failures = Counter.builder("aegis.cluster.redis.failures")
@@ -71,6 +87,7 @@ final class RedisLink implements AutoCloseable {
     Gauge.builder("aegis.cluster.redis.up", this, l -> l.up ? 1 : 0)
         .description("1 while this node hears the cluster's channels in Redis, else 0 (degraded: the store sweep "
             + "carries delivery)").register(meters);
+    this.probeTimer = vertx.setPeriodic(PROBE_INTERVAL_MILLIS, id -> probe());
   }
 
   /** Whether this node hears the other nodes now. */
@@ -103,7 +120,9 @@ final class RedisLink implements AutoCloseable {
    * on the subscriber's event loop, from now on and after every reconnect. Call once.
    */
   void subscribe(List<String> channels, BiConsumer<String, Buffer> handler) {
-    this.channels = List.copyOf(channels);
+    List<String> all = new java.util.ArrayList<>(channels);
+    all.add(probeChannel);
+    this.channels = List.copyOf(all);
     this.handler = handler;
     connectSubscriber();
   }
@@ -135,6 +154,7 @@ final class RedisLink implements AutoCloseable {
     subscriber = conn;
     conn.exceptionHandler(e -> lost(conn, e));
     conn.endHandler(v -> lost(conn, null));
+    probeHeardNanos = System.nanoTime();
     pauseMillis = MIN_PAUSE_MILLIS;
     boolean wasUp = up;
     up = true;
@@ -182,8 +202,31 @@ final class RedisLink implements AutoCloseable {
     // ["message", channel, payload]; replies to SUBSCRIBE ("subscribe", ...) are not messages.
     if ((r.type() == ResponseType.MULTI || r.type() == ResponseType.PUSH) && r.size() == 3
         && "message".equals(r.get(0).toString())) {
+      if (probeChannel.equals(r.get(1).toString())) {
+        probeHeardNanos = System.nanoTime();
+        return;
+      }
       handler.accept(r.get(1).toString(), r.get(2).toBuffer());
     }
+  }
+
+  /** Publishes the next probe, or, if the last ones never came back, declares the subscriber dead. */
+  private void probe() {
+    RedisConnection conn = subscriber;
+    if (conn == null || closed) {
+      return;
+    }
+    if (System.nanoTime() - probeHeardNanos > probeDeadlineNanos) {
+      failures.increment();
+      log.warn("Redis: no probe came back for {} ms: the connection is dead without a reset; reconnecting",
+          TimeUnit.NANOSECONDS.toMillis(probeDeadlineNanos));
+      Redis old = client;
+      client = Redis.createClient(vertx, options);
+      old.close();
+      lost(conn, new java.io.IOException("no probe came back"));
+      return;
+    }
+    publish(probeChannel, PROBE);
   }
 
   private void lost(RedisConnection conn, Throwable cause) {
@@ -219,6 +262,7 @@ final class RedisLink implements AutoCloseable {
   public void close() {
     closed = true;
     up = false;
+    vertx.cancelTimer(probeTimer);
     subscriber = null;
     closeSubscriberClient();
     client.close();

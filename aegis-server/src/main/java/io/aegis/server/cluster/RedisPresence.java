@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Presence across the cluster, in two Redis hashes per cluster ({@code presence:websocket} and
- * {@code presence:http_polling}): agent id → {@code "<node id> <incarnation> <opened at ms>"}.
+ * {@code presence:http_polling}): agent id → {@code "<node id> <incarnation> <opened at ms> <epoch>"}.
  *
  * <ul>
  *   <li>An entry is written when a session opens and removed when it ends, by its node, and only
@@ -26,9 +26,14 @@ import org.slf4j.LoggerFactory;
  *       and are overwritten when their agents reconnect elsewhere.
  *   <li>This node answers for its own sessions from memory ({@link LocalPresence}), so the common
  *       case of an agent on the node that asks costs no round trip.
+ *   <li>Every claim takes the agent's next <em>epoch</em> (a counter per agent and transport in
+ *       {@code presence-epoch:<transport>}, incremented by the claiming script), so that claims are
+ *       ordered by Redis, not by any node's clock.
  *   <li>While Redis is unreachable, writes are skipped and lookups of other nodes' agents find
- *       nothing (the store sweep then carries delivery); when it is back, every local entry is
- *       written again ({@link #announceAll}).
+ *       nothing (the store sweep then carries delivery); when it is back, or when this node wakes
+ *       from a pause, every local entry is claimed again — unless a later claim (a higher epoch)
+ *       was made meanwhile: then another node took the agent over while this one was away, and
+ *       its session here is stale ({@link #reclaimAll}).
  * </ul>
  *
  * <p>Thread-safe; nothing blocks.
@@ -36,9 +41,23 @@ import org.slf4j.LoggerFactory;
 final class RedisPresence implements Presence {
   private static final Logger log = LoggerFactory.getLogger(RedisPresence.class);
   private static final int CHUNK = 500;
-  /** Deletes field ARGV[1] of hash KEYS[1] if its value is still ARGV[2]. */
-  private static final String RELEASE = "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "
+  /**
+   * Deletes field ARGV[1] of hash KEYS[1] if its value is still ARGV[2] (or ARGV[2] and the epoch
+   * Redis added to it, in case the session ends before the claim's answer came back).
+   */
+  private static final String RELEASE = "local v = redis.call('HGET', KEYS[1], ARGV[1]) "
+      + "if v and (v == ARGV[2] or string.sub(v, 1, #ARGV[2] + 1) == ARGV[2] .. ' ') then "
       + "return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0";
+  /** Claims ARGV[1] in hash KEYS[1] with value ARGV[2] and the agent's next epoch (in KEYS[2]); returns the epoch. */
+  private static final String CLAIM = "local e = redis.call('HINCRBY', KEYS[2], ARGV[1], 1) "
+      + "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. e) return e";
+  /**
+   * Writes ARGV[2] (which carries epoch ARGV[3]) again unless a later claim exists: returns "" if
+   * written, else the entry that holds the agent now ("-" if none).
+   */
+  private static final String RECLAIM = "local last = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0') "
+      + "if last > tonumber(ARGV[3]) then return redis.call('HGET', KEYS[1], ARGV[1]) or '-' end "
+      + "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) return ''";
 
   private final LocalPresence local;
   private final RedisLink link;
@@ -68,13 +87,16 @@ final class RedisPresence implements Presence {
   @Override
   public CompletableFuture<Void> held(String agentId, Transport transport) {
     local.held(agentId, transport);
-    String value = nodeId() + " " + incarnation + " " + System.currentTimeMillis();
-    written.put(slot(agentId, transport), value);
+    String slot = slot(agentId, transport);
+    String claim = nodeId() + " " + incarnation + " " + System.currentTimeMillis();
+    written.put(slot, claim); // epoch unknown yet: claimed afresh when Redis is back
     if (!link.isUp()) {
-      return CompletableFuture.completedFuture(null); // announced again when Redis is back
+      return CompletableFuture.completedFuture(null);
     }
     CompletableFuture<Void> shown = new CompletableFuture<>();
-    link.send(Request.cmd(Command.HSET).arg(keys.presence(transport)).arg(agentId).arg(value))
+    link.send(Request.cmd(Command.EVAL).arg(CLAIM).arg(2).arg(keys.presence(transport))
+            .arg(keys.presenceEpochs(transport)).arg(agentId).arg(claim))
+        .onSuccess(epoch -> written.replace(slot, claim, claim + " " + epoch.toLong()))
         .onComplete(ar -> shown.complete(null));
     return shown;
   }
@@ -174,27 +196,72 @@ final class RedisPresence implements Presence {
     return new Location(parts[0], transport);
   }
 
+  /** A session of this node that another node claimed later: {@code holder} is that node ("" if unknown). */
+  record Stale(String agentId, Transport transport, String holder) {}
+
   /**
-   * Writes every session this node holds (Redis came back, or lost its data): what other nodes
-   * look up is true again without waiting for agents to reconnect.
+   * Claims every session this node holds again (Redis came back, lost its data, or this node woke
+   * from a pause), so that what other nodes look up is true without waiting for agents to
+   * reconnect — except the sessions that another node claimed after this one: completes with
+   * those, which are stale and must close. A session claimed while Redis was unreachable (no epoch)
+   * is claimed afresh. Never fails: a session whose check failed is left as it is.
    */
-  void announceAll() {
-    Map<Transport, List<String>> byTransport = new HashMap<>();
+  CompletableFuture<List<Stale>> reclaimAll() {
+    List<Stale> stale = java.util.Collections.synchronizedList(new ArrayList<>());
+    List<CompletableFuture<Void>> checks = new ArrayList<>();
+    List<Claim> chunk = new ArrayList<>();
     local.forEach((agentId, t) -> {
       String value = written.get(slot(agentId, t));
-      if (value != null) {
-        List<String> args = byTransport.computeIfAbsent(t, k -> new ArrayList<>());
-        args.add(agentId);
-        args.add(value);
+      if (value == null) {
+        return;
+      }
+      chunk.add(new Claim(agentId, t, value));
+      if (chunk.size() == CHUNK) {
+        checks.add(reclaim(List.copyOf(chunk), stale));
+        chunk.clear();
       }
     });
-    byTransport.forEach((t, args) -> {
-      for (int i = 0; i < args.size(); i += 2 * CHUNK) {
-        Request hset = Request.cmd(Command.HSET).arg(keys.presence(t));
-        args.subList(i, Math.min(args.size(), i + 2 * CHUNK)).forEach(hset::arg);
-        link.send(hset).onFailure(e -> log.warn("cannot announce this node's sessions to Redis: {}", e.getMessage()));
+    if (!chunk.isEmpty()) {
+      checks.add(reclaim(List.copyOf(chunk), stale));
+    }
+    return CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new)).thenApply(v -> List.copyOf(stale));
+  }
+
+  /** A session's entry as this node wrote it ({@code value} ends with its epoch once Redis gave one). */
+  private record Claim(String agentId, Transport transport, String value) {
+    String epoch() {
+      String[] parts = value.split(" ");
+      return parts.length >= 4 ? parts[3] : null;
+    }
+
+    Request request(Keys keys) {
+      String epoch = epoch();
+      Request r = Request.cmd(Command.EVAL).arg(epoch == null ? CLAIM : RECLAIM).arg(2)
+          .arg(keys.presence(transport)).arg(keys.presenceEpochs(transport)).arg(agentId).arg(value);
+      return epoch == null ? r : r.arg(epoch);
+    }
+  }
+
+  /** Sends one chunk of claims; records the sessions found stale. */
+  private CompletableFuture<Void> reclaim(List<Claim> claims, List<Stale> stale) {
+    return link.batch(claims.stream().map(c -> c.request(keys)).toList()).map(answers -> {
+      for (int i = 0; i < claims.size(); i++) {
+        Claim c = claims.get(i);
+        Response answer = answers.get(i);
+        String slot = slot(c.agentId(), c.transport());
+        if (c.epoch() == null) {
+          written.replace(slot, c.value(), c.value() + " " + answer.toLong());
+        } else if (!answer.toString().isEmpty()) {
+          String holder = answer.toString().split(" ")[0];
+          written.remove(slot, c.value());
+          stale.add(new Stale(c.agentId(), c.transport(), "-".equals(holder) ? "" : holder));
+        }
       }
-    });
+      return (Void) null;
+    }).otherwise(e -> {
+      log.warn("cannot claim this node's sessions in Redis again: {}", e.getMessage());
+      return null;
+    }).toCompletionStage().toCompletableFuture();
   }
 
   private static String slot(String agentId, Transport t) {

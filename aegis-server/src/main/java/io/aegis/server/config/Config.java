@@ -75,6 +75,9 @@ public final class Config {
   private final Duration messageRetention;
   private final Duration maxPollWait;
   private final int dbPoolSize;
+  private final Duration dbConnectTimeout;
+  private final int statusBacklog;
+  private final Duration dbSocketTimeout;
   private final int blockingPoolSize;
   private final int eventLoops;
   private final boolean console;
@@ -215,6 +218,10 @@ public final class Config {
     messageRetention = r.duration(Setting.AEGIS_MESSAGE_RETENTION, Duration.ofSeconds(1), Duration.ofDays(3650));
     maxPollWait = r.duration(Setting.AEGIS_MAX_POLL_WAIT, Duration.ofMillis(1), Duration.ofMinutes(10));
     dbPoolSize = r.integer(Setting.AEGIS_DB_POOL_SIZE, 1, 1000);
+    statusBacklog = r.integer(Setting.AEGIS_STATUS_BACKLOG, 1, 10_000_000);
+    // The PostgreSQL driver counts both in whole seconds.
+    dbConnectTimeout = r.duration(Setting.AEGIS_DB_CONNECT_TIMEOUT, Duration.ofSeconds(1), Duration.ofMinutes(10));
+    dbSocketTimeout = r.duration(Setting.AEGIS_DB_SOCKET_TIMEOUT, Duration.ofSeconds(1), Duration.ofHours(24));
     blockingPoolSize = r.integer(Setting.AEGIS_BLOCKING_POOL_SIZE, 1, 10_000);
     int loops = r.integer(Setting.AEGIS_EVENT_LOOPS, 0, 1024);
     eventLoops = loops == 0 ? 2 * Runtime.getRuntime().availableProcessors() : loops;
@@ -300,6 +307,12 @@ public final class Config {
   public Duration messageRetention() { return messageRetention; }
   public Duration maxPollWait() { return maxPollWait; }
   public int dbPoolSize() { return dbPoolSize; }
+
+  public Duration dbConnectTimeout() { return dbConnectTimeout; }
+
+  public int statusBacklog() { return statusBacklog; }
+
+  public Duration dbSocketTimeout() { return dbSocketTimeout; }
   public int blockingPoolSize() { return blockingPoolSize; }
   public int eventLoops() { return eventLoops; }
   /** Whether the web console is served at {@code /console}. */

@@ -111,7 +111,7 @@ final class AgentDispatcher {
   /** Sends what the window and the link allow. */
   void pump() {
     Redelivery rules = engine.redelivery();
-    while (!stopped && inflight.size() < engine.window() && link.writable()) {
+    while (!stopped && !engine.held() && inflight.size() < engine.window() && link.writable()) {
       QueuedMessage m = next();
       if (m == null) {
         if (backlogMayHaveMore) {

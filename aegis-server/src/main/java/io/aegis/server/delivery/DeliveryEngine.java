@@ -50,11 +50,13 @@ public final class DeliveryEngine implements AutoCloseable {
   private final WorkerExecutor worker;
   private final DeliveryMetrics metrics;
   private final Redelivery redelivery;
+  private final StatusWrites statusWrites;
   private final Map<String, AgentDispatcher> dispatchers = new ConcurrentHashMap<>();
   private final Map<String, CompletableFuture<JsonNode>> responseWaiters = new ConcurrentHashMap<>();
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   private volatile DeliveryRelay relay = DeliveryRelay.local(this);
   private volatile SweepScope scope;
+  private volatile boolean held;
   private final long sweepTimer;
 
   public DeliveryEngine(Vertx vertx, Config config, MessageQueue queue, WriteBatcher batcher, WorkerExecutor worker,
@@ -66,6 +68,7 @@ public final class DeliveryEngine implements AutoCloseable {
     this.worker = worker;
     this.metrics = new DeliveryMetrics(meters, config.metricsChannels());
     this.redelivery = new Redelivery(config.ackTimeout());
+    this.statusWrites = new StatusWrites(vertx, config.statusBacklog(), meters);
     this.scope = SweepScope.whole(queue.table());
     this.sweepTimer = vertx.setPeriodic(config.deliverySweepInterval().toMillis(), id -> sweep());
   }
@@ -199,13 +202,14 @@ public final class DeliveryEngine implements AutoCloseable {
   private CompletableFuture<Void> storeResponse(String agentId, String messageId, byte[] body) {
     String response = new String(body, StandardCharsets.UTF_8);
     Instant at = Instant.now();
-    return batcher.submit(c -> queue.markDelivered(c, agentId, messageId, response, at)).whenComplete((ok, err) -> {
+    return statusWrites.write("response to " + messageId,
+        () -> batcher.submit(c -> queue.markDelivered(c, agentId, messageId, response, at))).whenComplete((ok, err) -> {
       if (err != null) {
         log.error("agent_id={} message_id={} cannot store the response: {}", agentId, messageId, err.getMessage());
         return;
       }
       relay.responseStored(messageId, body);
-    }).thenApply(ok -> null);
+    });
   }
 
   /**
@@ -224,6 +228,26 @@ public final class DeliveryEngine implements AutoCloseable {
     worker.executeBlocking(() -> queue.view(messageId), false)
         .onSuccess(v -> v.filter(m -> m.response() != null).ifPresent(m -> waiter.complete(m.response())))
         .onFailure(e -> log.warn("message_id={} cannot read the response: {}", messageId, e.getMessage()));
+  }
+
+  /**
+   * Holds delivery on this node: no link transmits until {@link #release}. The cluster holds it
+   * while it checks, after a pause or a partition, which sessions are still this node's.
+   */
+  public void hold() {
+    held = true;
+  }
+
+  /** Lets delivery go on after {@link #hold}: every link takes messages again. */
+  public void release() {
+    held = false;
+    for (AgentDispatcher d : dispatchers.values()) {
+      d.link().execute(d::pump);
+    }
+  }
+
+  boolean held() {
+    return held;
   }
 
   /** Sets which parts of the queue this node sweeps (a share of the partitions, in a cluster). */
@@ -328,10 +352,10 @@ public final class DeliveryEngine implements AutoCloseable {
     }
     metrics.count("delivered", m.channel());
     metrics.delivered(Duration.between(m.createdAt(), at));
-    batcher.submit(unrecorded == null
+    statusWrites.write("ack of " + m.messageId(), () -> batcher.submit(unrecorded == null
             ? queue.delivered(m.agentId(), m.messageId(), at)
             : queue.sentAndDelivered(m.agentId(), m.rowId(), m.attempts(), unrecorded.sealed().payload(),
-                unrecorded.sealed().nonce(), unrecorded.at(), at))
+                unrecorded.sealed().nonce(), unrecorded.at(), at)))
         .thenRun(() -> listeners.forEach(l -> l.onDelivered(m)));
   }
 
@@ -352,17 +376,17 @@ public final class DeliveryEngine implements AutoCloseable {
       return rejected(agentId, messageId, "unknown", rejection);
     }
     Instant at = Instant.now();
-    return batcher.submit(queue.delivered(agentId, messageId, at)).thenApply(n -> null);
+    return statusWrites.write("ack of " + messageId, () -> batcher.submit(queue.delivered(agentId, messageId, at)));
   }
 
   private CompletableFuture<Void> rejected(String agentId, String messageId, String channel, String reason) {
     metrics.count("rejected", channel);
     log.info("agent_id={} message_id={} refused by the agent: {}", agentId, messageId, reason);
     Instant at = Instant.now();
-    return batcher.submit(c -> {
+    return statusWrites.write("refusal of " + messageId, () -> batcher.submit(c -> {
       queue.markFailed(c, agentId, messageId, "refused by the agent: " + reason, at);
       return null;
-    });
+    }));
   }
 
   void expired(QueuedMessage m) {
@@ -375,10 +399,10 @@ public final class DeliveryEngine implements AutoCloseable {
     metrics.count("failed", m.channel());
     log.info("agent_id={} message_id={} failed: {}", m.agentId(), m.messageId(), reason);
     Instant at = Instant.now();
-    batcher.submit(c -> {
+    statusWrites.write("failure of " + m.messageId(), () -> batcher.submit(c -> {
       queue.markFailed(c, m.agentId(), m.messageId(), reason, at);
       return null;
-    });
+    }));
   }
 
   void accepted(String channel, int n) {

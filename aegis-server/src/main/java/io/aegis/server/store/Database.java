@@ -80,6 +80,14 @@ public final class Database implements AutoCloseable {
       hc.addDataSourceProperty("stringtype", "unspecified");
       hc.addDataSourceProperty("reWriteBatchedInserts", "true");
       hc.addDataSourceProperty("ApplicationName", "aegis-gateway");
+      // A partition that drops packets without a reset leaves a query waiting forever and the pool
+      // dry: bound every wait for the server, and let keepalive find idle connections that died.
+      hc.addDataSourceProperty("connectTimeout", Long.toString(config.dbConnectTimeout().toSeconds()));
+      hc.addDataSourceProperty("loginTimeout", Long.toString(config.dbConnectTimeout().toSeconds()));
+      hc.addDataSourceProperty("socketTimeout", Long.toString(config.dbSocketTimeout().toSeconds()));
+      hc.addDataSourceProperty("tcpKeepAlive", "true");
+      hc.setKeepaliveTime(Duration.ofSeconds(30).toMillis());
+      hc.setValidationTimeout(Duration.ofSeconds(2).toMillis());
       hc.setMaximumPoolSize(config.dbPoolSize());
     }
     HikariDataSource ds;
@@ -101,8 +109,15 @@ public final class Database implements AutoCloseable {
   private void migrate(Config config) {
     String location = dialect == Dialect.SQLITE ? "classpath:db/sqlite" : "classpath:db/postgresql";
     try {
-      var result = Flyway.configure()
-          .dataSource(dataSource)
+      var flyway = Flyway.configure();
+      // On PostgreSQL, migrations run on a connection of their own without the pool's socket
+      // timeout: building an index on a large queue may rightly take longer than any query.
+      if (dialect == Dialect.POSTGRESQL) {
+        flyway.dataSource(url.jdbcUrl(), url.user().orElse(null), url.password().orElse(null));
+      } else {
+        flyway.dataSource(dataSource);
+      }
+      var result = flyway
           .locations(location)
           .placeholders(Map.of(
               "message_queue_table", config.messageQueueTable(),

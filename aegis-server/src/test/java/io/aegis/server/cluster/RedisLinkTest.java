@@ -3,6 +3,7 @@ package io.aegis.server.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.aegis.server.testing.FaultProxy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import java.time.Duration;
@@ -42,5 +43,34 @@ class RedisLinkTest {
     await().atMost(Duration.ofSeconds(30)).until(b::isUp);
     a.publish(channel, "hello".getBytes());
     assertThat(heard.poll(30, TimeUnit.SECONDS)).isEqualTo(channel + "=hello");
+  }
+
+  @Test
+  void aSilentlyDeadConnectionIsFoundAndReplacedWithoutAnyReset() throws Exception {
+    java.net.URI redis = java.net.URI.create(TestRedis.url());
+    String channel = "aegis:test:" + System.nanoTime();
+    try (FaultProxy proxy = new FaultProxy(redis.getHost(), redis.getPort() < 0 ? 6379 : redis.getPort())) {
+      RedisLink behind = new RedisLink(vertx, "redis://" + redis.getHost() + ":" + proxy.port()
+          + (redis.getPath() == null ? "" : redis.getPath()), Duration.ofMillis(500), new SimpleMeterRegistry());
+      try {
+        LinkedBlockingQueue<String> heard = new LinkedBlockingQueue<>();
+        behind.subscribe(List.of(channel), (c, m) -> heard.add(m.toString()));
+        await().atMost(Duration.ofSeconds(30)).until(behind::isUp);
+
+        // Packets vanish and nobody resets anything: only the link's own probe can tell.
+        proxy.mode(FaultProxy.Mode.SILENT);
+        await().atMost(Duration.ofSeconds(30)).until(() -> !behind.isUp());
+
+        proxy.mode(FaultProxy.Mode.PASS);
+        await().atMost(Duration.ofSeconds(30)).until(behind::isUp);
+        a.publish(channel, "after".getBytes());
+        assertThat(heard.poll(30, TimeUnit.SECONDS)).isEqualTo("after");
+        // Commands work again too: the client whose pooled connections died was replaced.
+        assertThat(behind.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.PING))
+            .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS).toString()).isEqualTo("PONG");
+      } finally {
+        behind.close();
+      }
+    }
   }
 }

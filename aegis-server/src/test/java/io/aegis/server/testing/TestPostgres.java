@@ -89,6 +89,11 @@ public final class TestPostgres {
     return url(DATABASE) + "&currentSchema=" + schema;
   }
 
+  /** A DATABASE_URL whose connections use {@code schema}, reached at {@code host:port} (a proxy, say). */
+  public static String databaseUrl(String schema, String host, int port) {
+    return "jdbc:postgresql://" + host + ":" + port + "/" + DATABASE + "?user=" + USER + "&currentSchema=" + schema;
+  }
+
   private static void execute(String sql) {
     try (Connection c = DriverManager.getConnection(url(DATABASE)); Statement s = c.createStatement()) {
       s.execute(sql);
