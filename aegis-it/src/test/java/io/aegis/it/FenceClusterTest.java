@@ -13,9 +13,10 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * A node cut off from Redis while its agent moved to another node does not act on the session it
- * still holds when the partition heals: the session is closed as replaced at once (the later
- * presence claim wins), and messages go to where the agent is now.
+ * A node that was away — cut off from Redis, or paused with SIGSTOP — while its agent moved to
+ * another node does not act on the session it still holds when it comes back: the session is
+ * closed as replaced at once (the later presence claim wins), and messages go to where the agent
+ * is now.
  */
 class FenceClusterTest {
 
@@ -56,6 +57,42 @@ class FenceClusterTest {
         }
       }
     }
+  }
+
+  @Test
+  void aNodeResumedFromAPauseClosesTheSessionsAnotherNodeTookOverAndDeliversNothingThroughThem() throws Exception {
+    try (TestCluster cluster = TestCluster.start(2)) {
+      TestAgent agent = cluster.register("paused-1");
+      try (TestAgent.Session old = agent.at(cluster.url(0)).connect()) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> connectedOn(cluster, "paused-1", 0));
+
+        signal("STOP", cluster.node(0).pid()); // a long GC pause, a frozen VM
+        try (TestAgent.Session current = agent.at(cluster.url(1)).connect()) {
+          await().atMost(Duration.ofSeconds(30)).until(() -> connectedOn(cluster, "paused-1", 1));
+          var during = cluster.operator(1).post("/api/v1/agents/paused-1/send",
+              Map.of("channel", "commands", "message", Map.of("while", "paused")));
+          assertThat(during.status()).as(during.body()).isEqualTo(202);
+          String duringId = during.json().path("message_id").asText();
+          assertThat(current.nextNonAck().id()).isEqualTo(duringId);
+          current.ack(duringId);
+
+          signal("CONT", cluster.node(0).pid());
+          assertThat(old.socket().awaitClose(Duration.ofSeconds(60)).code()).isEqualTo(CloseCode.REPLACED.code());
+
+          var after = cluster.operator(0).post("/api/v1/agents/paused-1/send",
+              Map.of("channel", "commands", "message", Map.of("after", "resume")));
+          assertThat(after.status()).as(after.body()).isEqualTo(202);
+          assertThat(current.nextNonAck().id()).isEqualTo(after.json().path("message_id").asText());
+        }
+      } finally {
+        signal("CONT", cluster.node(0).pid()); // never leave a stopped process behind
+      }
+    }
+  }
+
+  private static void signal(String signal, long pid) throws Exception {
+    Process p = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
+    assertThat(p.waitFor()).isZero();
   }
 
   private static boolean connectedOn(TestCluster cluster, String agentId, int node) {

@@ -32,9 +32,11 @@ import io.aegis.server.registry.EnrollmentRoutes;
 import io.aegis.server.registry.EnrollmentTokens;
 import io.aegis.server.artifact.ArtifactsChannel;
 import io.aegis.server.delivery.DeliveryEngine;
+import io.aegis.server.delivery.IdempotencyKeys;
 import io.aegis.server.delivery.MessageQueue;
 import io.aegis.server.delivery.MessageRoutes;
 import io.aegis.server.delivery.Recipients;
+
 import io.aegis.server.delivery.SendService;
 import io.aegis.server.event.EventsChannel;
 import io.aegis.server.registry.KeyRotationRoutes;
@@ -59,6 +61,7 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -162,14 +165,17 @@ public final class AegisServer implements AutoCloseable {
 
       MessageQueue queue = new MessageQueue(database, config.messageQueueTable());
       this.delivery = new DeliveryEngine(vertx, config, queue, batcher, worker, observability.registry());
-      SendService sender = new SendService(config, identity.keyRing(), registry, queue, batcher, delivery);
+      IdempotencyKeys idempotencyKeys = new IdempotencyKeys(database, config.idempotencyWindow());
+      idempotencyKeys.purgeEvery(vertx, batcher, Duration.ofMinutes(1));
+      SendService sender = new SendService(config, identity.keyRing(), registry, queue, batcher, delivery,
+          idempotencyKeys);
       MessageRouter agentRouter = new MessageRouter(delivery, subscriptions, batcher, worker);
       this.polling = new Polling(vertx, worker, config, sessions, recordKeys, nonces, registry, queue, delivery,
           agentRouter, batcher, announcement, cluster.events(), cluster.presence());
       polling.mount(api);
       cluster.relay(delivery, registry, policies, artifacts, authentication);
       Recipients recipients = new Recipients(database, config, cluster.presence());
-      new MessageRoutes(config, sender, queue, batcher, delivery, recipients, registry).mount(api);
+      new MessageRoutes(config, sender, queue, batcher, delivery, recipients, registry, idempotencyKeys).mount(api);
       agentRouter.register("events", new EventsChannel(events));
       agentRouter.register("policy", new PolicyChannel(policies));
       agentRouter.register("artifacts", new ArtifactsChannel(artifacts));

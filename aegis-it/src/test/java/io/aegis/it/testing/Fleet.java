@@ -23,6 +23,7 @@ public final class Fleet implements AutoCloseable {
   private final List<AgentClient> clients = new ArrayList<>();
   private final List<String> agentIds = new ArrayList<>();
   private final Map<String, AtomicInteger> seen = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> contents = new ConcurrentHashMap<>();
 
   private Fleet() {}
 
@@ -42,7 +43,7 @@ public final class Fleet implements AutoCloseable {
           .agentId(agentId)
           .identity(key)
           .backendKeys(cluster.backendKey().base64())
-          .defaultHandler(fleet::handled)
+          .defaultHandler(m -> fleet.handled(agentId, m))
           // A test's patience, not production's: quick retries, so recovery shows within seconds.
           .reconnectBackoff(Duration.ofMillis(100), Duration.ofSeconds(2))
           .closeTimeout(Duration.ofSeconds(1))
@@ -55,8 +56,23 @@ public final class Fleet implements AutoCloseable {
     return fleet;
   }
 
-  private void handled(AgentMessage m) {
+  private void handled(String agentId, AgentMessage m) {
     seen.computeIfAbsent(m.id(), k -> new AtomicInteger()).incrementAndGet();
+    contents.computeIfAbsent(agentId + " " + m.bodyText(), k -> new AtomicInteger()).incrementAndGet();
+  }
+
+  /**
+   * How many times agent code of {@code agentId} saw a message with this body, whatever its id: a
+   * second message created for one intended send shows here, where ids cannot show it.
+   */
+  public int timesSeen(String agentId, String body) {
+    AtomicInteger n = contents.get(agentId + " " + body);
+    return n == null ? 0 : n.get();
+  }
+
+  /** The (agent, body) pairs agent code saw more than once. */
+  public List<String> contentsSeenTwice() {
+    return contents.entrySet().stream().filter(e -> e.getValue().get() > 1).map(Map.Entry::getKey).toList();
   }
 
   public List<String> agentIds() {

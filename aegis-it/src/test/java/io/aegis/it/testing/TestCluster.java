@@ -4,6 +4,7 @@ import io.aegis.protocol.IdentityKeyPair;
 import io.aegis.protocol.IdentityPublicKey;
 import io.aegis.protocol.KeyFiles;
 import io.aegis.server.testing.ApiClient;
+import io.aegis.server.testing.FaultProxy;
 import io.aegis.server.testing.GatewayProcess;
 import io.aegis.server.testing.TestAgent;
 import io.aegis.server.testing.TestGateway;
@@ -46,7 +47,27 @@ public final class TestCluster implements AutoCloseable {
   private final Map<String, String> env;
   private final List<Integer> ports = new ArrayList<>();
   private final List<GatewayProcess> nodes = new ArrayList<>();
+  private final List<Links> links = new ArrayList<>();
   private Nginx nginx;
+
+  /**
+   * The fault proxies on node {@code i}'s links in a cluster started with {@link #startFaulty}: to
+   * PostgreSQL, to Redis, and from the load balancer (and the tests' senders) to the node.
+   */
+  public record Links(FaultProxy store, FaultProxy redis, FaultProxy front) {
+    /** Sets all three links of the node at once (a partition of the node). */
+    public void mode(FaultProxy.Mode mode) {
+      store.mode(mode);
+      redis.mode(mode);
+      front.mode(mode);
+    }
+
+    void close() {
+      store.close();
+      redis.close();
+      front.close();
+    }
+  }
 
   private TestCluster(String schema, RedisServer redis, Path dataDir, Map<String, String> env) {
     this.schema = schema;
@@ -62,6 +83,18 @@ public final class TestCluster implements AutoCloseable {
 
   /** As {@link #start(int)}, with extra environment for every node (overriding the test defaults). */
   public static TestCluster start(int n, Map<String, String> extra) {
+    return start(n, extra, false);
+  }
+
+  /**
+   * As {@link #start(int, Map)}, with every link of every node through a {@link FaultProxy}
+   * ({@link #links}): node → PostgreSQL, node → Redis, load balancer → node.
+   */
+  public static TestCluster startFaulty(int n, Map<String, String> extra) {
+    return start(n, extra, true);
+  }
+
+  private static TestCluster start(int n, Map<String, String> extra, boolean faulty) {
     TestPostgres.require();
     Tools.require("nginx", "nginx-light");
     RedisServer redis = RedisServer.start();
@@ -85,14 +118,20 @@ public final class TestCluster implements AutoCloseable {
       env.putAll(extra);
       TestCluster cluster = new TestCluster(schema, redis, dataDir, Map.copyOf(env));
       for (int i = 0; i < n; i++) {
-        cluster.ports.add(Tools.freePort());
+        int port = Tools.freePort();
+        cluster.ports.add(port);
         cluster.nodes.add(null);
+        if (faulty) {
+          java.net.URI r = java.net.URI.create(redis.url());
+          cluster.links.add(new Links(new FaultProxy(TestPostgres.HOST, Integer.parseInt(TestPostgres.PORT)),
+              new FaultProxy(r.getHost(), r.getPort()), new FaultProxy("127.0.0.1", port)));
+        }
       }
       // The first node creates the backend key in the shared data directory; the others read it.
       cluster.startNode(0);
       CompletableFuture.allOf(IntStream.range(1, n).mapToObj(i -> CompletableFuture.runAsync(() -> cluster.startNode(i)))
           .toArray(CompletableFuture[]::new)).join();
-      cluster.nginx = Nginx.start(cluster.ports);
+      cluster.nginx = Nginx.start(faulty ? cluster.links.stream().map(l -> l.front().port()).toList() : cluster.ports);
       return cluster;
     } catch (IOException e) {
       TestPostgres.dropSchema(schema);
@@ -115,6 +154,11 @@ public final class TestCluster implements AutoCloseable {
     Map<String, String> e = new HashMap<>(env);
     e.put("AEGIS_NODE_ID", nodeId(i));
     e.put("WEBSOCKET_PORT", String.valueOf(ports.get(i)));
+    if (!links.isEmpty()) {
+      Links l = links.get(i);
+      e.put("DATABASE_URL", TestPostgres.databaseUrl(schema, "127.0.0.1", l.store().port()));
+      e.put("REDIS_URL", "redis://127.0.0.1:" + l.redis().port());
+    }
     e.putAll(changes);
     GatewayProcess p = GatewayProcess.start(e);
     synchronized (nodes) {
@@ -145,6 +189,16 @@ public final class TestCluster implements AutoCloseable {
   /** The base URL of node {@code i} itself. */
   public String url(int i) {
     return "http://127.0.0.1:" + ports.get(i);
+  }
+
+  /** The fault proxies on node {@code i}'s links (a cluster started with {@link #startFaulty}). */
+  public Links links(int i) {
+    return links.get(i);
+  }
+
+  /** The base URL of node {@code i} through its front fault proxy (a cluster started with {@link #startFaulty}). */
+  public String frontUrl(int i) {
+    return "http://127.0.0.1:" + links.get(i).front().port();
   }
 
   /** The base URL of the load balancer (nginx). */
@@ -233,6 +287,7 @@ public final class TestCluster implements AutoCloseable {
     if (nginx != null) {
       nginx.close();
     }
+    links.forEach(Links::close);
     redis.close();
     TestPostgres.dropSchema(schema);
     try (Stream<Path> files = Files.walk(dataDir)) {

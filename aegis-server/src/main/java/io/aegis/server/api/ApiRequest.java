@@ -99,6 +99,11 @@ public final class ApiRequest {
     return a == null ? "" : a.hostAddress();
   }
 
+  /** The method and path as requested, for example {@code POST /api/v1/agents/a1/send}. */
+  public String requestLine() {
+    return ctx.request().method().name() + " " + ctx.request().path();
+  }
+
   /** The raw request body (empty if none). */
   public byte[] rawBody() {
     var b = ctx.body().buffer();

@@ -77,6 +77,8 @@ public final class Config {
   private final int dbPoolSize;
   private final Duration dbConnectTimeout;
   private final int statusBacklog;
+  private final Duration idempotencyWindow;
+  private final Duration requestDeadline;
   private final Duration dbSocketTimeout;
   private final int blockingPoolSize;
   private final int eventLoops;
@@ -218,6 +220,8 @@ public final class Config {
     messageRetention = r.duration(Setting.AEGIS_MESSAGE_RETENTION, Duration.ofSeconds(1), Duration.ofDays(3650));
     maxPollWait = r.duration(Setting.AEGIS_MAX_POLL_WAIT, Duration.ofMillis(1), Duration.ofMinutes(10));
     dbPoolSize = r.integer(Setting.AEGIS_DB_POOL_SIZE, 1, 1000);
+    idempotencyWindow = r.duration(Setting.AEGIS_IDEMPOTENCY_WINDOW, Duration.ofSeconds(1), Duration.ofDays(30));
+    requestDeadline = r.duration(Setting.AEGIS_REQUEST_DEADLINE, Duration.ofMillis(100), Duration.ofMinutes(10));
     statusBacklog = r.integer(Setting.AEGIS_STATUS_BACKLOG, 1, 10_000_000);
     // The PostgreSQL driver counts both in whole seconds.
     dbConnectTimeout = r.duration(Setting.AEGIS_DB_CONNECT_TIMEOUT, Duration.ofSeconds(1), Duration.ofMinutes(10));
@@ -311,6 +315,10 @@ public final class Config {
   public Duration dbConnectTimeout() { return dbConnectTimeout; }
 
   public int statusBacklog() { return statusBacklog; }
+
+  public Duration idempotencyWindow() { return idempotencyWindow; }
+
+  public Duration requestDeadline() { return requestDeadline; }
 
   public Duration dbSocketTimeout() { return dbSocketTimeout; }
   public int blockingPoolSize() { return blockingPoolSize; }

@@ -60,6 +60,8 @@ public enum Setting {
   AEGIS_DELIVERY_WINDOW("128", "Messages in flight (sent, not yet acknowledged) per agent; the rest wait in the durable queue."),
   AEGIS_DELIVERY_SWEEP_INTERVAL("5s", "How often each node expires overdue messages and looks for pending messages no node is delivering."),
   AEGIS_MESSAGE_RETENTION("7d", "How long finished messages (delivered, failed, expired, cancelled) stay queryable through GET /api/v1/messages before they are deleted."),
+  AEGIS_IDEMPOTENCY_WINDOW("24h", "How long an Idempotency-Key on a send or broadcast is remembered: the same key from the same operator within it gets the first answer and creates nothing."),
+  AEGIS_REQUEST_DEADLINE("10s", "Longest a send or broadcast may wait to be committed; past it the node answers 504 deadline_exceeded and never commits it. A client may ask for less with the Request-Timeout header."),
   AEGIS_MAX_SEND_WAIT("60s", "Longest a send may wait for the agent's response (the send's \"wait\" option)."),
   AEGIS_MAX_POLL_WAIT("60s", "Longest an HTTP long poll (GET /api/v1/agents/{agent_id}/messages/poll) may wait for a message (its \"wait\" parameter; a longer wait is cut to this)."),
   AEGIS_DB_POOL_SIZE("16", "Database connections (PostgreSQL). SQLite uses a small fixed pool."),

@@ -3,6 +3,7 @@ package io.aegis.server.delivery;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.aegis.server.api.Access;
 import io.aegis.server.api.ApiException;
+import io.aegis.server.api.ApiJson;
 import io.aegis.server.api.ApiRequest;
 import io.aegis.server.api.ApiRouter;
 import io.aegis.server.api.Paging;
@@ -61,9 +62,11 @@ public final class MessageRoutes {
   private final DeliveryEngine engine;
   private final Recipients recipients;
   private final AgentRegistry registry;
+  private final IdempotencyKeys keys;
 
   public MessageRoutes(Config config, SendService sender, MessageQueue queue, WriteBatcher batcher,
-                       DeliveryEngine engine, Recipients recipients, AgentRegistry registry) {
+                       DeliveryEngine engine, Recipients recipients, AgentRegistry registry, IdempotencyKeys keys) {
+    this.keys = keys;
     this.config = config;
     this.sender = sender;
     this.queue = queue;
@@ -82,7 +85,70 @@ public final class MessageRoutes {
     api.routeAsync(HttpMethod.DELETE, "/api/v1/messages/:message_id", Access.OPERATOR, this::cancel);
   }
 
+  /** The request's idempotency key and deadline ({@code AEGIS_REQUEST_DEADLINE}, or shorter with {@code Request-Timeout}). */
+  private SendService.Admission admission(ApiRequest r) {
+    Duration deadline = config.requestDeadline();
+    Optional<String> asked = r.header(REQUEST_TIMEOUT);
+    if (asked.isPresent()) {
+      Duration d;
+      try {
+        d = Durations.parse(asked.get());
+      } catch (IllegalArgumentException ex) {
+        throw ApiException.badRequest("invalid_request_timeout", REQUEST_TIMEOUT + ": " + ex.getMessage());
+      }
+      if (d.isZero() || d.isNegative()) {
+        throw ApiException.badRequest("invalid_request_timeout", REQUEST_TIMEOUT + " must be positive");
+      }
+      if (d.compareTo(deadline) < 0) {
+        deadline = d;
+      }
+    }
+    return new SendService.Admission(IdempotencyKeys.of(r), System.nanoTime() + deadline.toNanos());
+  }
+
+  static final String REQUEST_TIMEOUT = "Request-Timeout";
+
+  /** The first answer given under a key used again: same message id, same status code. */
+  private Reply replay(IdempotencyKeys.Answer first, boolean send) {
+    byte[] body = first.response().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    if (send) {
+      // The status as it is now (the first answer said sent or queued; it may have moved on).
+      String status = queue.view(first.messageId()).map(v -> MessageQueue.PENDING.equals(v.status()) ? "queued"
+          : v.status()).orElse("queued");
+      body = ApiJson.write(new SendResponse(first.messageId(), status, null, null));
+    }
+    return new Reply(first.statusCode(), body, "application/json", Map.of("Idempotent-Replayed", "true"));
+  }
+
+  /** Answers a send or broadcast that lost the race for its key (another commit took it) with the first answer. */
+  private static CompletionStage<Reply> settled(CompletionStage<Reply> stage) {
+    return stage.handle((reply, err) -> {
+      Throwable t = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+          ? err.getCause() : err;
+      if (t == null) {
+        return reply;
+      }
+      if (t instanceof SendService.Replayed replayed) {
+        return new Reply(replayed.answer().statusCode(),
+            replayed.answer().response().getBytes(java.nio.charset.StandardCharsets.UTF_8), "application/json",
+            Map.of("Idempotent-Replayed", "true"));
+      }
+      if (t instanceof io.aegis.server.store.DeadlineExceeded) {
+        throw new ApiException(504, "deadline_exceeded", "the store did not take the request before its deadline "
+            + "(AEGIS_REQUEST_DEADLINE or Request-Timeout); nothing was committed");
+      }
+      throw t instanceof RuntimeException re ? re : new java.util.concurrent.CompletionException(t);
+    });
+  }
+
   private CompletionStage<Reply> send(ApiRequest r) {
+    SendService.Admission admission = admission(r);
+    if (admission.key().isPresent()) {
+      Optional<IdempotencyKeys.Answer> first = keys.find(admission.key().get());
+      if (first.isPresent()) {
+        return CompletableFuture.completedFuture(replay(first.get(), true));
+      }
+    }
     SendRequest body = r.body(SendRequest.class);
     SendService.Envelope e = sender.envelope(body.channel(), body.message(), body.messageType(), body.ttl(),
         body.priority(), body.headers());
@@ -100,7 +166,7 @@ public final class MessageRoutes {
         throw ApiException.invalid("wait is only for message_type request: only requests are answered");
       }
     }
-    return sender.send(r.path("agent_id"), e, wait).thenCompose(accepted -> {
+    return settled(sender.send(r.path("agent_id"), e, wait, admission).thenCompose(accepted -> {
       String status = accepted.deliveringNow() ? MessageQueue.SENT : "queued";
       String id = accepted.message().messageId();
       if (accepted.response() == null) {
@@ -109,20 +175,32 @@ public final class MessageRoutes {
       return accepted.response().thenApply(answer -> answer
           .map(json -> Reply.ok(new SendResponse(id, MessageQueue.DELIVERED, json, null)))
           .orElseGet(() -> Reply.accepted(new SendResponse(id, status, null, true))));
-    });
+    }));
   }
 
   private CompletionStage<Reply> broadcast(ApiRequest r) {
+    SendService.Admission admission = admission(r);
+    if (admission.key().isPresent()) {
+      Optional<IdempotencyKeys.Answer> first = keys.find(admission.key().get());
+      if (first.isPresent()) {
+        return CompletableFuture.completedFuture(replay(first.get(), false));
+      }
+    }
     BroadcastRequest body = r.body(BroadcastRequest.class);
     SendService.Envelope e = sender.envelope(body.channel(), body.message(), body.messageType(), body.ttl(),
         body.priority(), body.headers());
     List<String> targets = recipients.resolve(body.target(), e.channel());
     Set<String> full = recipients.withFullQueue();
     boolean queueOffline = Boolean.TRUE.equals(body.queueOffline());
-    return recipients.connected(targets).thenCompose(connected ->
-        sender.broadcast(e, targets, connected, queueOffline, full)).thenApply(result -> Reply.accepted(
-        new BroadcastResponse(result.messageId(), result.sentTo(), result.queued(), result.failed(),
-            new Counts(result.sentTo().size(), result.queued().size(), result.failed().size()))));
+    return settled(recipients.connected(targets).thenCompose(connected ->
+        sender.broadcast(e, targets, connected, queueOffline, full, admission,
+            result -> new String(ApiJson.write(answer(result)), java.nio.charset.StandardCharsets.UTF_8)))
+        .thenApply(result -> Reply.accepted(answer(result))));
+  }
+
+  private static BroadcastResponse answer(SendService.BroadcastResult result) {
+    return new BroadcastResponse(result.messageId(), result.sentTo(), result.queued(), result.failed(),
+        new Counts(result.sentTo().size(), result.queued().size(), result.failed().size()));
   }
 
   private Reply list(ApiRequest r) {

@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -40,11 +41,13 @@ public final class SendService {
   private final AgentRegistry registry;
   private final MessageQueue queue;
   private final WriteBatcher batcher;
+  private final IdempotencyKeys idempotency;
   private final DeliveryEngine engine;
   private final int maxMessageBytes;
 
   public SendService(Config config, BackendKeyRing keys, AgentRegistry registry, MessageQueue queue,
-                     WriteBatcher batcher, DeliveryEngine engine) {
+                     WriteBatcher batcher, DeliveryEngine engine, IdempotencyKeys idempotency) {
+    this.idempotency = idempotency;
     this.config = config;
     this.keys = keys;
     this.registry = registry;
@@ -65,6 +68,28 @@ public final class SendService {
    * @param deliveringNow whether some node holds the agent's session and was handed it at once
    * @param response      the agent's answer when the send asked to wait for one; empty on timeout
    */
+  /**
+   * What a request brings besides its message: its idempotency key, if any, and its deadline
+   * ({@link System#nanoTime}) after which the store must not take it.
+   */
+  public record Admission(Optional<IdempotencyKeys.Key> key, long deadlineNanos) {
+    public static final Admission NONE = new Admission(Optional.empty(), Long.MAX_VALUE);
+  }
+
+  /** A request whose idempotency key was already used: the answer given the first time. */
+  public static final class Replayed extends RuntimeException {
+    private final transient IdempotencyKeys.Answer answer;
+
+    Replayed(IdempotencyKeys.Answer answer) {
+      super(null, null, false, false);
+      this.answer = answer;
+    }
+
+    public IdempotencyKeys.Answer answer() {
+      return answer;
+    }
+  }
+
   public record Accepted(QueuedMessage message, boolean deliveringNow,
                          CompletableFuture<java.util.Optional<JsonNode>> response) {}
 
@@ -116,6 +141,15 @@ public final class SendService {
    * delivery. With {@code wait}, the result carries a future of the agent's response.
    */
   public CompletableFuture<Accepted> send(String agentId, Envelope e, Duration wait) {
+    return send(agentId, e, wait, Admission.NONE);
+  }
+
+  /**
+   * As {@link #send(String, Envelope, Duration)}, admitted with a key and a deadline: if the key
+   * was used before (or is taken by a commit racing this one, on any node), the future fails with
+   * {@link Replayed} carrying the first answer, and nothing is created.
+   */
+  public CompletableFuture<Accepted> send(String agentId, Envelope e, Duration wait, Admission admission) {
     boolean active = registry.isActive(agentId)
         .orElseThrow(() -> ApiException.notFound("agent '" + agentId + "' is not registered"));
     if (!active) {
@@ -134,7 +168,27 @@ public final class SendService {
     SignedCommand command = CommandSigner.backend(keys.current())
         .toAgent(agentId, messageId, e.messageType(), e.channel(), expires, body);
     QueuedMessage m = row(agentId, command, e, now, expires);
-    return batcher.submit(queue.insert(m)).thenCompose(n -> {
+    CompletableFuture<Optional<IdempotencyKeys.Answer>> committed;
+    if (admission.key().isPresent()) {
+      IdempotencyKeys.Key key = admission.key().get();
+      IdempotencyKeys.Answer mine = new IdempotencyKeys.Answer(messageId, 202,
+          ApiJson.MAPPER.createObjectNode().put("message_id", messageId).put("status", "queued").toString());
+      // The key and the message in one transaction: either both are written, or (the key was
+      // taken, here or on another node) neither, and the first answer is returned.
+      committed = batcher.submit(c -> {
+        Optional<IdempotencyKeys.Answer> first = idempotency.claim(c, key, mine, now);
+        if (first.isEmpty()) {
+          queue.insert(c, List.of(m), false);
+        }
+        return first;
+      }, admission.deadlineNanos());
+    } else {
+      committed = batcher.submit(queue.insert(m), admission.deadlineNanos()).thenApply(n -> Optional.empty());
+    }
+    return committed.thenCompose(first -> {
+      if (first.isPresent()) {
+        return CompletableFuture.failedFuture(new Replayed(first.get()));
+      }
       engine.accepted(e.channel(), 1);
       // Wait before announcing: the answer may come back before committed() returns.
       CompletableFuture<java.util.Optional<JsonNode>> response = wait == null ? null
@@ -189,6 +243,16 @@ public final class SendService {
    */
   public CompletableFuture<BroadcastResult> broadcast(Envelope e, List<String> targets, Set<String> connected,
                                                       boolean queueOffline, Set<String> full) {
+    return broadcast(e, targets, connected, queueOffline, full, Admission.NONE, r -> "");
+  }
+
+  /**
+   * As above, admitted with a key and a deadline; {@code answer} is the JSON the API sends back
+   * for a result, kept under the key. A key used before fails the future with {@link Replayed}.
+   */
+  public CompletableFuture<BroadcastResult> broadcast(Envelope e, List<String> targets, Set<String> connected,
+                                                      boolean queueOffline, Set<String> full, Admission admission,
+                                                      java.util.function.Function<BroadcastResult, String> answer) {
     Instant now = Instant.now();
     String messageId = TimeOrderedIds.next();
     long expires = expiry(now, e.ttl());
@@ -212,14 +276,26 @@ public final class SendService {
       }
     }
     long start = System.nanoTime();
+    BroadcastResult result = new BroadcastResult(messageId, sentTo, queued, failed);
     return batcher.submit(c -> {
+      if (admission.key().isPresent()) {
+        Optional<IdempotencyKeys.Answer> first = idempotency.claim(c, admission.key().get(),
+            new IdempotencyKeys.Answer(messageId, 202, answer.apply(result)), now);
+        if (first.isPresent()) {
+          return first; // nothing written
+        }
+      }
       queue.insert(c, rows, true);
-      return rows;
-    }).thenApply(committed -> {
+      return Optional.<IdempotencyKeys.Answer>empty();
+    }, admission.deadlineNanos()).thenApply(first -> {
+      if (first.isPresent()) {
+        throw new Replayed(first.get());
+      }
+      List<QueuedMessage> committed = rows;
       engine.accepted(e.channel(), committed.size());
       engine.committed(committed);
       engine.fannedOut(Duration.ofNanos(System.nanoTime() - start));
-      return new BroadcastResult(messageId, sentTo, queued, failed);
+      return result;
     });
   }
 

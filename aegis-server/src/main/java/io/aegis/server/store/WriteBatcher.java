@@ -59,6 +59,7 @@ public final class WriteBatcher implements AutoCloseable {
     final SqlWork<T> work;
     final BatchedWrite batched; // or null: then work
     final CompletableFuture<T> future = new CompletableFuture<>();
+    long deadlineNanos = Long.MAX_VALUE; // System.nanoTime() after which it must not run
     T result;
 
     Item(SqlWork<T> work) {
@@ -132,11 +133,29 @@ public final class WriteBatcher implements AutoCloseable {
   }
 
   /**
+   * As {@link #submit(SqlWork)}, but the work is never run once {@code deadlineNanos}
+   * ({@link System#nanoTime}) has passed: it then fails with {@link DeadlineExceeded}. The check
+   * comes just before the transaction that would run it, so a write that was late never commits.
+   */
+  public <T> CompletableFuture<T> submit(SqlWork<T> work, long deadlineNanos) {
+    Item<T> item = new Item<>(work);
+    item.deadlineNanos = deadlineNanos;
+    return enqueue(item);
+  }
+
+  /**
    * Queues a write that may share a JDBC batch with others of the same SQL; the future
    * completes, after the commit, with its update count.
    */
   public CompletableFuture<Integer> submit(BatchedWrite write) {
     return enqueue(new Item<Integer>(write));
+  }
+
+  /** As {@link #submit(BatchedWrite)}, never run once {@code deadlineNanos} has passed (see {@link #submit(SqlWork, long)}). */
+  public CompletableFuture<Integer> submit(BatchedWrite write, long deadlineNanos) {
+    Item<Integer> item = new Item<>(write);
+    item.deadlineNanos = deadlineNanos;
+    return enqueue(item);
   }
 
   private <T> CompletableFuture<T> enqueue(Item<T> item) {
@@ -160,7 +179,10 @@ public final class WriteBatcher implements AutoCloseable {
         }
         batch.add(first);
         queue.drainTo(batch, maxBatch - 1);
-        runBatch(batch);
+        dropLate(batch);
+        if (!batch.isEmpty()) {
+          runBatch(batch);
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
@@ -187,6 +209,10 @@ public final class WriteBatcher implements AutoCloseable {
         failed(batch.get(0), e);
       } else {
         for (Item<?> item : batch) {
+          if (item.deadlineNanos != Long.MAX_VALUE && System.nanoTime() - item.deadlineNanos > 0) {
+            item.fail(completions, new DeadlineExceeded()); // late after the failed batch: not run
+            continue;
+          }
           try {
             inTransaction(c -> {
               item.run(c);
@@ -201,6 +227,18 @@ public final class WriteBatcher implements AutoCloseable {
     }
     commitTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     batchSizes.record(batch.size());
+  }
+
+  /** Fails, without running them, the writes whose deadline has passed. */
+  private void dropLate(List<Item<?>> batch) {
+    long now = System.nanoTime();
+    batch.removeIf(item -> {
+      if (item.deadlineNanos != Long.MAX_VALUE && now - item.deadlineNanos > 0) {
+        item.fail(completions, new DeadlineExceeded());
+        return true;
+      }
+      return false;
+    });
   }
 
   private void failed(Item<?> item, RuntimeException e) {

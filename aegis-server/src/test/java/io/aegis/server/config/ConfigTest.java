@@ -108,6 +108,8 @@ class ConfigTest {
       new Bad(Setting.AEGIS_DB_CONNECT_TIMEOUT, "500ms", "between 1s and"),
       new Bad(Setting.AEGIS_DB_SOCKET_TIMEOUT, "0s", "between 1s and"),
       new Bad(Setting.AEGIS_STATUS_BACKLOG, "0", "between 1 and"),
+      new Bad(Setting.AEGIS_IDEMPOTENCY_WINDOW, "0s", "between 1s and"),
+      new Bad(Setting.AEGIS_REQUEST_DEADLINE, "1ms", "between 100ms and"),
       new Bad(Setting.AEGIS_BLOCKING_POOL_SIZE, "many", "whole number"),
       new Bad(Setting.AEGIS_EVENT_LOOPS, "-1", "between 0 and 1024"),
       new Bad(Setting.AEGIS_CONSOLE, "maybe", "true or false"),

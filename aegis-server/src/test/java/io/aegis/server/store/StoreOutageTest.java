@@ -102,6 +102,33 @@ class StoreOutageTest {
     assertThat(Duration.ofNanos(System.nanoTime() - healed)).isLessThan(Duration.ofSeconds(60));
   }
 
+  @Test
+  void aSendWhoseDeadlinePassedWhileTheStoreWasAwayIsNeverCommitted() throws Exception {
+    TestAgent agent = TestAgent.register(gw, Gateways.unique("late"));
+    String path = "/api/v1/agents/" + agent.agentId() + "/send";
+    proxy.mode(FaultProxy.Mode.BLACKHOLE);
+    // The first send holds the node's writer on a connection that no longer answers...
+    var first = gw.operator().sendAsync("POST", path, Map.of("channel", "commands", "message", Map.of("n", 1)), Map.of());
+    // ...and the second, with a 1 s deadline, waits behind it.
+    var late = gw.operator().sendAsync("POST", path, Map.of("channel", "commands", "message", Map.of("n", 2)),
+        Map.of("Request-Timeout", "1s"));
+    // Past the late send's deadline for certain, however busy the machine (a lower bound, not a race).
+    await().pollDelay(Duration.ofMillis(1500)).atMost(Waits.EVENT).until(() -> true);
+    proxy.mode(FaultProxy.Mode.PASS);
+
+    // Refused: past its deadline at the writer (504), or its reads failed with the link (503).
+    var answer = late.get(Waits.EVENT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(answer.status()).as(answer.body()).isIn(503, 504);
+    first.get(Waits.EVENT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+    // Whatever became of the first, the late one was never committed: not now, not later.
+    var after = gw.operator().post(path, Map.of("channel", "commands", "message", Map.of("n", 3)));
+    assertThat(after.status()).isEqualTo(202);
+    var bodies = new java.util.ArrayList<String>();
+    gw.operator().get("/api/v1/agents/" + agent.agentId() + "/messages").json().path("messages")
+        .forEach(m -> bodies.add(m.path("message").toString()));
+    assertThat(bodies).doesNotContain("{\"n\":2}").contains("{\"n\":3}");
+  }
+
   private double metric(String name) {
     String text = gw.anonymous().get("/metrics").body();
     var m = Pattern.compile("(?m)^" + name + "(\\{[^}]*})? (\\S+)").matcher(text);
