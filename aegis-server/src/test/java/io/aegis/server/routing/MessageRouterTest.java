@@ -129,6 +129,8 @@ class MessageRouterTest {
     TestAgent agent = TestAgent.register(gw, Gateways.unique("malformed"));
     try (TestAgent.Session s = agent.connect()) {
       s.send("a-1", "ack", "control", Map.of(), "{\"nope\":1}");
+      assertThat(json(s.next()).path("code").asText()).isEqualTo("unknown_field");
+      s.send("a-1b", "ack", "control", Map.of(), "{}");
       assertThat(json(s.next()).path("code").asText()).isEqualTo("invalid_body");
       s.send("a-2", "backend_key", "control", Map.of(), "{}");
       assertThat(json(s.next()).path("code").asText()).isEqualTo("unsupported_type");
