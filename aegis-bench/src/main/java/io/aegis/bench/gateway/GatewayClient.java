@@ -77,13 +77,24 @@ public final class GatewayClient implements AutoCloseable {
     return request(HttpMethod.POST, path, json, token);
   }
 
+  /** POST with extra request headers (an {@code Idempotency-Key}, say). */
+  public Future<Response> post(String path, Object json, java.util.Map<String, String> headers) {
+    return request(HttpMethod.POST, path, json, token, headers);
+  }
+
   public Future<Response> delete(String path) {
     return request(HttpMethod.DELETE, path, null, token);
   }
 
   /** Sends a request; {@code json} is a String (sent as is), a {@link Buffer}, or an object Jackson writes. */
   public Future<Response> request(HttpMethod method, String path, Object json, String bearer) {
+    return request(method, path, json, bearer, java.util.Map.of());
+  }
+
+  private Future<Response> request(HttpMethod method, String path, Object json, String bearer,
+                                   java.util.Map<String, String> headers) {
     RequestOptions o = new RequestOptions().setMethod(method).setURI(path);
+    headers.forEach(o::putHeader);
     if (bearer != null) {
       o.putHeader("Authorization", "Bearer " + bearer);
     }

@@ -94,7 +94,7 @@ public final class PeerScenario extends ScenarioCommand {
       }
     });
     SendWorkload.Result aSend = workload.run(h, "aegis send", am,
-        SendScenario.aegisSender(h, fleet, am, "bench", "event", size, 0), () -> { }, () -> { });
+        SendScenario.aegisSender(h, fleet, am, "bench", "event", size, 0, true), () -> { }, () -> { });
     List<BroadcastWorkload.Run> aRuns = ab.run(h, "aegis", broadcastSize, 1, repeat, timeout, h.probe().pid(),
         BroadcastScenario.aegisCaster(h, "bench-broadcast", "event", options.prefix));
     Side aegis = new Side("aegis", aSend, aRuns, ab.perAgent.total().copy());

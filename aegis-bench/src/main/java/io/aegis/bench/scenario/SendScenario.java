@@ -57,6 +57,16 @@ public final class SendScenario extends ScenarioCommand {
       + "/api/v1/messages/{id} until it is delivered (default ${DEFAULT-VALUE}; 0 = none).")
   int sampleEvery;
 
+  @Option(names = "--batch", defaultValue = "1", description = "Sends per request: 1 (default) posts each to "
+      + "POST /api/v1/agents/{id}/send; N > 1 posts N at a time to POST /api/v1/messages (one group commit each). "
+      + "--rate still counts messages.")
+  int batch;
+
+  @Option(names = "--idempotency-keys", defaultValue = "true", negatable = true, fallbackValue = "true",
+      description = "Give every send an idempotency key, as a careful client does (default ${DEFAULT-VALUE}; "
+          + "--no-idempotency-keys measures without the key's store write).")
+  boolean idempotencyKeys;
+
   @Option(names = "--max-in-flight", defaultValue = "256", description = "Connection attempts at once while the "
       + "agents connect (default ${DEFAULT-VALUE}).")
   int maxInFlight;
@@ -72,7 +82,11 @@ public final class SendScenario extends ScenarioCommand {
     report.parameter("agents", agents).parameter("rate", rate == 0 ? "flat out" : rate + "/s")
         .parameter("concurrency", concurrency).parameter("duration", duration.toSeconds() + " s")
         .parameter("warmup", warmup.toSeconds() + " s").parameter("size", size + " B")
-        .parameter("message_type", messageType).parameter("http_connections", options.httpConnections);
+        .parameter("message_type", messageType).parameter("http_connections", options.httpConnections)
+        .parameter("batch", batch).parameter("idempotency_keys", idempotencyKeys);
+    if (batch < 1 || batch > 1000) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--batch must be 1 to 1000");
+    }
     AgentFleet fleet = connectFleet(h, agents, maxInFlight);
     FleetStats s = fleet.stats();
     SendMeter m = new SendMeter();
@@ -84,8 +98,10 @@ public final class SendScenario extends ScenarioCommand {
       }
     });
     GatewayProbe.Reading[] readings = new GatewayProbe.Reading[2];
-    SendWorkload.Result result = new SendWorkload(rate, concurrency, warmup, duration).run(h, "send", m,
-        aegisSender(h, fleet, m, channel, messageType, size, sampleEvery),
+    double requestRate = rate > 0 && batch > 1 ? rate / batch : rate;
+    SendWorkload.Result result = new SendWorkload(requestRate, concurrency, warmup, duration).run(h, "send", m,
+        batch > 1 ? batchSender(h, fleet, m, channel, messageType, size, batch, idempotencyKeys)
+            : aegisSender(h, fleet, m, channel, messageType, size, sampleEvery, idempotencyKeys),
         () -> readings[0] = h.probe().read(), () -> readings[1] = h.probe().read());
     GatewayProbe.Reading before = readings[0];
     GatewayProbe.Reading after = readings[1];
@@ -144,12 +160,16 @@ public final class SendScenario extends ScenarioCommand {
    * in {@code m} and follows one accepted send in {@code sampleEvery} until it shows delivered.
    */
   static SendWorkload.Sender aegisSender(Harness h, AgentFleet fleet, SendMeter m, String channel, String messageType,
-                                         int size, int sampleEvery) {
+                                         int size, int sampleEvery, boolean idempotencyKeys) {
     String head = "{\"channel\":\"" + channel + "\",\"message_type\":\"" + messageType + "\",\"message\":";
     int n = fleet.agents().size();
+    String run = Long.toHexString(System.nanoTime());
     return (seq, scheduled) -> {
       String agentId = fleet.agents().get((int) (seq % n)).agentId();
-      return h.api().post("/api/v1/agents/" + agentId + "/send", head + BenchPayload.create(size, scheduled) + "}")
+      java.util.Map<String, String> headers = idempotencyKeys
+          ? java.util.Map.of("Idempotency-Key", "bench-" + run + "-" + seq) : java.util.Map.of();
+      return h.api().post("/api/v1/agents/" + agentId + "/send", head + BenchPayload.create(size, scheduled) + "}",
+              headers)
           .andThen(ar -> {
             if (ar.failed()) {
               m.refused(ar.cause().getClass().getSimpleName());
@@ -162,6 +182,47 @@ public final class SendScenario extends ScenarioCommand {
               }
             }
           });
+    };
+  }
+
+  /**
+   * Sends {@code batch} messages per request through {@code POST /api/v1/messages} to the fleet's
+   * agents, round-robin; each item accepted counts as one accepted send.
+   */
+  static SendWorkload.Sender batchSender(Harness h, AgentFleet fleet, SendMeter m, String channel, String messageType,
+                                         int size, int batch, boolean idempotencyKeys) {
+    int n = fleet.agents().size();
+    String run = Long.toHexString(System.nanoTime());
+    return (seq, scheduled) -> {
+      StringBuilder b = new StringBuilder(batch * (size + 160)).append("{\"messages\":[");
+      for (int i = 0; i < batch; i++) {
+        long k = seq * batch + i;
+        if (i > 0) {
+          b.append(',');
+        }
+        b.append("{\"agent_id\":\"").append(fleet.agents().get((int) (k % n)).agentId())
+            .append("\",\"channel\":\"").append(channel).append("\",\"message_type\":\"").append(messageType)
+            .append("\",");
+        if (idempotencyKeys) {
+          b.append("\"idempotency_key\":\"bench-").append(run).append('-').append(k).append("\",");
+        }
+        b.append("\"message\":").append(BenchPayload.create(size, scheduled)).append('}');
+      }
+      return h.api().post("/api/v1/messages", b.append("]}").toString()).andThen(ar -> {
+        if (ar.failed()) {
+          m.refused(ar.cause().getClass().getSimpleName());
+        } else if (!ar.result().ok()) {
+          m.refused("http_" + ar.result().status());
+        } else {
+          for (var item : ar.result().json().path("results")) {
+            if (item.has("error")) {
+              m.refused(item.path("error").path("code").asText());
+            } else {
+              m.accepted(scheduled);
+            }
+          }
+        }
+      });
     };
   }
 }

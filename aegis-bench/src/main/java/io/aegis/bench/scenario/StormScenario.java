@@ -200,7 +200,7 @@ public final class StormScenario extends ScenarioCommand {
 
   /** Sends {@code total} messages through the REST API, agents round-robin, 128 in flight; waits for every answer. */
   private static void fill(Harness h, AgentFleet fleet, SendMeter m, long total, int size) throws InterruptedException {
-    SendWorkload.Sender send = SendScenario.aegisSender(h, fleet, m, "bench", "event", size, 0);
+    SendWorkload.Sender send = SendScenario.aegisSender(h, fleet, m, "bench", "event", size, 0, true);
     io.aegis.bench.report.LoadDriver driver = new io.aegis.bench.report.LoadDriver(h.vertx(), 0, 128,
         (seq, scheduled) -> seq < total ? send.send(seq, scheduled) : io.vertx.core.Future.succeededFuture());
     h.progress().phase("queue", () -> "accepted " + m.accepted.sum() + "/" + total + ", refused " + m.refusedCount());

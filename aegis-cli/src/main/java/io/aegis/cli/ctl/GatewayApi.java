@@ -85,13 +85,29 @@ public final class GatewayApi {
 
   /** A request with extra headers, waiting up to {@code extraWait} longer than usual for the answer. */
   public JsonNode send(String method, String path, JsonNode body, Map<String, String> headers, Duration extraWait) {
-    try {
-      return sendAsync(method, path, body, headers, extraWait).join();
-    } catch (CompletionException e) {
-      if (e.getCause() instanceof CtlFailure f) {
-        throw f;
+    // A request with an idempotency key is safe to send again: when no answer came (the gateway
+    // unreachable, a timeout) or it was a 502/503/504, try twice more with the same key.
+    int attempts = headers.containsKey("Idempotency-Key") ? 3 : 1;
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return sendAsync(method, path, body, headers, extraWait).join();
+      } catch (CompletionException e) {
+        CtlFailure f = e.getCause() instanceof CtlFailure c ? c : null;
+        if (f == null) {
+          throw e;
+        }
+        boolean worthRetrying = f.exitCode() == CtlFailure.UNREACHABLE
+            || f instanceof CtlFailure.Refused r && (r.status() == 502 || r.status() == 503 || r.status() == 504);
+        if (attempt >= attempts || !worthRetrying) {
+          throw f;
+        }
+        try {
+          Thread.sleep(500L * attempt);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw f;
+        }
       }
-      throw e;
     }
   }
 

@@ -57,14 +57,26 @@ public final class IdempotencyKeys {
       return Optional.empty();
     }
     String key = header.get();
+    return Optional.of(new Key(operator(r, key, HEADER), key, digest(r.requestLine() + "\n", r.rawBody())));
+  }
+
+  /** The operator whose key {@code key} is; refuses a malformed key and a caller that is no operator. */
+  private static String operator(ApiRequest r, String key, String name) {
     if (key.isEmpty() || key.length() > 255 || !key.chars().allMatch(ch -> ch >= 0x20 && ch <= 0x7e)) {
-      throw ApiException.badRequest("invalid_idempotency_key",
-          HEADER + " must be 1 to 255 printable ASCII characters");
+      throw ApiException.badRequest("invalid_idempotency_key", name + " must be 1 to 255 printable ASCII characters");
     }
     if (!(r.caller() instanceof Caller.Operator op)) {
-      throw ApiException.badRequest("invalid_idempotency_key", HEADER + " is for operator requests");
+      throw ApiException.badRequest("invalid_idempotency_key", name + " is for operator requests");
     }
-    return Optional.of(new Key(op.tokenId(), key, digest(r.requestLine() + "\n", r.rawBody())));
+    return op.tokenId();
+  }
+
+  /**
+   * The key of one item of a batch ({@code idempotency_key}), over the item's own JSON: a batch
+   * retried whole finds each item's first answer, whatever else the batch holds.
+   */
+  public static Key forItem(ApiRequest r, String key, byte[] itemJson) {
+    return new Key(operator(r, key, "idempotency_key"), key, digest("POST /api/v1/messages item\n", itemJson));
   }
 
   /** The answer already given under {@code k} within the window, if any (refused if it was for another request). */

@@ -53,6 +53,20 @@ public final class MessageRoutes {
 
   record MessageList(List<MessageView> messages, String nextCursor) {}
 
+  /** One item of {@code POST /api/v1/messages}: a send's body plus its agent and, optionally, its key. */
+  record BatchItemRequest(String agentId, String channel, JsonNode message, String messageType, String ttl,
+                          String priority, Map<String, String> headers, String idempotencyKey) {}
+
+  record ItemError(String code, String message) {}
+
+  /** One item's answer: {@code message_id} and {@code status}, or {@code error}. */
+  record BatchResult(String messageId, String status, Boolean replayed, ItemError error) {}
+
+  record BatchResponse(List<BatchResult> results) {}
+
+  /** Most sends in one {@code POST /api/v1/messages}. */
+  static final int MAX_BATCH = 1000;
+
   record Cancelled(String messageId, int cancelled) {}
 
   private final Config config;
@@ -79,6 +93,7 @@ public final class MessageRoutes {
   public void mount(ApiRouter api) {
     api.routeAsync(HttpMethod.POST, "/api/v1/agents/broadcast", Access.OPERATOR, this::broadcast);
     api.routeAsync(HttpMethod.POST, "/api/v1/agents/:agent_id/send", Access.OPERATOR, this::send);
+    api.routeAsync(HttpMethod.POST, "/api/v1/messages", Access.OPERATOR, this::batch);
     api.route(HttpMethod.GET, "/api/v1/messages/:message_id", Access.OPERATOR, r -> Reply.ok(
         queue.view(r.path("message_id")).orElseThrow(() -> notFound(r.path("message_id")))));
     api.route(HttpMethod.GET, "/api/v1/agents/:agent_id/messages", Access.OPERATOR, this::list);
@@ -87,6 +102,11 @@ public final class MessageRoutes {
 
   /** The request's idempotency key and deadline ({@code AEGIS_REQUEST_DEADLINE}, or shorter with {@code Request-Timeout}). */
   private SendService.Admission admission(ApiRequest r) {
+    return new SendService.Admission(IdempotencyKeys.of(r), deadline(r));
+  }
+
+  /** When the store must have taken the request ({@link System#nanoTime}). */
+  private long deadline(ApiRequest r) {
     Duration deadline = config.requestDeadline();
     Optional<String> asked = r.header(REQUEST_TIMEOUT);
     if (asked.isPresent()) {
@@ -103,7 +123,7 @@ public final class MessageRoutes {
         deadline = d;
       }
     }
-    return new SendService.Admission(IdempotencyKeys.of(r), System.nanoTime() + deadline.toNanos());
+    return System.nanoTime() + deadline.toNanos();
   }
 
   static final String REQUEST_TIMEOUT = "Request-Timeout";
@@ -201,6 +221,82 @@ public final class MessageRoutes {
   private static BroadcastResponse answer(SendService.BroadcastResult result) {
     return new BroadcastResponse(result.messageId(), result.sentTo(), result.queued(), result.failed(),
         new Counts(result.sentTo().size(), result.queued().size(), result.failed().size()));
+  }
+
+  /**
+   * {@code POST /api/v1/messages}: up to {@value #MAX_BATCH} sends in one request and one group
+   * commit, answered per item in order; a bad item (unknown agent, invalid field, full queue,
+   * reused key) fails alone.
+   */
+  private CompletionStage<Reply> batch(ApiRequest r) {
+    if (r.header(IdempotencyKeys.HEADER).isPresent()) {
+      throw ApiException.badRequest("invalid_idempotency_key",
+          "a batch takes an idempotency_key per item, not the Idempotency-Key header");
+    }
+    long deadline = deadline(r);
+    JsonNode root = r.body(JsonNode.class);
+    if (!root.isObject()) {
+      throw new ApiException(400, "invalid_json", "the body must be a JSON object");
+    }
+    root.fieldNames().forEachRemaining(f -> {
+      if (!f.equals("messages")) {
+        throw ApiException.badRequest("unknown_field", "unknown field '" + f + "'; known: messages");
+      }
+    });
+    JsonNode items = root.path("messages");
+    if (!items.isArray() || items.isEmpty()) {
+      throw ApiException.invalid("messages must be a non-empty array of sends");
+    }
+    if (items.size() > MAX_BATCH) {
+      throw ApiException.tooLarge("a batch holds at most " + MAX_BATCH + " messages, not " + items.size());
+    }
+    BatchResult[] results = new BatchResult[items.size()];
+    List<SendService.BatchItem> prepared = new ArrayList<>();
+    List<Integer> positions = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
+      JsonNode node = items.get(i);
+      try {
+        BatchItemRequest it = ApiJson.read(ApiJson.write(node), BatchItemRequest.class);
+        String agentError = it.agentId() == null ? "agent_id is required"
+            : io.aegis.protocol.Identifiers.agentIdError(it.agentId());
+        if (agentError != null) {
+          throw ApiException.invalid("agent_id: " + agentError);
+        }
+        Optional<IdempotencyKeys.Key> key = Optional.empty();
+        if (it.idempotencyKey() != null) {
+          key = Optional.of(IdempotencyKeys.forItem(r, it.idempotencyKey(), ApiJson.write(node)));
+          Optional<IdempotencyKeys.Answer> first = keys.find(key.get());
+          if (first.isPresent()) {
+            results[i] = replayed(first.get());
+            continue;
+          }
+        }
+        SendService.Envelope e = sender.envelope(it.channel(), it.message(), it.messageType(), it.ttl(),
+            it.priority(), it.headers());
+        prepared.add(new SendService.BatchItem(sender.prepare(it.agentId(), e), key));
+        positions.add(i);
+      } catch (ApiException refused) {
+        results[i] = new BatchResult(null, null, null, new ItemError(refused.code(), refused.getMessage()));
+      }
+    }
+    if (prepared.isEmpty()) {
+      return CompletableFuture.completedFuture(Reply.ok(new BatchResponse(List.of(results))));
+    }
+    return settled(sender.sendBatch(prepared, deadline).thenApply(outcomes -> {
+      for (int j = 0; j < outcomes.size(); j++) {
+        SendService.BatchOutcome o = outcomes.get(j);
+        results[positions.get(j)] = o.error() != null
+            ? new BatchResult(null, null, null, new ItemError(o.error().code(), o.error().getMessage()))
+            : o.replayed() != null ? replayed(o.replayed())
+            : new BatchResult(o.inserted().messageId(), o.deliveringNow() ? MessageQueue.SENT : "queued", null, null);
+      }
+      return Reply.ok(new BatchResponse(List.of(results)));
+    }));
+  }
+
+  private static BatchResult replayed(IdempotencyKeys.Answer first) {
+    return new BatchResult(first.messageId(), ApiJson.tree(first.response().getBytes(
+        java.nio.charset.StandardCharsets.UTF_8)).path("status").asText("queued"), true, null);
   }
 
   private Reply list(ApiRequest r) {

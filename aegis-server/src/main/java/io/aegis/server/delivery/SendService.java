@@ -150,24 +150,9 @@ public final class SendService {
    * {@link Replayed} carrying the first answer, and nothing is created.
    */
   public CompletableFuture<Accepted> send(String agentId, Envelope e, Duration wait, Admission admission) {
-    boolean active = registry.isActive(agentId)
-        .orElseThrow(() -> ApiException.notFound("agent '" + agentId + "' is not registered"));
-    if (!active) {
-      throw ApiException.conflict("agent_inactive", "agent '" + agentId + "' is deactivated");
-    }
-    // Checked here, on the calling thread, so the insert can share a JDBC batch in the group
-    // commit; concurrent sends to one agent may overshoot the cap by at most their number.
-    if (queue.undelivered(agentId) >= config.messageQueueSize()) {
-      throw new ApiException(429, "queue_full", "agent '" + agentId + "' already has "
-          + config.messageQueueSize() + " undelivered messages (MESSAGE_QUEUE_SIZE)");
-    }
-    Instant now = Instant.now();
-    String messageId = TimeOrderedIds.next();
-    byte[] body = ApiJson.write(e.message());
-    long expires = expiry(now, e.ttl());
-    SignedCommand command = CommandSigner.backend(keys.current())
-        .toAgent(agentId, messageId, e.messageType(), e.channel(), expires, body);
-    QueuedMessage m = row(agentId, command, e, now, expires);
+    QueuedMessage m = prepare(agentId, e);
+    String messageId = m.messageId();
+    Instant now = m.createdAt();
     CompletableFuture<Optional<IdempotencyKeys.Answer>> committed;
     if (admission.key().isPresent()) {
       IdempotencyKeys.Key key = admission.key().get();
@@ -194,6 +179,81 @@ public final class SendService {
       CompletableFuture<java.util.Optional<JsonNode>> response = wait == null ? null
           : engine.awaitResponse(agentId, messageId, wait);
       return engine.committed(List.of(m)).thenApply(reached -> new Accepted(m, reached.contains(agentId), response));
+    });
+  }
+
+  /**
+   * A signed message for {@code agentId}, ready to insert; refuses an unknown or deactivated
+   * agent and a full queue. Checked here, on the calling thread, so that the insert can share a
+   * JDBC batch in the group commit: concurrent sends to one agent may overshoot the cap by at
+   * most their number.
+   */
+  QueuedMessage prepare(String agentId, Envelope e) {
+    boolean active = registry.isActive(agentId)
+        .orElseThrow(() -> ApiException.notFound("agent '" + agentId + "' is not registered"));
+    if (!active) {
+      throw ApiException.conflict("agent_inactive", "agent '" + agentId + "' is deactivated");
+    }
+    if (queue.undelivered(agentId) >= config.messageQueueSize()) {
+      throw new ApiException(429, "queue_full", "agent '" + agentId + "' already has "
+          + config.messageQueueSize() + " undelivered messages (MESSAGE_QUEUE_SIZE)");
+    }
+    Instant now = Instant.now();
+    String messageId = TimeOrderedIds.next();
+    long expires = expiry(now, e.ttl());
+    SignedCommand command = CommandSigner.backend(keys.current())
+        .toAgent(agentId, messageId, e.messageType(), e.channel(), expires, ApiJson.write(e.message()));
+    return row(agentId, command, e, now, expires);
+  }
+
+  /** One prepared item of a batch: its message and key. */
+  public record BatchItem(QueuedMessage message, Optional<IdempotencyKeys.Key> key) {}
+
+  /**
+   * What became of one batch item: {@code inserted} (with whether a node delivers it now), or
+   * {@code replayed} (its key was used before: the first answer), or {@code error}.
+   */
+  public record BatchOutcome(QueuedMessage inserted, boolean deliveringNow, IdempotencyKeys.Answer replayed,
+                             ApiException error) {}
+
+  /**
+   * Commits the items of a batch in one transaction (one group commit), each keyed item with its
+   * key; completes, after the commit and the announcement, with one outcome per item, in order.
+   */
+  public CompletableFuture<List<BatchOutcome>> sendBatch(List<BatchItem> items, long deadlineNanos) {
+    Instant now = Instant.now();
+    return batcher.submit(c -> {
+      List<BatchOutcome> outcomes = new ArrayList<>(items.size());
+      List<QueuedMessage> rows = new ArrayList<>(items.size());
+      for (BatchItem item : items) {
+        QueuedMessage m = item.message();
+        if (item.key().isPresent()) {
+          try {
+            Optional<IdempotencyKeys.Answer> first = idempotency.claim(c, item.key().get(),
+                new IdempotencyKeys.Answer(m.messageId(), 202, ApiJson.MAPPER.createObjectNode()
+                    .put("message_id", m.messageId()).put("status", "queued").toString()), now);
+            if (first.isPresent()) {
+              outcomes.add(new BatchOutcome(null, false, first.get(), null));
+              continue;
+            }
+          } catch (ApiException refused) { // the key was used for another request: nothing written
+            outcomes.add(new BatchOutcome(null, false, null, refused));
+            continue;
+          }
+        }
+        rows.add(m);
+        outcomes.add(new BatchOutcome(m, false, null, null));
+      }
+      queue.insert(c, rows, false);
+      return outcomes;
+    }, deadlineNanos).thenCompose(outcomes -> {
+      List<QueuedMessage> inserted = outcomes.stream().map(BatchOutcome::inserted)
+          .filter(java.util.Objects::nonNull).toList();
+      inserted.forEach(m -> engine.accepted(m.channel(), 1));
+      return engine.committed(inserted).thenApply(reached -> outcomes.stream()
+          .map(o -> o.inserted() == null ? o
+              : new BatchOutcome(o.inserted(), reached.contains(o.inserted().agentId()), null, null))
+          .toList());
     });
   }
 
