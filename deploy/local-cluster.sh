@@ -71,6 +71,7 @@ up() {
       export DATABASE_URL="postgresql://$PGUSER@$PGHOST:$PGPORT/$DB" REDIS_URL="redis://127.0.0.1:$redis_port"
       export AEGIS_NODE_ID="node-$i" WEBSOCKET_PORT="$node_port" AEGIS_DATA_DIR="$DIR/node-$i"
       export AEGIS_ADMIN_TOKEN="$(cat "$DIR/admin-token")"
+      export AEGIS_TRUSTED_PROXIES=127.0.0.1   # nginx, on this machine: limits count its clients
       export AUTH_PRIVATE_KEY_PATH="$DIR/keys/backend.pem" AUTH_PUBLIC_KEY_PATH="$DIR/keys/backend.pem.pub"
       nohup "$ROOT/bin/aegis" serve > "$DIR/node-$i.log" 2>&1 &
       echo $! > "$DIR/node-$i.pid"

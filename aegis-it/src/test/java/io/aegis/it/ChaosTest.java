@@ -107,9 +107,17 @@ class ChaosTest {
       senders.shutdown();
       assertThat(senders.awaitTermination(3, TimeUnit.MINUTES)).as("every send settled").isTrue();
 
-      // Everything acknowledged arrives, once, and ends delivered.
-      await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(() ->
-          missing(fleet).isEmpty());
+      // Everything acknowledged arrives, once, and ends delivered (the report is written either way).
+      try {
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(() ->
+            missing(fleet).isEmpty());
+      } catch (org.awaitility.core.ConditionTimeoutException e) {
+        for (Intent i : missing(fleet).stream().limit(20).toList()) {
+          events.add("missing " + i + " message " + acknowledged.get(i) + ": "
+              + (i.broadcast() ? "broadcast" : status(http, cluster, acknowledged.get(i))));
+        }
+        events.add("agents connected at the end: " + fleet.allConnected());
+      }
       List<Intent> sends = acknowledged.keySet().stream().filter(i -> !i.broadcast()).toList();
       List<String> notDelivered = java.util.Collections.synchronizedList(new ArrayList<>());
       try (ExecutorService checks = Executors.newVirtualThreadPerTaskExecutor()) {

@@ -5,7 +5,11 @@ import io.aegis.server.api.OpenApiRoutes;
 import io.aegis.server.api.RouteSpec;
 import io.aegis.server.artifact.ArtifactRoutes;
 import io.aegis.server.artifact.ArtifactStore;
-import io.aegis.server.api.RateLimiter;
+import io.aegis.server.edge.AuthFailures;
+import io.aegis.server.edge.ClientAddresses;
+import io.aegis.server.edge.ConnectionGuard;
+import io.aegis.server.edge.RateLimiter;
+import io.aegis.server.edge.RequestLimits;
 import io.aegis.server.auth.AgentAuthentication;
 import io.aegis.server.auth.AgentSessions;
 import io.aegis.server.auth.NextKeyAnnouncement;
@@ -97,6 +101,7 @@ public final class AegisServer implements AutoCloseable {
   private final AgentGateway gateway;
   private final Polling polling;
   private final TlsReloader tls;
+  private final ConnectionGuard guard;
   private final Cluster cluster;
   private final AtomicBoolean draining = new AtomicBoolean();
   private final java.util.concurrent.CompletableFuture<Void> closed = new java.util.concurrent.CompletableFuture<>();
@@ -136,14 +141,19 @@ public final class AegisServer implements AutoCloseable {
 
       Router router = Router.router(vertx);
       HealthRoutes.mount(router, observability, database, worker, draining::get, config.nodeId(), cluster::health);
+      ClientAddresses clientAddresses = ClientAddresses.trusting(config.trustedProxies());
+      RequestLimits limits = new RequestLimits(clientAddresses, new AuthFailures(config.authFailureRateLimit()),
+          config.operatorRateLimit(), config.agentRateLimit(), observability.registry());
+      this.guard = new ConnectionGuard(vertx, clientAddresses, config.httpHeaderTimeout(), config.httpBodyTimeout(),
+          config.httpIdleTimeout(), config.maxConnectionsPerAddress(), observability.registry());
       ApiRouter api = new ApiRouter(router, new TokenAuthenticator(operatorTokens, sessions),
-          worker, observability.registry(), config.maxBodySize());
+          worker, observability.registry(), config.maxBodySize(), limits);
       this.batcher = new WriteBatcher(database, "sessions", 256, 100_000, observability.registry());
       ConnectionsTable connectionsTable = new ConnectionsTable(database, config.connectionsTable());
       database.transaction(c -> connectionsTable.clearNode(c, config.nodeId(), java.time.Instant.now()));
       NextKeyAnnouncement announcement = new NextKeyAnnouncement(identity.keyRing());
       this.gateway = new AgentGateway(vertx, config, identity.keyRing(), registry, sessions, connectionsTable,
-          batcher, worker, observability.registry(), announcement, cluster.events(), cluster.presence());
+          batcher, worker, observability.registry(), announcement, cluster.events(), cluster.presence(), limits);
       gateway.mount(router);
       Subscriptions subscriptions = new Subscriptions(database);
       new StatusRoutes(registry, gateway.connections(), connectionsTable, subscriptions::subscribed,
@@ -151,7 +161,8 @@ public final class AegisServer implements AutoCloseable {
       new NodeRoutes(cluster, config.nodeId(), this::drainInBackground).mount(api);
       new AgentRoutes(registry).mount(api);
       new KeyRotationRoutes(registry, config.authMaxClockSkew()).mount(api);
-      new EnrollmentRoutes(new EnrollmentTokens(database, registry)).mount(api);
+      new EnrollmentRoutes(new EnrollmentTokens(database, registry),
+          new RateLimiter(config.enrollRateLimit(), config.enrollRateLimit() * 2, 100_000)).mount(api);
       UsedNonces nonces = new UsedNonces(database);
       RecordKeyVault recordKeys = new RecordKeyVault(identity.keyRing());
       AgentAuthentication authentication = new AgentAuthentication(nonces, registry, sessions,
@@ -206,8 +217,19 @@ public final class AegisServer implements AutoCloseable {
           // ApiRouter hop there), so Vert.x may skip its cross-thread write queue: that queue is
           // a multi-producer array of ~4 KiB per connection, half the heap of an idle session.
           .setStrictThreadMode(true)
+          // No WebSocket extension is offered: records are encrypted (compression gains nothing and
+          // would leak lengths), and without one a frame with RSV1-3 set fails the connection
+          // (RFC 6455 §5.2) instead of being taken for a compressed frame.
+          .setPerMessageWebSocketCompressionSupported(false)
+          .setPerFrameWebSocketCompressionSupported(false)
           .setMaxWebSocketFrameSize(config.maxFrameSize())
-          .setMaxWebSocketMessageSize(config.maxFrameSize());
+          .setMaxWebSocketMessageSize(config.maxFrameSize())
+          // Without cleartext HTTP/2 detection a connection is handed to the ConnectionGuard as soon
+          // as it opens, not when its first bytes arrive: one that never sends is closed in time.
+          .setHttp2ClearTextEnabled(false)
+          // Nothing read or written for this long: closed (a WebSocket pings every heartbeat).
+          .setIdleTimeout((int) Math.max(1, config.httpIdleTimeout().toSeconds()))
+          .setIdleTimeoutUnit(TimeUnit.SECONDS);
       if (config.readBufferSize() > 0) {
         options.setReceiveBufferSize(config.readBufferSize());
       }
@@ -247,7 +269,8 @@ public final class AegisServer implements AutoCloseable {
     HttpServerOptions shared = new HttpServerOptions(options).setPort(config.port() == 0 ? -1 : config.port());
     List<HttpServer> servers = new java.util.ArrayList<>();
     for (int i = 0; i < eventLoops; i++) {
-      servers.add(await(vertx.createHttpServer(shared).requestHandler(router).listen(),
+      servers.add(await(vertx.createHttpServer(shared).connectionHandler(guard::onConnection)
+              .requestHandler(guard.wrap(router)).listen(),
           "listen on " + config.bindAddress() + ":" + config.port()));
     }
     return List.copyOf(servers);

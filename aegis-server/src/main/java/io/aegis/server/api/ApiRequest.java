@@ -14,12 +14,17 @@ public final class ApiRequest {
   private final RoutingContext ctx;
   private final Caller caller;
   private final io.vertx.core.Context context;
+  private final String clientAddress;
 
-  /** @param context the request's own context (its connection's event loop) */
-  ApiRequest(RoutingContext ctx, Caller caller, io.vertx.core.Context context) {
+  /**
+   * @param context the request's own context (its connection's event loop)
+   * @param clientAddress the client's address, behind a trusted proxy the one it forwarded for
+   */
+  ApiRequest(RoutingContext ctx, Caller caller, io.vertx.core.Context context, String clientAddress) {
     this.ctx = ctx;
     this.caller = caller;
     this.context = context;
+    this.clientAddress = clientAddress;
   }
 
   public Caller caller() {
@@ -94,9 +99,9 @@ public final class ApiRequest {
     });
   }
 
+  /** The client's address: the connection's peer, or behind a trusted proxy the address it forwarded for. */
   public String remoteAddress() {
-    var a = ctx.request().remoteAddress();
-    return a == null ? "" : a.hostAddress();
+    return clientAddress;
   }
 
   /** The method and path as requested, for example {@code POST /api/v1/agents/a1/send}. */

@@ -1,5 +1,6 @@
 package io.aegis.server.api;
 
+import io.aegis.server.edge.RequestLimits;
 import io.aegis.server.store.StoreException;
 import io.aegis.server.store.WriteBatcher;
 import io.micrometer.core.instrument.Counter;
@@ -37,10 +38,12 @@ public final class ApiRouter {
   private final MeterRegistry metrics;
   private final Counter storeFailures;
   private final List<RouteSpec> routes = new ArrayList<>();
+  private final RequestLimits limits;
 
   public ApiRouter(Router router, Authenticator authenticator, WorkerExecutor worker,
-                   MeterRegistry metrics, long maxBodySize) {
+                   MeterRegistry metrics, long maxBodySize, RequestLimits limits) {
     this.router = router;
+    this.limits = limits;
     this.authenticator = authenticator;
     this.worker = worker;
     this.metrics = metrics;
@@ -49,6 +52,13 @@ public final class ApiRouter {
       ctx.response()
           .putHeader("Cache-Control", "no-store")
           .putHeader("X-Content-Type-Options", "nosniff");
+      // An address that failed to authenticate too often is not heard until its budget refills,
+      // whatever it presents now (a token, an enrollment token, an auth request).
+      if (limits.failures().blocked(limits.clientAddress(ctx.request()))) {
+        limits.refused("auth_failures");
+        sendError(ctx, 429, "rate_limited", "too many failed authentications from this address; retry later");
+        return;
+      }
       ctx.next();
     });
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(maxBodySize));
@@ -65,7 +75,7 @@ public final class ApiRouter {
       io.vertx.core.Context context = ctx.vertx().getOrCreateContext();
       worker.<Reply>executeBlocking(() -> {
         Caller caller = authorize(ctx, access);
-        return endpoint.handle(new ApiRequest(ctx, caller, context));
+        return endpoint.handle(new ApiRequest(ctx, caller, context, limits.clientAddress(ctx.request())));
       }, false).onComplete(ar -> {
         if (ar.succeeded()) {
           send(ctx, ar.result());
@@ -88,7 +98,7 @@ public final class ApiRouter {
       io.vertx.core.Context context = ctx.vertx().getOrCreateContext();
       worker.<java.util.concurrent.CompletionStage<Reply>>executeBlocking(() -> {
         Caller caller = authorize(ctx, access);
-        return endpoint.handle(new ApiRequest(ctx, caller, context));
+        return endpoint.handle(new ApiRequest(ctx, caller, context, limits.clientAddress(ctx.request())));
       }, false).onComplete(ar -> {
         if (ar.failed()) {
           fail(ctx, ar.cause());
@@ -129,6 +139,14 @@ public final class ApiRouter {
       throw ApiException.unauthorized("an Authorization: Bearer <token> header is required");
     }
     Caller caller = authenticator.authenticate(header.substring(7).trim());
+    if (caller instanceof Caller.Operator op && !limits.allowOperator(op.tokenId())) {
+      limits.refused("operator_rate");
+      throw ApiException.rateLimited("this operator token is over its request rate (AEGIS_OPERATOR_RATE_LIMIT)");
+    }
+    if (caller instanceof Caller.Agent a && !limits.allowAgent(a.agentId())) {
+      limits.refused("agent_rate");
+      throw ApiException.rateLimited("this agent is over its request rate (AEGIS_AGENT_RATE_LIMIT)");
+    }
     String pathAgent = ctx.pathParam("agent_id");
     boolean self = caller instanceof Caller.Agent a && a.agentId().equals(pathAgent);
     boolean allowed = switch (access) {
@@ -176,9 +194,16 @@ public final class ApiRouter {
   }
 
   private void fail(RoutingContext ctx, Throwable t) {
+    if (t instanceof io.vertx.core.http.HttpClosedException || ctx.response().closed()) {
+      // The client went away (a body cut off mid-way, a dropped connection): not a server error,
+      // and there is nobody to answer.
+      log.debug("client gone during {} {}: {}", ctx.request().method(), ctx.request().path(), String.valueOf(t));
+      return;
+    }
     if (t instanceof ApiException e) {
       if (e.status() == 401) {
         ctx.response().putHeader("WWW-Authenticate", "Bearer");
+        limits.failures().failed(limits.clientAddress(ctx.request()));
       }
       sendError(ctx, e.status(), e.code(), e.getMessage());
     } else if (t instanceof StoreException) {
@@ -196,6 +221,9 @@ public final class ApiRouter {
     HttpServerResponse response = ctx.response();
     if (response.ended() || response.closed()) {
       return;
+    }
+    if (status == 429 || status == 503) {
+      response.putHeader("Retry-After", status == 429 ? "1" : "5");
     }
     response.setStatusCode(status)
         .putHeader("Content-Type", "application/json")

@@ -5,7 +5,7 @@ import io.aegis.protocol.crypto.StrictBase64;
 import io.aegis.server.api.Access;
 import io.aegis.server.api.ApiException;
 import io.aegis.server.api.ApiRouter;
-import io.aegis.server.api.RateLimiter;
+import io.aegis.server.edge.RateLimiter;
 import io.aegis.server.api.Reply;
 import io.vertx.core.http.HttpMethod;
 

@@ -77,6 +77,16 @@ public final class Config {
   private final int dbPoolSize;
   private final Duration dbConnectTimeout;
   private final int statusBacklog;
+  private final String trustedProxies;
+  private final Duration httpHeaderTimeout;
+  private final Duration httpBodyTimeout;
+  private final Duration httpIdleTimeout;
+  private final int maxConnectionsPerAddress;
+  private final int maxPendingHandshakesPerAddress;
+  private final double authFailureRateLimit;
+  private final double enrollRateLimit;
+  private final double operatorRateLimit;
+  private final double agentRateLimit;
   private final Duration idempotencyWindow;
   private final Duration requestDeadline;
   private final Duration dbSocketTimeout;
@@ -222,6 +232,26 @@ public final class Config {
     dbPoolSize = r.integer(Setting.AEGIS_DB_POOL_SIZE, 1, 1000);
     idempotencyWindow = r.duration(Setting.AEGIS_IDEMPOTENCY_WINDOW, Duration.ofSeconds(1), Duration.ofDays(30));
     requestDeadline = r.duration(Setting.AEGIS_REQUEST_DEADLINE, Duration.ofMillis(100), Duration.ofMinutes(10));
+    trustedProxies = r.raw(Setting.AEGIS_TRUSTED_PROXIES);
+    try {
+      io.aegis.server.edge.ClientAddresses.trusting(trustedProxies);
+    } catch (IllegalArgumentException e) {
+      r.problem(Setting.AEGIS_TRUSTED_PROXIES, e.getMessage());
+    }
+    httpHeaderTimeout = r.duration(Setting.AEGIS_HTTP_HEADER_TIMEOUT, Duration.ofMillis(100), Duration.ofMinutes(10));
+    httpBodyTimeout = r.duration(Setting.AEGIS_HTTP_BODY_TIMEOUT, Duration.ofMillis(100), Duration.ofHours(1));
+    httpIdleTimeout = r.duration(Setting.AEGIS_HTTP_IDLE_TIMEOUT, Duration.ofSeconds(1), Duration.ofHours(1));
+    // A long poll or a waiting send is silent until it answers: the idle timeout must outlast both.
+    if (httpIdleTimeout != null && maxPollWait != null && maxSendWait != null && httpIdleTimeout.compareTo(
+        (maxPollWait.compareTo(maxSendWait) > 0 ? maxPollWait : maxSendWait).plusSeconds(5)) < 0) {
+      r.problem(Setting.AEGIS_HTTP_IDLE_TIMEOUT, "must be at least 5s longer than AEGIS_MAX_POLL_WAIT and AEGIS_MAX_SEND_WAIT");
+    }
+    maxConnectionsPerAddress = r.integer(Setting.AEGIS_MAX_CONNECTIONS_PER_ADDRESS, 1, 10_000_000);
+    maxPendingHandshakesPerAddress = r.integer(Setting.AEGIS_MAX_PENDING_HANDSHAKES_PER_ADDRESS, 1, 1_000_000);
+    authFailureRateLimit = r.integer(Setting.AEGIS_AUTH_FAILURE_RATE_LIMIT, 0, 1_000_000);
+    enrollRateLimit = r.integer(Setting.AEGIS_ENROLL_RATE_LIMIT, 0, 1_000_000);
+    operatorRateLimit = r.integer(Setting.AEGIS_OPERATOR_RATE_LIMIT, 0, 10_000_000);
+    agentRateLimit = r.integer(Setting.AEGIS_AGENT_RATE_LIMIT, 0, 1_000_000);
     statusBacklog = r.integer(Setting.AEGIS_STATUS_BACKLOG, 1, 10_000_000);
     // The PostgreSQL driver counts both in whole seconds.
     dbConnectTimeout = r.duration(Setting.AEGIS_DB_CONNECT_TIMEOUT, Duration.ofSeconds(1), Duration.ofMinutes(10));
@@ -315,6 +345,26 @@ public final class Config {
   public Duration dbConnectTimeout() { return dbConnectTimeout; }
 
   public int statusBacklog() { return statusBacklog; }
+
+  public String trustedProxies() { return trustedProxies; }
+
+  public Duration httpHeaderTimeout() { return httpHeaderTimeout; }
+
+  public Duration httpBodyTimeout() { return httpBodyTimeout; }
+
+  public Duration httpIdleTimeout() { return httpIdleTimeout; }
+
+  public int maxConnectionsPerAddress() { return maxConnectionsPerAddress; }
+
+  public int maxPendingHandshakesPerAddress() { return maxPendingHandshakesPerAddress; }
+
+  public double authFailureRateLimit() { return authFailureRateLimit; }
+
+  public double enrollRateLimit() { return enrollRateLimit; }
+
+  public double operatorRateLimit() { return operatorRateLimit; }
+
+  public double agentRateLimit() { return agentRateLimit; }
 
   public Duration idempotencyWindow() { return idempotencyWindow; }
 

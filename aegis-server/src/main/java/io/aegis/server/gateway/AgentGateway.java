@@ -7,7 +7,7 @@ import io.aegis.protocol.IdentityPublicKey;
 import io.aegis.protocol.Identifiers;
 import io.aegis.protocol.handshake.ServerHandshake;
 import io.aegis.server.api.ApiJson;
-import io.aegis.server.api.RateLimiter;
+import io.aegis.server.edge.RateLimiter;
 import io.aegis.server.auth.AgentSessions;
 import io.aegis.server.auth.AgentSignaturePolicy;
 import io.aegis.server.auth.NextKeyAnnouncement;
@@ -65,6 +65,10 @@ public final class AgentGateway implements NodeEvents.Listener, AutoCloseable {
   private final ConnectionManager connections;
   private final RateLimiter upgradeLimiter;
   private final AtomicInteger pendingHandshakes = new AtomicInteger();
+  /** Handshakes in progress by client address: one address cannot take the whole node's budget. */
+  private final java.util.concurrent.ConcurrentHashMap<String, AtomicInteger> pendingByAddress =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private final io.aegis.server.edge.RequestLimits limits;
   private final GatewayMetrics metrics;
   private final AgentSignaturePolicy signaturePolicy;
   private final NextKeyAnnouncement announcement;
@@ -75,8 +79,9 @@ public final class AgentGateway implements NodeEvents.Listener, AutoCloseable {
   public AgentGateway(Vertx vertx, Config config, BackendKeyRing keyRing, AgentRegistry registry,
                       AgentSessions sessions, ConnectionsTable connectionsTable, WriteBatcher batcher,
                       WorkerExecutor worker, MeterRegistry meters, NextKeyAnnouncement announcement,
-                      NodeEvents events, Presence presence) {
+                      NodeEvents events, Presence presence, io.aegis.server.edge.RequestLimits limits) {
     this.vertx = vertx;
+    this.limits = limits;
     this.connections = new ConnectionManager(presence, events);
     this.announcement = announcement;
     this.config = config;
@@ -114,7 +119,7 @@ public final class AgentGateway implements NodeEvents.Listener, AutoCloseable {
 
   private void upgrade(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
-    String ip = req.remoteAddress() == null ? "" : req.remoteAddress().hostAddress();
+    String ip = limits.clientAddress(req);
     if (!"websocket".equalsIgnoreCase(req.getHeader("Upgrade"))) {
       refuse(ctx, 400, "bad_request", "expected a WebSocket upgrade");
       return;
@@ -125,6 +130,10 @@ public final class AgentGateway implements NodeEvents.Listener, AutoCloseable {
     }
     if (!upgradeLimiter.allow(ip)) {
       refuse(ctx, 429, "rate_limited", "too many connection attempts from this address");
+      return;
+    }
+    if (limits.failures().blocked(ip)) {
+      refuse(ctx, 429, "rate_limited", "too many failed authentications from this address; retry later");
       return;
     }
     String agentId = req.getHeader("X-Agent-ID");
@@ -154,8 +163,14 @@ public final class AgentGateway implements NodeEvents.Listener, AutoCloseable {
       refuse(ctx, 503, "overloaded", "this node holds its maximum number of sessions");
       return;
     }
+    AtomicInteger mine = pendingByAddress.computeIfAbsent(ip, k -> new AtomicInteger());
+    if (mine.incrementAndGet() > config.maxPendingHandshakesPerAddress()) {
+      pendingHandshakeDone(ip, false);
+      refuse(ctx, 429, "rate_limited", "too many handshakes in progress from this address; retry shortly");
+      return;
+    }
     if (pendingHandshakes.incrementAndGet() > config.maxPendingHandshakes()) {
-      pendingHandshakes.decrementAndGet();
+      pendingHandshakeDone(ip);
       refuse(ctx, 503, "overloaded", "too many handshakes in progress; retry shortly");
       return;
     }
@@ -164,14 +179,15 @@ public final class AgentGateway implements NodeEvents.Listener, AutoCloseable {
     req.pause();
     worker.executeBlocking(() -> registry.activeIdentityKey(agentId), false).onComplete(ar -> {
       if (ar.failed()) {
-        pendingHandshakeDone();
+        pendingHandshakeDone(ip);
         log.error("agent_id={} registry lookup failed: {}", agentId, ar.cause().getMessage());
         refuse(ctx, 503, "unavailable", "the store is unavailable; retry later");
         return;
       }
       Optional<IdentityPublicKey> registered = ar.result();
       if (registered.isEmpty() || !MessageDigest.isEqual(registered.get().encoded(), key)) {
-        pendingHandshakeDone();
+        pendingHandshakeDone(ip);
+        limits.failures().failed(ip);
         log.info("agent_id={} upgrade refused from {}: {}", agentId, ip,
             registered.isEmpty() ? "unknown or inactive agent" : "public key differs from the registered key");
         metrics.refused("authentication_failed");
@@ -182,7 +198,7 @@ public final class AgentGateway implements NodeEvents.Listener, AutoCloseable {
       }
       req.toWebSocket().onComplete(wsr -> {
         if (wsr.failed()) {
-          pendingHandshakeDone();
+          pendingHandshakeDone(ip);
           log.debug("agent_id={} upgrade failed: {}", agentId, wsr.cause().toString());
           return;
         }
@@ -307,8 +323,21 @@ public final class AgentGateway implements NodeEvents.Listener, AutoCloseable {
     return handler;
   }
 
-  void pendingHandshakeDone() {
-    pendingHandshakes.decrementAndGet();
+  /** A handshake from {@code ip} ended (established, failed or abandoned). */
+  void pendingHandshakeDone(String ip) {
+    pendingHandshakeDone(ip, true);
+  }
+
+  private void pendingHandshakeDone(String ip, boolean nodeWide) {
+    if (nodeWide) {
+      pendingHandshakes.decrementAndGet();
+    }
+    pendingByAddress.computeIfPresent(ip, (k, n) -> n.decrementAndGet() <= 0 ? null : n);
+  }
+
+  /** A handshake from {@code ip} failed to authenticate the agent. */
+  void authenticationFailed(String ip) {
+    limits.failures().failed(ip);
   }
 
   /**

@@ -197,7 +197,7 @@ public final class AgentSession implements AgentLink {
     }
     state = State.OPEN;
     gateway.vertx().cancelTimer(handshakeTimer);
-    gateway.pendingHandshakeDone();
+    gateway.pendingHandshakeDone(remoteAddress);
     write(record);
     gateway.metrics().recordsOut.increment();
     handshakeOutcome("ok");
@@ -413,6 +413,7 @@ public final class AgentSession implements AgentLink {
   private void handshakeFailed(HandshakeException e) {
     log.info("agent_id={} handshake failed from {}: {} ({})", agentId, remoteAddress, e.reason(), e.getMessage());
     handshakeOutcome("failed");
+    gateway.authenticationFailed(remoteAddress);
     if (state != State.CLOSED) {
       ws.writeTextMessage(ServerHandshake.FAILURE_FRAME);
     }
@@ -471,7 +472,7 @@ public final class AgentSession implements AgentLink {
         return null;
       });
     } else {
-      gateway.pendingHandshakeDone();
+      gateway.pendingHandshakeDone(remoteAddress);
       handshakeOutcome("closed");
       if (was == State.ESTABLISHING) {
         // Its token and connection row are being stored but the agent never received the token.

@@ -34,9 +34,12 @@ public final class EnrollmentRoutes {
   record EnrollRequest(String enrollmentToken, String agentId, String publicKey, JsonNode metadata) {}
 
   private final EnrollmentTokens tokens;
+  private final io.aegis.server.edge.RateLimiter limiter;
 
-  public EnrollmentRoutes(EnrollmentTokens tokens) {
+  /** @param limiter enrollments per client address ({@code AEGIS_ENROLL_RATE_LIMIT}) */
+  public EnrollmentRoutes(EnrollmentTokens tokens, io.aegis.server.edge.RateLimiter limiter) {
     this.tokens = tokens;
+    this.limiter = limiter;
   }
 
   public void mount(ApiRouter api) {
@@ -87,6 +90,9 @@ public final class EnrollmentRoutes {
   }
 
   private Reply enroll(ApiRequest r) {
+    if (!limiter.allow(r.remoteAddress())) {
+      throw ApiException.rateLimited("too many enrollments from this address (AEGIS_ENROLL_RATE_LIMIT); retry later");
+    }
     EnrollRequest body = r.body(EnrollRequest.class);
     if (body.enrollmentToken() == null || body.enrollmentToken().isBlank()) {
       throw ApiException.invalid("enrollment_token is required");

@@ -165,15 +165,23 @@ public final class MessageRouter implements SessionHandler {
 
   private CompletableFuture<Optional<AgentReply>> onAck(AgentOrigin origin, OpenedRecord r) {
     requireControl(r);
-    JsonNode body = body(r);
+    JsonNode body = object(r, "ids", "rejected");
     JsonNode ids = body.path("ids");
     if (!ids.isArray()) {
       throw ApiException.badRequest("invalid_body", "an ack carries {\"ids\": [message ids]}");
     }
     List<String> list = new ArrayList<>(ids.size());
-    ids.forEach(id -> list.add(id.asText()));
+    for (JsonNode id : ids) {
+      list.add(text(id, "ids[]", Identifiers.messageIdError(id.isTextual() ? id.asText() : "")));
+    }
     Map<String, String> rejected = new LinkedHashMap<>();
-    body.path("rejected").fields().forEachRemaining(e -> rejected.put(e.getKey(), e.getValue().asText()));
+    JsonNode refusals = body.path("rejected");
+    if (!refusals.isMissingNode()) {
+      if (!refusals.isObject()) {
+        throw ApiException.badRequest("invalid_body", "rejected must be an object of message id to reason");
+      }
+      refusals.fields().forEachRemaining(e -> rejected.put(e.getKey(), text(e.getValue(), "rejected." + e.getKey(), null)));
+    }
     return origin.acknowledged(list, rejected).handle((ok, err) -> {
       if (err != null) {
         log.warn("agent_id={} cannot record an ack: {}", origin.agentId(), err.getMessage());
@@ -184,13 +192,16 @@ public final class MessageRouter implements SessionHandler {
 
   private CompletableFuture<Optional<AgentReply>> onSubscribe(AgentOrigin origin, OpenedRecord r, boolean active) {
     requireControl(r);
-    JsonNode channels = body(r).path("channels");
+    JsonNode channels = object(r, "channels").path("channels");
     if (!channels.isArray() || channels.isEmpty() || channels.size() > MAX_CHANNELS_PER_SUBSCRIBE) {
       throw ApiException.badRequest("invalid_body",
           "a subscription carries {\"channels\": [1 to " + MAX_CHANNELS_PER_SUBSCRIBE + " channel names]}");
     }
     List<String> names = new ArrayList<>();
     for (JsonNode c : channels) {
+      if (!c.isTextual()) {
+        throw ApiException.badRequest("invalid_body", "channels must hold strings, not " + c.getNodeType().name().toLowerCase());
+      }
       String name = c.asText();
       String error = Identifiers.channelError(name);
       if (error != null || name.equals(Protocol.CONTROL_CHANNEL)) {
@@ -267,6 +278,35 @@ public final class MessageRouter implements SessionHandler {
     if (!r.channel().equals(Protocol.CONTROL_CHANNEL)) {
       throw ApiException.badRequest("invalid_channel", "'" + r.type() + "' records travel on channel 'control'");
     }
+  }
+
+  /**
+   * The body of a control record: a JSON object with no fields but {@code allowed}. A field of the
+   * wrong JSON type is refused, never coerced (PROTOCOL.md §3.1).
+   */
+  private static JsonNode object(OpenedRecord r, String... allowed) {
+    JsonNode n = body(r);
+    if (!n.isObject()) {
+      throw ApiException.badRequest("invalid_body", "the record body must be a JSON object");
+    }
+    java.util.Set<String> known = java.util.Set.of(allowed);
+    n.fieldNames().forEachRemaining(f -> {
+      if (!known.contains(f)) {
+        throw ApiException.badRequest("unknown_field", "unknown field '" + f + "' in a '" + r.type() + "' record");
+      }
+    });
+    return n;
+  }
+
+  /** {@code n} as a string, refused (not coerced) if it is another JSON type or breaks its rule. */
+  private static String text(JsonNode n, String field, String ruleError) {
+    if (!n.isTextual()) {
+      throw ApiException.badRequest("invalid_body", field + " must be a string, not " + n.getNodeType().name().toLowerCase());
+    }
+    if (ruleError != null) {
+      throw ApiException.badRequest("invalid_body", field + ": " + ruleError);
+    }
+    return n.asText();
   }
 
   private static JsonNode body(OpenedRecord r) {

@@ -77,6 +77,35 @@ class MessageRouterTest {
   }
 
   @Test
+  void controlRecordsOfTheWrongJsonTypesAreRefusedNotCoerced() throws Exception {
+    TestGateway gw = gateways.get(StoreKind.SQLITE);
+    TestAgent agent = TestAgent.register(gw, Gateways.unique("types"));
+    try (TestAgent.Session s = agent.connect()) {
+      String[][] cases = {
+          {"subscribe", "{\"channels\":[1]}", "invalid_body"},
+          {"subscribe", "{\"channels\":[true]}", "invalid_body"},
+          {"subscribe", "{\"channels\":[1.5]}", "invalid_body"},
+          {"subscribe", "{\"channels\":[\"ok\"],\"extra\":1}", "unknown_field"},
+          {"subscribe", "[\"ok\"]", "invalid_body"},
+          {"ack", "{\"ids\":[12345]}", "invalid_body"},
+          {"ack", "{\"ids\":[\"m1\"],\"rejected\":{\"m1\":7}}", "invalid_body"},
+          {"ack", "{\"ids\":[],\"more\":true}", "unknown_field"},
+      };
+      int n = 0;
+      for (String[] c : cases) {
+        String id = "t-" + n++;
+        s.send(id, c[0], "control", Map.of(), c[1]);
+        OpenedRecord err = s.next();
+        assertThat(err.type()).as(c[1]).isEqualTo("error");
+        assertThat(err.headers()).containsEntry("in-reply-to", id);
+        assertThat(json(err).path("code").asText()).as(c[1]).isEqualTo(c[2]);
+      }
+      // Nothing was subscribed on the way.
+      assertThat(gw.operator().get("/api/v1/agents/" + agent.agentId() + "/status").json().path("channels")).isEmpty();
+    }
+  }
+
+  @Test
   void aChannelNobodyHandlesGetsAnErrorAndTheSessionGoesOn() throws Exception {
     TestGateway gw = gateways.get(StoreKind.SQLITE);
     TestAgent agent = TestAgent.register(gw, Gateways.unique("unknown"));
@@ -100,6 +129,8 @@ class MessageRouterTest {
     TestAgent agent = TestAgent.register(gw, Gateways.unique("malformed"));
     try (TestAgent.Session s = agent.connect()) {
       s.send("a-1", "ack", "control", Map.of(), "{\"nope\":1}");
+      assertThat(json(s.next()).path("code").asText()).isEqualTo("unknown_field");
+      s.send("a-1b", "ack", "control", Map.of(), "{}");
       assertThat(json(s.next()).path("code").asText()).isEqualTo("invalid_body");
       s.send("a-2", "backend_key", "control", Map.of(), "{}");
       assertThat(json(s.next()).path("code").asText()).isEqualTo("unsupported_type");

@@ -109,9 +109,14 @@ public final class RawWebSocket implements AutoCloseable {
 
   /** Sends one masked frame. */
   public void sendFrame(int opcode, boolean fin, byte[] payload) {
+    sendFrame(opcode, fin, 0, payload);
+  }
+
+  /** Sends one masked frame with reserved bits {@code rsv} (0 to 7: RSV1 is 4, RSV2 2, RSV3 1) set. */
+  public void sendFrame(int opcode, boolean fin, int rsv, byte[] payload) {
     try {
       ByteArrayOutputStream f = new ByteArrayOutputStream(payload.length + 14);
-      f.write((fin ? 0x80 : 0) | opcode);
+      f.write((fin ? 0x80 : 0) | (rsv & 7) << 4 | opcode);
       if (payload.length < 126) {
         f.write(0x80 | payload.length);
       } else if (payload.length < 65536) {

@@ -49,6 +49,10 @@ public final class TestGateway implements AutoCloseable {
     e.put("AEGIS_NODE_ID", "test-node");
     // Tests stop nodes often: close their sessions at once rather than over the 30 s default.
     e.put("AEGIS_DRAIN_PERIOD", "0s");
+    // Many tests provoke failed authentications, or enroll many agents, from 127.0.0.1 on purpose;
+    // these per-address limits have tests of their own (AbuseLimitsTest), which set them.
+    e.put("AEGIS_AUTH_FAILURE_RATE_LIMIT", "0");
+    e.put("AEGIS_ENROLL_RATE_LIMIT", "0");
     if (schema != null) {
       e.put("DATABASE_URL", TestPostgres.databaseUrl(schema));
     }

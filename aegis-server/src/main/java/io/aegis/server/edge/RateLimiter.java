@@ -1,4 +1,4 @@
-package io.aegis.server.api;
+package io.aegis.server.edge;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -29,6 +29,18 @@ public final class RateLimiter {
         return size() > maxKeys;
       }
     };
+  }
+
+  /** Whether {@code key} has no token left now (takes none). */
+  public boolean exhausted(String key) {
+    if (ratePerNano <= 0) {
+      return false;
+    }
+    long now = System.nanoTime();
+    synchronized (buckets) {
+      Bucket b = buckets.get(key);
+      return b != null && Math.min(burst, b.tokens + (now - b.refilledAt) * ratePerNano) < 1;
+    }
   }
 
   /** Takes one token for {@code key}; false if the key is over its rate. */
