@@ -120,7 +120,8 @@ class ChaosTest {
       }
       List<Intent> sends = acknowledged.keySet().stream().filter(i -> !i.broadcast()).toList();
       List<String> notDelivered = java.util.Collections.synchronizedList(new ArrayList<>());
-      try (ExecutorService checks = Executors.newVirtualThreadPerTaskExecutor()) {
+      // A bounded pool: the gateway caps the connections one address may hold (AEGIS_MAX_CONNECTIONS_PER_ADDRESS).
+      try (ExecutorService checks = Executors.newFixedThreadPool(16)) {
         for (Intent i : sends) {
           String id = acknowledged.get(i);
           checks.execute(() -> {

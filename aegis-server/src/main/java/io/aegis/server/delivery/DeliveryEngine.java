@@ -170,15 +170,18 @@ public final class DeliveryEngine implements AutoCloseable {
    * transport). Completes once the store recorded them; if a session of the agent on this node
    * holds them in flight, its dispatcher records them instead and this completes at once.
    */
-  public CompletableFuture<Void> acknowledged(String agentId, List<String> ids, Map<String, String> rejected) {
+  public CompletableFuture<Integer> acknowledged(String agentId, List<String> ids, Map<String, String> rejected) {
     AgentDispatcher d = dispatchers.get(agentId);
     if (d != null) {
       d.link().execute(() -> ids.forEach(id -> d.acknowledged(id, rejected.get(id))));
-      return CompletableFuture.completedFuture(null);
+      return CompletableFuture.completedFuture(ids.size());
     }
-    return CompletableFuture.allOf(ids.stream()
-        .map(id -> acknowledgedUnknown(agentId, id, rejected.get(id)))
-        .toArray(CompletableFuture[]::new));
+    List<CompletableFuture<Integer>> each = ids.stream()
+        .map(id -> acknowledgedUnknown(agentId, id, rejected.get(id))).toList();
+    // How many the store actually recorded: an id of another agent's message, or of one already
+    // final, counts for nothing.
+    return CompletableFuture.allOf(each.toArray(CompletableFuture[]::new))
+        .thenApply(v -> each.stream().mapToInt(CompletableFuture::join).sum());
   }
 
   /**
@@ -209,7 +212,7 @@ public final class DeliveryEngine implements AutoCloseable {
         return;
       }
       relay.responseStored(messageId, body);
-    });
+    }).thenApply(ok -> null);
   }
 
   /**
@@ -371,22 +374,24 @@ public final class DeliveryEngine implements AutoCloseable {
   // write record both the transmission and the delivery.
   private static final Duration SENT_MARK_DELAY = Duration.ofMillis(250);
 
-  CompletableFuture<Void> acknowledgedUnknown(String agentId, String messageId, String rejection) {
+  /** Records an ack (or refusal) of a message no link here holds; completes with 1 if the store recorded it, else 0. */
+  CompletableFuture<Integer> acknowledgedUnknown(String agentId, String messageId, String rejection) {
     if (rejection != null) {
       return rejected(agentId, messageId, "unknown", rejection);
     }
     Instant at = Instant.now();
-    return statusWrites.write("ack of " + messageId, () -> batcher.submit(queue.delivered(agentId, messageId, at)));
+    return statusWrites.write("ack of " + messageId, () -> batcher.submit(queue.delivered(agentId, messageId, at)))
+        .thenApply(n -> Math.min(1, n));
   }
 
-  private CompletableFuture<Void> rejected(String agentId, String messageId, String channel, String reason) {
+  private CompletableFuture<Integer> rejected(String agentId, String messageId, String channel, String reason) {
     metrics.count("rejected", channel);
-    log.info("agent_id={} message_id={} refused by the agent: {}", agentId, messageId, reason);
+    String error = MessageView.refusal(reason, reason);
+    metrics.rejected(io.aegis.protocol.RejectionReasons.normalize(reason));
+    log.info("agent_id={} message_id={} {}", agentId, messageId, error);
     Instant at = Instant.now();
-    return statusWrites.write("refusal of " + messageId, () -> batcher.submit(c -> {
-      queue.markFailed(c, agentId, messageId, "refused by the agent: " + reason, at);
-      return null;
-    }));
+    return statusWrites.write("refusal of " + messageId,
+        () -> batcher.submit(c -> queue.markFailed(c, agentId, messageId, error, at)));
   }
 
   void expired(QueuedMessage m) {

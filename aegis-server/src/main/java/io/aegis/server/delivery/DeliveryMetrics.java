@@ -52,6 +52,22 @@ final class DeliveryMetrics {
         .description("Undelivered messages in the part of the queue this node sweeps (the whole queue on a node alone; "
             + "sum over the nodes of a cluster), sampled by the sweep").register(registry);
     Gauge.builder("aegis.queue.depth", sent, AtomicLong::get).tag("status", "sent").register(registry);
+    for (String reason : io.aegis.protocol.RejectionReasons.ALL) {
+      rejection(reason);
+    }
+    rejection(io.aegis.protocol.RejectionReasons.OTHER);
+  }
+
+  /** An agent refused a message for {@code reason} (one of RejectionReasons.ALL, or other). */
+  void rejected(String reason) {
+    rejection(reason).increment();
+  }
+
+  private Counter rejection(String reason) {
+    return counters.computeIfAbsent("rejection " + reason, k -> Counter.builder("aegis.rejections")
+        .description("Messages agents refused, by reason (PROTOCOL.md §11.2)")
+        .tag("reason", reason)
+        .register(registry));
   }
 
   /** A message reached {@code outcome} (accepted, sent, delivered, redelivered, failed, expired, cancelled, rejected). */

@@ -261,7 +261,8 @@ public final class MessageQueue {
   }
 
   /** Ends a message as failed (retries exhausted, or refused by the agent) with the reason. */
-  public void markFailed(Connection c, String agentId, String messageId, String error, Instant at) throws SQLException {
+  /** Returns 1 if the message was ended, 0 if it is another agent's, unknown, or already final. */
+  public int markFailed(Connection c, String agentId, String messageId, String error, Instant at) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement("UPDATE " + table
         + " SET status = 'failed', error = ?, processed_at = ? WHERE agent_id = ? AND message_id = ?"
         + " AND status IN ('pending', 'sent')")) {
@@ -269,7 +270,7 @@ public final class MessageQueue {
       dialect.setInstant(ps, 2, at);
       ps.setString(3, agentId);
       ps.setString(4, messageId);
-      ps.executeUpdate();
+      return ps.executeUpdate();
     }
   }
 
@@ -383,7 +384,7 @@ public final class MessageQueue {
           : byStatus.containsKey(DELIVERED) ? DELIVERED : byStatus.keySet().iterator().next();
       return Optional.of(new MessageView(first.messageId(), null, first.channel(), first.messageType(), status,
           first.priority(), 0, first.maxRetries(), first.createdAt(), null, null, first.expiresAt(), first.message(),
-          null, null, null, true, byStatus));
+          null, null, null, null, true, byStatus));
     });
   }
 
@@ -446,7 +447,8 @@ public final class MessageQueue {
         rs.getInt("attempts"), rs.getInt("max_retries"), dialect.getInstant(rs, "created_at"),
         dialect.getInstant(rs, "sent_at"), dialect.getInstant(rs, "delivered_at"),
         dialect.getInstant(rs, "expires_at"), tree(rs.getString("payload")), tree(rs.getString("response")),
-        dialect.getInstant(rs, "responded_at"), rs.getString("error"), rs.getBoolean("broadcast") ? true : null, null);
+        dialect.getInstant(rs, "responded_at"), rs.getString("error"), MessageView.rejectionOf(rs.getString("error")),
+        rs.getBoolean("broadcast") ? true : null, null);
   }
 
   private static JsonNode tree(String json) throws SQLException {

@@ -66,6 +66,12 @@ public final class Recipients {
     if (target.agentIds().isEmpty() || target.agentIds().size() > MAX_AGENT_IDS) {
       throw ApiException.invalid("target.agent_ids must list 1 to " + MAX_AGENT_IDS + " agents");
     }
+    for (String id : target.agentIds()) {
+      String error = id == null ? "an agent id is null" : io.aegis.protocol.Identifiers.agentIdError(id);
+      if (error != null) {
+        throw ApiException.invalid("target.agent_ids: " + error);
+      }
+    }
     Set<String> wanted = new LinkedHashSet<>(target.agentIds());
     Set<String> active = new HashSet<>(ids("SELECT agent_id FROM agents WHERE status = 'active'", List.of()));
     wanted.retainAll(active);

@@ -36,7 +36,7 @@ final class StatusWrites {
   static final long RETRY_MILLIS = 1000;
 
   /** A write waiting for the store: how to try it, and who waits for its outcome. */
-  private record Pending(String what, Supplier<CompletableFuture<?>> attempt, CompletableFuture<Void> done) {}
+  private record Pending(String what, Supplier<? extends CompletableFuture<?>> attempt, CompletableFuture<Object> done) {}
 
   private final Vertx vertx;
   private final int limit;
@@ -55,21 +55,22 @@ final class StatusWrites {
   }
 
   /**
-   * Writes through {@code attempt} (a submission to the group-commit writer). Completes when the
-   * store has it, which during an outage may be much later; fails only if the store refused it
+   * Writes through {@code attempt} (a submission to the group-commit writer). Completes, with the
+   * attempt's result, when the store has it, which during an outage may be much later; fails only if the store refused it
    * for a reason other than being unreachable, or the backlog was full.
    */
-  CompletableFuture<Void> write(String what, Supplier<CompletableFuture<?>> attempt) {
+  @SuppressWarnings("unchecked")
+  <T> CompletableFuture<T> write(String what, Supplier<CompletableFuture<T>> attempt) {
     Pending p = new Pending(what, attempt, new CompletableFuture<>());
     synchronized (this) {
       if (!backlog.isEmpty()) {
         keep(p);
-        return p.done;
+        return (CompletableFuture<T>) p.done;
       }
     }
     attempt.get().whenComplete((r, e) -> {
       if (e == null) {
-        p.done.complete(null);
+        p.done.complete(r);
       } else if (unreachable(e)) {
         synchronized (this) {
           keep(p);
@@ -78,7 +79,7 @@ final class StatusWrites {
         p.done.completeExceptionally(e);
       }
     });
-    return p.done;
+    return (CompletableFuture<T>) p.done;
   }
 
   synchronized int pending() {
@@ -125,7 +126,7 @@ final class StatusWrites {
         }
       }
       if (e == null) {
-        head.done.complete(null);
+        head.done.complete(r);
       } else {
         head.done.completeExceptionally(e);
       }

@@ -42,6 +42,19 @@ public final class EventRoutes {
   }
 
   private Reply query(ApiRequest r, Optional<String> agentId) {
+    // The same rules as everywhere else: a value no event could have is an error, not an empty page.
+    agentId.ifPresent(id -> {
+      String error = io.aegis.protocol.Identifiers.agentIdError(id);
+      if (error != null) {
+        throw ApiException.invalid("invalid agent_id: " + error);
+      }
+    });
+    r.query("type").ifPresent(type -> {
+      if (!EventStore.TYPE.matcher(type).matches()) {
+        throw ApiException.invalid("invalid type: an event type is 1-128 characters of A-Za-z0-9._:- starting with a "
+            + "letter or digit");
+      }
+    });
     Optional<Instant> since = r.queryInstant("since");
     Optional<Instant> until = r.queryInstant("until");
     if (since.isPresent() && until.isPresent() && !since.get().isBefore(until.get())) {

@@ -125,7 +125,7 @@ public final class PollingRoutes {
         throw ApiException.invalid("rejected: each reason is a string of at most " + MAX_REASON + " characters");
       }
     }
-    CompletableFuture<Void> recorded = delivery.acknowledged(r.agentId(), List.copyOf(ids), rejected);
-    return recorded.thenApply(v -> Reply.ok(new Acknowledged(ids.size())));
+    return delivery.acknowledged(r.agentId(), List.copyOf(ids), rejected)
+        .thenApply(n -> Reply.ok(new Acknowledged(n)));
   }
 }

@@ -132,7 +132,7 @@ public final class MessageRouter implements SessionHandler {
 
       @Override
       public CompletableFuture<Void> acknowledged(List<String> ids, Map<String, String> rejected) {
-        return delivery.acknowledged(agentId, ids, rejected);
+        return delivery.acknowledged(agentId, ids, rejected).thenApply(n -> null);
       }
 
       @Override

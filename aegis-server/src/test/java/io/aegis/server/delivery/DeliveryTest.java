@@ -272,4 +272,15 @@ class DeliveryTest {
       s.expectNothing(Duration.ofMillis(700));
     }
   }
+
+  @org.junit.jupiter.api.Test
+  void aBroadcastToMalformedAgentIdsIsRefused() {
+    TestGateway gw = gateways.get(StoreKind.SQLITE);
+    for (String bad : new String[] {"has space", "../etc", "x".repeat(300), "nul\u0000"}) {
+      var r = gw.operator().post("/api/v1/agents/broadcast", Map.of("channel", "news", "message", Map.of("v", 1),
+          "target", Map.of("agent_ids", java.util.List.of(bad))));
+      assertThat(r.status()).as(bad).isEqualTo(400);
+      assertThat(r.json().path("error").path("message").asText()).contains("target.agent_ids");
+    }
+  }
 }

@@ -242,4 +242,18 @@ class EventApiTest {
     assertThat(r.json().path("events").get(0).path("body").path("via").asText()).isEqualTo("websocket");
     assertThat(r.json().path("events").get(0).path("timestamp").asText()).isEqualTo(T0.toString());
   }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void queriesWithIdentifiersNoEventCouldHaveAreRefused(StoreKind store) {
+    TestGateway gw = gateways.get(store);
+    for (String q : new String[] {"agent_id=%27quoted%27", "agent_id=..%2F..%2Fetc", "agent_id=" + "a".repeat(300),
+        "agent_id=nul%00", "type=%27quoted%27", "type=..%2Fx", "type=" + "t".repeat(200)}) {
+      var r = gw.operator().get("/api/v1/events?" + q);
+      assertThat(r.status()).as(q).isEqualTo(400);
+      assertThat(r.json().path("error").path("code").asText()).isEqualTo("invalid_request");
+    }
+    assertThat(gw.operator().get("/api/v1/agents/has%20space/events").status()).isEqualTo(400);
+    assertThat(gw.operator().get("/api/v1/agents/fine-agent/events?type=x%2Fy").status()).isEqualTo(400);
+  }
 }

@@ -222,10 +222,54 @@ class PollingTest {
       assertThat(r.json().path("acknowledged").asInt()).isEqualTo(2);
       assertThat(status(gw, ok)).isEqualTo("delivered");
       assertThat(status(gw, refused)).isEqualTo("failed");
+      // A reason outside the vocabulary is recorded as "other", with the agent's words kept.
+      var view = gw.operator().get("/api/v1/messages/" + refused).json();
+      assertThat(view.path("rejection_reason").asText()).isEqualTo("other");
+      assertThat(view.path("error").asText()).contains("policy forbids it");
       assertThat(client.api().post(client.messagesPath() + "/ack", Map.of("ids", List.of())).status()).isEqualTo(400);
       assertThat(client.api().post(client.messagesPath() + "/ack", Map.of("ids", List.of("bad id!"))).status())
           .isEqualTo(400);
     }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void rejectionReasonsFromTheVocabularyAreTheirOwnFieldAndCounted(StoreKind store) {
+    TestGateway gw = gateways.get(store);
+    try (PollingClient client = connect(gw, "reasons")) {
+      String id = send(gw, client.agentId(), Map.of("channel", "commands", "message", Map.of("n", 1)));
+      assertThat(client.poll(Duration.ZERO)).extracting(OpenedRecord::id).containsExactly(id);
+      double before = rejections(gw, "bad_signature");
+      client.api().post(client.messagesPath() + "/ack", Map.of("ids", List.of(id), "rejected",
+          Map.of(id, "bad_signature")));
+      var view = gw.operator().get("/api/v1/messages/" + id).json();
+      assertThat(view.path("status").asText()).isEqualTo("failed");
+      assertThat(view.path("rejection_reason").asText()).isEqualTo("bad_signature");
+      assertThat(rejections(gw, "bad_signature")).isEqualTo(before + 1);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void anAckCountsOnlyWhatItActuallyAcknowledged(StoreKind store) {
+    TestGateway gw = gateways.get(store);
+    try (PollingClient mine = connect(gw, "counts"); PollingClient theirs = connect(gw, "counts-other")) {
+      String other = send(gw, theirs.agentId(), Map.of("channel", "commands", "message", Map.of("n", 1)));
+      var r = mine.api().post(mine.messagesPath() + "/ack", Map.of("ids", List.of(other)));
+      assertThat(r.status()).isEqualTo(200);
+      assertThat(r.json().path("acknowledged").asInt()).as("another agent's message").isZero();
+      assertThat(status(gw, other)).isIn("pending", "sent");
+      var refused = mine.api().post(mine.messagesPath() + "/ack", Map.of("ids", List.of(), "rejected",
+          Map.of(other, "bad_signature")));
+      assertThat(refused.json().path("acknowledged").asInt()).isZero();
+      assertThat(status(gw, other)).isIn("pending", "sent");
+    }
+  }
+
+  private static double rejections(TestGateway gw, String reason) {
+    var m = java.util.regex.Pattern.compile("(?m)^aegis_rejections_total\\{[^}]*reason=\"" + reason + "\"[^}]*} (\\S+)")
+        .matcher(gw.anonymous().get("/metrics").body());
+    return m.find() ? Double.parseDouble(m.group(1)) : -1;
   }
 
   @ParameterizedTest

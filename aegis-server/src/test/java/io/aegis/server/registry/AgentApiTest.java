@@ -362,4 +362,21 @@ class AgentApiTest {
     assertThat(gw.anonymous().post("/api/v1/auth", agent.authRequest()).status()).isEqualTo(401);
     assertThat(reborn.session(gw.baseUrl()).get("/api/v1/agents/" + agent.id()).status()).isEqualTo(200);
   }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void deactivateAndReactivateTakeNoBody(StoreKind store) {
+    ApiClient op = gateways.get(store).operator();
+    String id = Gateways.unique("nobody");
+    assertThat(op.post("/api/v1/agents", Map.of("agent_id", id, "public_key",
+        io.aegis.protocol.IdentityKeyPair.generate(new java.security.SecureRandom()).publicKey().base64())).status())
+        .isEqualTo(201);
+    var junk = op.post("/api/v1/agents/" + id + "/deactivate", Map.of("reason", "x".repeat(10_000)));
+    assertThat(junk.status()).isEqualTo(400);
+    assertThat(junk.json().path("error").path("code").asText()).isEqualTo("unexpected_body");
+    assertThat(op.get("/api/v1/agents/" + id).json().path("status").asText()).isEqualTo("active");
+    assertThat(op.post("/api/v1/agents/" + id + "/deactivate", Map.of()).status()).isEqualTo(200);
+    assertThat(op.post("/api/v1/agents/" + id + "/reactivate", List.of(1, 2)).status()).isEqualTo(400);
+    assertThat(op.post("/api/v1/agents/" + id + "/reactivate", null).status()).isEqualTo(200);
+  }
 }
