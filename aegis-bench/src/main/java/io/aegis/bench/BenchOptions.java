@@ -36,6 +36,19 @@ public final class BenchOptions {
       + "data directory and load limits raised, and stop it at the end.")
   public boolean spawn;
 
+  @Option(names = "--spawn-nodes", paramLabel = "N", defaultValue = "0",
+      description = "Start a cluster of N gateways for this run (N >= 2; needs --database-url naming PostgreSQL), with a "
+          + "Redis server of its own (or --redis-url); agents are spread over the nodes, round-robin.")
+  public int spawnNodes;
+
+  @Option(names = "--redis-url", paramLabel = "URL", description = "With --spawn-nodes: the Redis the nodes share "
+      + "(default: a redis-server the bench starts on a free port).")
+  public String redisUrl;
+
+  @Option(names = "--same-node", description = "With --spawn-nodes: send to each agent through the node that holds "
+      + "its session (default: through another node, so every message crosses the cluster).")
+  public boolean sameNode;
+
   @Option(names = "--database-url", paramLabel = "URL",
       description = "With --spawn: the gateway's store (PostgreSQL URL); default SQLite in its data directory.")
   public String databaseUrl;

@@ -41,7 +41,10 @@ public final class Harness implements AutoCloseable {
   private final Report report;
   private final Progress progress = new Progress(System.err);
   private final GatewayProcess spawned;
+  private final io.aegis.bench.gateway.SpawnedCluster cluster; // or null
   private final URI gateway;
+  private final List<URI> gateways;
+  private final List<GatewayClient> apis = new ArrayList<>();
   private final Vertx vertx;
   private final GatewayClient api;
   private final GatewayProbe probe;
@@ -55,7 +58,31 @@ public final class Harness implements AutoCloseable {
   public Harness(BenchOptions o, String scenario) throws IOException, InterruptedException {
     this.options = o;
     this.report = new Report(scenario);
-    if (o.spawn) {
+    if (o.spawnNodes == 1 || o.spawnNodes < 0) {
+      throw new BenchException("--spawn-nodes takes 2 or more (one node: --spawn)");
+    }
+    if (o.spawnNodes >= 2) {
+      progress.say("starting a cluster of " + o.spawnNodes + " gateways on PostgreSQL and Redis ...");
+      cluster = io.aegis.bench.gateway.SpawnedCluster.start(o.spawnNodes, o.workDir, o.databaseUrl, o.redisUrl,
+          o.gatewayEnv, o.gatewayJvmOptions);
+      spawned = cluster.nodes().get(0);
+      gateway = spawned.baseUrl();
+      backendKey = spawned.backendKey();
+      List<URI> urls = new ArrayList<>();
+      StringBuilder pids = new StringBuilder();
+      for (GatewayProcess node : cluster.nodes()) {
+        urls.add(node.baseUrl());
+        pids.append(pids.length() == 0 ? "" : ", ").append(node.pid()).append(" at ").append(node.baseUrl());
+      }
+      gateways = List.copyOf(urls);
+      report.condition("gateway", "a cluster of " + o.spawnNodes + " nodes spawned by the bench (pids " + pids
+          + "), one PostgreSQL database, Redis " + (o.redisUrl == null ? "spawned by the bench" : "given"));
+      report.condition("gateway_settings", spawned.reportedEnv());
+      report.condition("sends", o.sameNode ? "through the node holding the recipient (--same-node)"
+          : "through another node than the recipient's (cross-node)");
+      progress.say("cluster up: " + gateways);
+    } else if (o.spawn) {
+      cluster = null;
       progress.say("starting a gateway (" + (o.databaseUrl == null ? "SQLite" : "PostgreSQL") + ") ...");
       spawned = GatewayProcess.start(o.workDir, o.databaseUrl, o.gatewayEnv, o.gatewayJvmOptions);
       gateway = spawned.baseUrl();
@@ -63,7 +90,9 @@ public final class Harness implements AutoCloseable {
       report.condition("gateway", "spawned by the bench, pid " + spawned.pid() + ", " + gateway + ", log " + spawned.log());
       report.condition("gateway_settings", spawned.reportedEnv());
       progress.say("gateway up at " + gateway + " (pid " + spawned.pid() + ", log " + spawned.log() + ")");
+      gateways = List.of(gateway);
     } else {
+      cluster = null;
       spawned = null;
       try {
         gateway = URI.create(o.gateway);
@@ -85,6 +114,7 @@ public final class Harness implements AutoCloseable {
             + e.getMessage());
       }
       report.condition("gateway", "external, " + gateway + (o.gatewayPid > 0 ? ", pid " + o.gatewayPid : ""));
+      gateways = List.of(gateway);
     }
     report.condition("store", o.databaseUrl != null ? "PostgreSQL" : o.spawn ? "SQLite" : "as configured on the gateway");
     report.condition("signature_verification_in_agents", o.noVerify ? "OFF (--no-verify)" : "on");
@@ -93,10 +123,14 @@ public final class Harness implements AutoCloseable {
           + "gateway's cost, not what real agents pay.");
     }
     this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
-    this.api = new GatewayClient(vertx, gateway, o.spawn ? spawned.token() : o.token(), o.httpConnections);
-    long pid = o.spawn ? spawned.pid() : o.gatewayPid;
+    String token = spawned != null ? spawned.token() : o.token();
+    for (URI g : gateways) {
+      apis.add(new GatewayClient(vertx, g, token, o.httpConnections));
+    }
+    this.api = apis.get(0);
+    long pid = spawned != null ? spawned.pid() : o.gatewayPid;
     this.probe = new GatewayProbe(api, pid);
-    this.cpu = new CpuMeter(pid);
+    this.cpu = newCpuMeter();
   }
 
   public BenchOptions options() {
@@ -113,6 +147,28 @@ public final class Harness implements AutoCloseable {
 
   public GatewayClient api() {
     return api;
+  }
+
+  /**
+   * The REST client to send to agent {@code agentIndex} through: in a spawned cluster the node
+   * after the one holding it (or the same one, with {@code --same-node}); else the gateway.
+   */
+  public GatewayClient apiFor(int agentIndex) {
+    int node = agentIndex % apis.size();
+    return apis.get(options.sameNode ? node : (node + 1) % apis.size());
+  }
+
+  /** The gateways (one, or the nodes of a spawned cluster). */
+  public List<URI> gateways() {
+    return gateways;
+  }
+
+  /** A CPU meter over this process and every gateway process it knows (all the nodes of a cluster). */
+  public CpuMeter newCpuMeter() {
+    if (cluster != null) {
+      return new CpuMeter(cluster.nodes().stream().map(GatewayProcess::pid).toList());
+    }
+    return new CpuMeter(spawned != null ? spawned.pid() : options.gatewayPid);
   }
 
   public GatewayProbe probe() {
@@ -203,7 +259,7 @@ public final class Harness implements AutoCloseable {
     report.parameter("source_addresses", sources.size() == 1 && sources.get(0).isEmpty() ? "default" :
         sources.get(0) + " .. " + sources.get(sources.size() - 1) + " (" + sources.size() + ")");
     report.parameter("agent_event_loops", loops);
-    AgentFleet fleet = new AgentFleet(new AgentFleet.Settings(gateway, "/ws/agent", PinnedBackendKeys.of(backendKey),
+    AgentFleet fleet = new AgentFleet(new AgentFleet.Settings(gateways, "/ws/agent", PinnedBackendKeys.of(backendKey),
         !options.noVerify, sources, loops, retry, reconnectLost, options.connectTimeout, options.maxFrameBytes), ids);
     closeables.add(fleet);
     return fleet;
@@ -281,9 +337,11 @@ public final class Harness implements AutoCloseable {
     closeables.clear();
     cleanUp();
     progress.close();
-    api.close();
+    apis.forEach(GatewayClient::close);
     vertx.close();
-    if (spawned != null) {
+    if (cluster != null) {
+      cluster.close();
+    } else if (spawned != null) {
       spawned.close();
     }
   }

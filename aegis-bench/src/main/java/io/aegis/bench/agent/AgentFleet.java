@@ -68,9 +68,14 @@ public final class AgentFleet implements AutoCloseable {
    * @param connectTimeout   TCP connect timeout
    * @param maxFrameBytes    largest frame an agent accepts
    */
-  public record Settings(URI gateway, String websocketPath, PinnedBackendKeys backendKeys, boolean verify,
+  public record Settings(List<URI> gateways, String websocketPath, PinnedBackendKeys backendKeys, boolean verify,
                          List<String> sourceAddresses, int eventLoops, Backoff retry, boolean reconnectLost,
-                         Duration connectTimeout, int maxFrameBytes) {}
+                         Duration connectTimeout, int maxFrameBytes) {
+    /** The first gateway (the only one, but for a spawned cluster). */
+    public URI gateway() {
+      return gateways.get(0);
+    }
+  }
 
   private final Settings settings;
   private final Vertx vertx;
@@ -97,23 +102,25 @@ public final class AgentFleet implements AutoCloseable {
       contexts.add(c);
       randoms.put(c, new SecureRandom());
     }
-    int port = settings.gateway().getPort() > 0 ? settings.gateway().getPort()
-        : "https".equals(settings.gateway().getScheme()) ? 443 : 80;
-    for (String address : settings.sourceAddresses()) {
-      WebSocketClientOptions o = new WebSocketClientOptions()
-          .setDefaultHost(settings.gateway().getHost())
-          .setDefaultPort(port)
-          .setSsl("https".equals(settings.gateway().getScheme()))
-          .setTrustAll(true).setVerifyHost(false) // a benchmark of the protocol, not of PKI
-          .setMaxConnections(Math.max(64, identities.size()))
-          .setMaxMessageSize(settings.maxFrameBytes())
-          .setMaxFrameSize(settings.maxFrameBytes())
-          .setConnectTimeout((int) settings.connectTimeout().toMillis())
-          .setClosingTimeout(2);
-      if (!address.isEmpty()) {
-        o.setLocalAddress(address);
+    // One client per node and source address: agent i talks to node i mod N (see client()).
+    for (URI gateway : settings.gateways()) {
+      int port = gateway.getPort() > 0 ? gateway.getPort() : "https".equals(gateway.getScheme()) ? 443 : 80;
+      for (String address : settings.sourceAddresses()) {
+        WebSocketClientOptions o = new WebSocketClientOptions()
+            .setDefaultHost(gateway.getHost())
+            .setDefaultPort(port)
+            .setSsl("https".equals(gateway.getScheme()))
+            .setTrustAll(true).setVerifyHost(false) // a benchmark of the protocol, not of PKI
+            .setMaxConnections(Math.max(64, identities.size()))
+            .setMaxMessageSize(settings.maxFrameBytes())
+            .setMaxFrameSize(settings.maxFrameBytes())
+            .setConnectTimeout((int) settings.connectTimeout().toMillis())
+            .setClosingTimeout(2);
+        if (!address.isEmpty()) {
+          o.setLocalAddress(address);
+        }
+        clients.add(vertx.createWebSocketClient(o));
       }
-      clients.add(vertx.createWebSocketClient(o));
     }
     for (int i = 0; i < identities.size(); i++) {
       agents.add(new SimulatedAgent(this, identities.get(i), i, contexts.get(i % contexts.size())));
@@ -214,7 +221,14 @@ public final class AgentFleet implements AutoCloseable {
   }
 
   WebSocketClient client(int agentIndex) {
-    return clients.get(agentIndex % clients.size());
+    int nodes = settings.gateways().size();
+    int addresses = clients.size() / nodes;
+    return clients.get(nodeOf(agentIndex) * addresses + (agentIndex / nodes) % addresses);
+  }
+
+  /** The node (index into {@link Settings#gateways}) agent {@code agentIndex} connects to. */
+  public int nodeOf(int agentIndex) {
+    return agentIndex % settings.gateways().size();
   }
 
   ClientHandshake.Config handshakeConfig(AgentIdentity identity, Context context) {

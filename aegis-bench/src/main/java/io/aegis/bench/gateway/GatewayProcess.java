@@ -35,14 +35,20 @@ public final class GatewayProcess implements AutoCloseable {
   public static final String MAIN_CLASS = "io.aegis.cli.AegisCommand";
 
   /** Settings that would throttle a benchmark, raised; a {@code --gateway-env} given by the user wins. */
-  public static final Map<String, String> LOAD_SETTINGS = Map.of(
-      "AEGIS_HANDSHAKE_RATE_LIMIT", "0",
-      "AEGIS_MAX_PENDING_HANDSHAKES", "1000000",
-      "AEGIS_SESSION_RATE_LIMIT", "0",
-      "AEGIS_MAX_SESSIONS", "1000000",
-      "AEGIS_AUTH_RATE_LIMIT", "0",
-      "AEGIS_HANDSHAKE_TIMEOUT", "30s",
-      "AEGIS_LOG_LEVEL", "WARN");
+  public static final Map<String, String> LOAD_SETTINGS = Map.ofEntries(
+      Map.entry("AEGIS_HANDSHAKE_RATE_LIMIT", "0"),
+      Map.entry("AEGIS_MAX_PENDING_HANDSHAKES", "1000000"),
+      Map.entry("AEGIS_SESSION_RATE_LIMIT", "0"),
+      Map.entry("AEGIS_MAX_SESSIONS", "1000000"),
+      Map.entry("AEGIS_AUTH_RATE_LIMIT", "0"),
+      // The bench's agents come from a few loopback addresses, tens of thousands each.
+      Map.entry("AEGIS_MAX_CONNECTIONS_PER_ADDRESS", "1000000"),
+      Map.entry("AEGIS_MAX_PENDING_HANDSHAKES_PER_ADDRESS", "1000000"),
+      Map.entry("AEGIS_OPERATOR_RATE_LIMIT", "0"),
+      Map.entry("AEGIS_AGENT_RATE_LIMIT", "0"),
+      Map.entry("AEGIS_ENROLL_RATE_LIMIT", "0"),
+      Map.entry("AEGIS_HANDSHAKE_TIMEOUT", "30s"),
+      Map.entry("AEGIS_LOG_LEVEL", "WARN"));
 
   private final Process process;
   private final Path dataDir;
@@ -73,7 +79,9 @@ public final class GatewayProcess implements AutoCloseable {
     Path dataDir = Files.createTempDirectory("aegis-bench-gateway-");
     byte[] t = new byte[32];
     new SecureRandom().nextBytes(t);
-    String token = "bench-" + Base64.getUrlEncoder().withoutPadding().encodeToString(t);
+    // The nodes of a spawned cluster share one token (given in extraEnv).
+    String token = extraEnv.getOrDefault("AEGIS_ADMIN_TOKEN",
+        "bench-" + Base64.getUrlEncoder().withoutPadding().encodeToString(t));
     Map<String, String> env = new LinkedHashMap<>(LOAD_SETTINGS);
     env.put("WEBSOCKET_PORT", Integer.toString(port));
     env.put("AEGIS_BIND_ADDRESS", "127.0.0.1");
@@ -157,6 +165,11 @@ public final class GatewayProcess implements AutoCloseable {
     m.put("AEGIS_ADMIN_TOKEN", "(random)");
     m.computeIfPresent("DATABASE_URL", (k, v) -> v.replaceAll("//[^@/]*@", "//***@"));
     return m;
+  }
+
+  /** Where the gateway keeps its backend identity key files (the nodes of a cluster share node 0's). */
+  public Path authDir() {
+    return dataDir.resolve("auth");
   }
 
   /** The backend identity public key the gateway created in its data directory. */

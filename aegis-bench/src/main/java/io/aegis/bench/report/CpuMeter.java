@@ -1,5 +1,7 @@
 package io.aegis.bench.report;
 
+import java.util.List;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,29 +30,49 @@ public final class CpuMeter {
     }
   }
 
-  private final long gatewayPid;
+  private final List<Long> gatewayPids;
   private long startNanos;
   private double machine0;
   private double bench0;
   private double gateway0;
 
   public CpuMeter(long gatewayPid) {
-    this.gatewayPid = gatewayPid;
+    this(gatewayPid > 0 ? List.of(gatewayPid) : List.of());
+  }
+
+  /** CPU of several gateway processes (the nodes of a spawned cluster), summed. */
+  public CpuMeter(List<Long> gatewayPids) {
+    this.gatewayPids = List.copyOf(gatewayPids);
     start();
+  }
+
+  private double gatewayCpu() {
+    if (gatewayPids.isEmpty()) {
+      return -1;
+    }
+    double sum = 0;
+    for (long pid : gatewayPids) {
+      double c = processCpu(Long.toString(pid));
+      if (c < 0) {
+        return -1;
+      }
+      sum += c;
+    }
+    return sum;
   }
 
   public void start() {
     startNanos = System.nanoTime();
     machine0 = machineBusy();
     bench0 = processCpu("self");
-    gateway0 = gatewayPid > 0 ? processCpu(Long.toString(gatewayPid)) : -1;
+    gateway0 = gatewayCpu();
   }
 
   public Usage stop() {
     double seconds = (System.nanoTime() - startNanos) / 1e9;
     double m = machineBusy();
     double b = processCpu("self");
-    double g = gatewayPid > 0 ? processCpu(Long.toString(gatewayPid)) : -1;
+    double g = gatewayCpu();
     return new Usage(seconds, m < 0 ? -1 : m - machine0, b < 0 ? -1 : b - bench0,
         g < 0 || gateway0 < 0 ? -1 : g - gateway0);
   }

@@ -77,7 +77,8 @@ final class BroadcastWorkload {
         perAgent.reset();
       }
       h.progress().phase(name, () -> "delivered to " + reached.get());
-      CpuMeter cpu = new CpuMeter(gatewayPid);
+      // Every node of a spawned cluster, or the one gateway (none for a peer broker: -1).
+      CpuMeter cpu = gatewayPid > 0 ? h.newCpuMeter() : new CpuMeter(-1);
       long t0 = System.nanoTime();
       current.set(t0);
       Object[] a = caster.cast(BenchPayload.create(size, t0), t0);

@@ -8,6 +8,6 @@ public final class Scenarios {
 
   /** A fresh instance of every scenario command (picocli subcommands). */
   public static List<Object> all() {
-    return List.of(new ConnectScenario(), new StormScenario(), new SendScenario(), new BroadcastScenario(), new PollVsPushScenario(), new PeerScenario());
+    return List.of(new ConnectScenario(), new StormScenario(), new SendScenario(), new BroadcastScenario(), new PollVsPushScenario(), new PeerScenario(), new AbuseScenario());
   }
 }

@@ -165,10 +165,11 @@ public final class SendScenario extends ScenarioCommand {
     int n = fleet.agents().size();
     String run = Long.toHexString(System.nanoTime());
     return (seq, scheduled) -> {
-      String agentId = fleet.agents().get((int) (seq % n)).agentId();
+      int index = (int) (seq % n);
+      String agentId = fleet.agents().get(index).agentId();
       java.util.Map<String, String> headers = idempotencyKeys
           ? java.util.Map.of("Idempotency-Key", "bench-" + run + "-" + seq) : java.util.Map.of();
-      return h.api().post("/api/v1/agents/" + agentId + "/send", head + BenchPayload.create(size, scheduled) + "}",
+      return h.apiFor(index).post("/api/v1/agents/" + agentId + "/send", head + BenchPayload.create(size, scheduled) + "}",
               headers)
           .andThen(ar -> {
             if (ar.failed()) {

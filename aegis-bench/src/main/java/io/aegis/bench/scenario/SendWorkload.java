@@ -54,7 +54,7 @@ record SendWorkload(double rate, int concurrency, Duration warmup, Duration dura
     Thread.sleep(warmup.toMillis());
 
     beforeWindow.run();
-    CpuMeter cpu = new CpuMeter(h.probe() == null ? -1 : h.probe().pid());
+    CpuMeter cpu = h.newCpuMeter();
     m.startMeasuring();
     acc.reset();
     rec.reset();

@@ -46,7 +46,7 @@ class AgentFleetTest {
     Registrar registrar = new Registrar(api, 4, Map.of("bench", "t"));
     registrar.register(ids, cache).get(60, TimeUnit.SECONDS);
     assertThat(registrar.done.sum()).isEqualTo(N);
-    fleet = new AgentFleet(new AgentFleet.Settings(base, "/ws/agent",
+    fleet = new AgentFleet(new AgentFleet.Settings(List.of(base), "/ws/agent",
         PinnedBackendKeys.of(gateway.server().identity().publicKey()), true, List.of("127.0.0.2", "127.0.0.3"), 2,
         new Backoff(Duration.ofMillis(50), Duration.ofMillis(500)), true, Duration.ofSeconds(10), 1 << 20), ids);
   }
