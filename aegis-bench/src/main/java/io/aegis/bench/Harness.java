@@ -227,6 +227,11 @@ public final class Harness implements AutoCloseable {
       progress.say("all " + n + " agents registered by an earlier run (--reuse)");
       return ids;
     }
+    // A wrong token is found with one bodiless request before any registration starts.
+    if (io.aegis.bench.gateway.GatewayClient.await(api.get("/api/v1/agents?limit=1"), 60, "checking the operator token")
+        .status() == 401) {
+      throw new BenchException("the gateway refused the operator token (HTTP 401): check --token or AEGIS_TOKEN");
+    }
     Registrar registrar = new Registrar(api, options.registerConcurrency, Map.of("bench", options.prefix));
     long t0 = System.nanoTime();
     progress.phase("register", () -> String.format("%d/%d registered, failed %s", registrar.done.sum(), todo.size(),

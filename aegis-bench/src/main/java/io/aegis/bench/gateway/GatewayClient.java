@@ -40,6 +40,8 @@ public final class GatewayClient implements AutoCloseable {
   }
 
   public static final ObjectMapper MAPPER = new ObjectMapper();
+  /** Longest silence on a request before it fails. */
+  static final long IDLE_TIMEOUT_MS = 60_000;
 
   private final HttpClientAgent http;
   private final String token;
@@ -93,7 +95,9 @@ public final class GatewayClient implements AutoCloseable {
 
   private Future<Response> request(HttpMethod method, String path, Object json, String bearer,
                                    java.util.Map<String, String> headers) {
-    RequestOptions o = new RequestOptions().setMethod(method).setURI(path);
+    // A gateway that accepted the request and then went silent must fail the request, not hang
+    // the run: the gateway answers every API call within its request deadline (10 s by default).
+    RequestOptions o = new RequestOptions().setMethod(method).setURI(path).setIdleTimeout(IDLE_TIMEOUT_MS);
     headers.forEach(o::putHeader);
     if (bearer != null) {
       o.putHeader("Authorization", "Bearer " + bearer);

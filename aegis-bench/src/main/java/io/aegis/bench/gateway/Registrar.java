@@ -94,6 +94,9 @@ public final class Registrar {
     if (m.contains("Connection refused")) {
       return "connection_refused";
     }
+    if (t instanceof java.util.concurrent.TimeoutException || t instanceof io.vertx.core.http.HttpClosedException) {
+      return "no_answer";
+    }
     return t.getClass().getSimpleName();
   }
 
