@@ -37,6 +37,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Used from the scenario's main thread. {@link #close()} stops everything it started.
  */
 public final class Harness implements AutoCloseable {
+  private static final String TOKEN_REFUSED = "the gateway refused the operator token (HTTP 401): check --token or AEGIS_TOKEN";
   private final BenchOptions options;
   private final Report report;
   private final Progress progress = new Progress(System.err);
@@ -228,9 +229,9 @@ public final class Harness implements AutoCloseable {
       return ids;
     }
     // A wrong token is found with one bodiless request before any registration starts.
-    if (io.aegis.bench.gateway.GatewayClient.await(api.get("/api/v1/agents?limit=1"), 60, "checking the operator token")
+    if (GatewayClient.await(api.get("/api/v1/agents?limit=1"), 60, "checking the operator token")
         .status() == 401) {
-      throw new BenchException("the gateway refused the operator token (HTTP 401): check --token or AEGIS_TOKEN");
+      throw new BenchException(TOKEN_REFUSED);
     }
     Registrar registrar = new Registrar(api, options.registerConcurrency, Map.of("bench", options.prefix));
     long t0 = System.nanoTime();
@@ -248,7 +249,7 @@ public final class Harness implements AutoCloseable {
     double s = (System.nanoTime() - t0) / 1e9;
     progress.say(String.format("registered %d agents in %.1f s (%.0f/s)", registrar.done.sum(), s, registrar.done.sum() / s));
     if (registrar.failed.keySet().stream().anyMatch(r -> r.startsWith("http_401"))) {
-      throw new BenchException("the gateway refused the operator token (HTTP 401): check --token or AEGIS_TOKEN");
+      throw new BenchException(TOKEN_REFUSED);
     }
     if (!registrar.failed.isEmpty()) {
       throw new BenchException("registration failed for some agents: " + FleetStats.brief(registrar.failed)
