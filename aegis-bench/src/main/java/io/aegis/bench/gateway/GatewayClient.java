@@ -2,7 +2,9 @@ package io.aegis.bench.gateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClientAgent;
@@ -18,6 +20,14 @@ import java.net.URI;
  * The gateway's REST API over a pool of HTTP/1.1 keep-alive connections (Vert.x
  * {@link HttpClientAgent}), with a bearer token. Requests are asynchronous; many may be in flight
  * (up to {@code connections} at once, the rest wait in the pool's queue). Thread-safe.
+ *
+ * <p>Every request is issued on one event loop, the one its connections live on. Vert.x 5.0
+ * delivers a response's head on the connection's event loop but its body and end on the
+ * request's context; a request issued from another thread (a new context on another event loop)
+ * could then see the end before it asked for the body, and the end was dropped: the request
+ * never completed (about one run in twenty of {@code BenchCommandTest}'s wrong-token check, a
+ * 401 with a small body arriving in one read). Callers get their answer back on their own
+ * context when they have one.
  */
 public final class GatewayClient implements AutoCloseable {
   /** One HTTP answer. */
@@ -44,6 +54,7 @@ public final class GatewayClient implements AutoCloseable {
   static final long IDLE_TIMEOUT_MS = 60_000;
 
   private final HttpClientAgent http;
+  private final Context loop;
   private final String token;
   private final URI base;
 
@@ -54,6 +65,7 @@ public final class GatewayClient implements AutoCloseable {
   public GatewayClient(Vertx vertx, URI base, String token, int connections) {
     this.base = base;
     this.token = token;
+    this.loop = vertx.getOrCreateContext();
     boolean ssl = "https".equals(base.getScheme());
     int port = base.getPort() > 0 ? base.getPort() : ssl ? 443 : 80;
     this.http = vertx.createHttpClient(new HttpClientOptions()
@@ -108,9 +120,19 @@ public final class GatewayClient implements AutoCloseable {
       body = json instanceof Buffer b ? b : json instanceof String s ? Buffer.buffer(s) : Buffer.buffer(write(json));
     }
     Buffer payload = body;
-    return http.request(o)
+    Context caller = Vertx.currentContext();
+    Promise<Response> answer = Promise.promise();
+    loop.runOnContext(v -> http.request(o)
         .compose(req -> payload == null ? req.send() : req.send(payload))
-        .compose(resp -> resp.body().map(b -> new Response(resp.statusCode(), b)));
+        .compose(resp -> resp.body().map(b -> new Response(resp.statusCode(), b)))
+        .onComplete(ar -> {
+          if (caller == null || caller == loop) {
+            answer.handle(ar);
+          } else {
+            caller.runOnContext(x -> answer.handle(ar));
+          }
+        }));
+    return answer.future();
   }
 
   /**
