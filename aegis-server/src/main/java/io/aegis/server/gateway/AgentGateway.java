@@ -124,6 +124,14 @@ public final class AgentGateway implements NodeEvents.Listener, AutoCloseable {
       refuse(ctx, 400, "bad_request", "expected a WebSocket upgrade");
       return;
     }
+    UpgradeRules.Refusal malformed = UpgradeRules.check(req);
+    if (malformed != null) {
+      if (malformed.status() == 426) {
+        ctx.response().putHeader("Sec-WebSocket-Version", UpgradeRules.VERSION);
+      }
+      refuse(ctx, malformed.status(), malformed.code(), malformed.message());
+      return;
+    }
     if (draining) {
       refuse(ctx, 503, "unavailable", "this node is shutting down; connect to another");
       return;
@@ -196,6 +204,7 @@ public final class AgentGateway implements NodeEvents.Listener, AutoCloseable {
             .end(ServerHandshake.FAILURE_FRAME);
         return;
       }
+      CloseCodeCheck.install(req);
       req.toWebSocket().onComplete(wsr -> {
         if (wsr.failed()) {
           pendingHandshakeDone(ip);

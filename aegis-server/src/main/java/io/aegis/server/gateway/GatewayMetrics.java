@@ -47,7 +47,7 @@ final class GatewayMetrics {
   static final java.util.List<String> OUTCOMES = java.util.List.of("ok", "failed", "timeout", "closed");
   /** Every refusal reason: the label values of {@code aegis_upgrades_refused_total}. */
   static final java.util.List<String> REFUSALS = java.util.List.of(
-      "bad_request", "authentication_failed", "rate_limited", "overloaded", "unavailable");
+      "bad_request", "upgrade_required", "authentication_failed", "rate_limited", "overloaded", "unavailable");
 
   /** A finished handshake: {@code outcome} is ok, failed, timeout or closed. */
   void handshake(String outcome, long startNanos) {
