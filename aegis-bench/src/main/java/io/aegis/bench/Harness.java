@@ -165,6 +165,11 @@ public final class Harness implements AutoCloseable {
   }
 
   /** A CPU meter over this process and every gateway process it knows (all the nodes of a cluster). */
+  /** The nodes of a spawned cluster ({@code --spawn-nodes}), or an empty list. */
+  public List<GatewayProcess> clusterNodes() {
+    return cluster == null ? List.of() : cluster.nodes();
+  }
+
   public CpuMeter newCpuMeter() {
     if (cluster != null) {
       return new CpuMeter(cluster.nodes().stream().map(GatewayProcess::pid).toList());

@@ -82,6 +82,7 @@ public final class AgentFleet implements AutoCloseable {
   private final List<Context> contexts = new ArrayList<>();
   private final Map<Context, SecureRandom> randoms = Collections.synchronizedMap(new IdentityHashMap<>());
   private final List<WebSocketClient> clients = new ArrayList<>();
+  private final java.util.Set<Integer> down = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private final List<SimulatedAgent> agents = new ArrayList<>();
   private final FleetStats stats = new FleetStats();
   private final Launcher launcher;
@@ -226,9 +227,34 @@ public final class AgentFleet implements AutoCloseable {
     return clients.get(nodeOf(agentIndex) * addresses + (agentIndex / nodes) % addresses);
   }
 
-  /** The node (index into {@link Settings#gateways}) agent {@code agentIndex} connects to. */
+  /**
+   * The node (index into {@link Settings#gateways}) agent {@code agentIndex} connects to: node
+   * {@code agentIndex} mod N, or, while that node is marked down, one of the others (the agents of
+   * a down node spread over the rest, as a load balancer that has taken a node out sends them).
+   */
   public int nodeOf(int agentIndex) {
+    int nodes = settings.gateways().size();
+    int home = agentIndex % nodes;
+    if (!down.contains(home) || down.size() >= nodes) {
+      return home;
+    }
+    List<Integer> up = new ArrayList<>();
+    for (int i = 0; i < nodes; i++) {
+      if (!down.contains(i)) {
+        up.add(i);
+      }
+    }
+    return up.get((agentIndex / nodes) % up.size());
+  }
+
+  /** The node {@code agentIndex} connects to while every node is up. */
+  public int homeOf(int agentIndex) {
     return agentIndex % settings.gateways().size();
+  }
+
+  /** Takes {@code node} out of rotation: new connection attempts go to the other nodes. */
+  public void markDown(int node) {
+    down.add(node);
   }
 
   ClientHandshake.Config handshakeConfig(AgentIdentity identity, Context context) {

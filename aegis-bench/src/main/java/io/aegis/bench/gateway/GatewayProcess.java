@@ -181,6 +181,17 @@ public final class GatewayProcess implements AutoCloseable {
     }
   }
 
+  /** {@code kill -9}: the node dies as in a crash, without draining or closing anything. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly(); // SIGKILL
+    process.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  /** The node's {@code AEGIS_NODE_ID}. */
+  public String nodeId() {
+    return env.getOrDefault("AEGIS_NODE_ID", "");
+  }
+
   @Override
   public void close() {
     process.destroy();

@@ -39,6 +39,7 @@ public final class SpawnedCluster implements AutoCloseable {
     String url = redisUrl;
     try {
       if (url == null) {
+        java.nio.file.Files.createDirectories(workDir); // redis-server's log goes there
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
           port = s.getLocalPort();

@@ -24,6 +24,12 @@ import picocli.CommandLine.Option;
  * reconnects at once, either immediately ({@code --jitter none}) or as the agent SDK does
  * (first attempt after a uniform random delay in [0, base), failed attempts after exponential
  * backoff with full jitter). Measures the time until every agent has a session again.
+ *
+ * <p>In a spawned cluster, {@code --kill-node} or {@code --drain-node} loses one node instead (the
+ * last: its 1/N of the agents), the way a deployment loses one: {@code kill -9}, or a drain. The
+ * fleet then sends that node's agents to the others, as a load balancer does once its health check
+ * fails, and the storm measures the time until all of them have sessions there (and, with
+ * {@code --queued}, until the messages queued for them after the loss have arrived).
  */
 @Command(name = "storm", mixinStandardHelpOptions = true,
     description = "Connect N agents, drop every connection at once (TCP reset), reconnect them all; report the time "
@@ -56,6 +62,14 @@ public final class StormScenario extends ScenarioCommand {
   @Option(names = "--size", defaultValue = "256", description = "Size of each queued message (default ${DEFAULT-VALUE}).")
   int size;
 
+  @Option(names = "--kill-node", description = "With --spawn-nodes: kill -9 the last node instead of dropping every "
+      + "connection; its agents reconnect to the other nodes. Reports the time until they are all back.")
+  boolean killNode;
+
+  @Option(names = "--drain-node", description = "With --spawn-nodes: drain the last node (POST /api/v1/nodes/{id}/drain) "
+      + "instead of dropping every connection. Reports the time until its agents have sessions on the other nodes.")
+  boolean drainNode;
+
   @Option(names = "--timeout", defaultValue = "10m", converter = DurationConverter.class,
       description = "Give up waiting for the fleet after this long (default ${DEFAULT-VALUE}).")
   Duration timeout;
@@ -87,6 +101,9 @@ public final class StormScenario extends ScenarioCommand {
       throw new io.aegis.bench.BenchException("only " + s.open.get() + " of " + agents + " agents connected");
     }
     Thread.sleep(1000);
+    if (killNode || drainNode) {
+      return loseANode(h, fleet, report);
+    }
     h.progress().say("all " + agents + " connected; dropping every connection");
 
     // 2. Drop them all; with --queued, queue messages for the offline agents first.
@@ -196,6 +213,130 @@ public final class StormScenario extends ScenarioCommand {
         + "delay, retries and handshake included)");
     report.extra("failures_by_reason", FleetStats.snapshot(s.failures));
     return recovered && drained ? 0 : 1;
+  }
+
+  /**
+   * Loses the last node of a spawned cluster ({@code kill -9} or a drain) with its agents
+   * connected, and measures how long until every one of them has a session on another node.
+   */
+  private int loseANode(Harness h, AgentFleet fleet, Report report) throws Exception {
+    List<io.aegis.bench.gateway.GatewayProcess> nodes = h.clusterNodes();
+    if (nodes.size() < 2 || killNode && drainNode) {
+      throw new io.aegis.bench.BenchException("--kill-node or --drain-node (one of them) needs --spawn-nodes 2 or more");
+    }
+    int victim = nodes.size() - 1;
+    io.aegis.bench.gateway.GatewayProcess lost = nodes.get(victim);
+    List<SimulatedAgent> moved = fleet.agents().stream().filter(a -> fleet.homeOf(a.index()) == victim).toList();
+    java.util.Set<SimulatedAgent> away = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    away.addAll(moved);
+    report.parameter("lost_node", lost.nodeId() + (killNode ? " (kill -9)" : " (drain)"))
+        .parameter("agents_on_lost_node", moved.size());
+    LatencyRecorder back = new LatencyRecorder("reconnect");
+    AtomicLong lastOpen = new AtomicLong();
+    AtomicLong lastMessage = new AtomicLong();
+    SendMeter queue = new SendMeter();
+    long[] t0 = {Long.MAX_VALUE};
+    fleet.listener((agent, r, now) -> {
+      if (r.channel().equals("bench")) {
+        queue.received(r.body(), now);
+        lastMessage.accumulateAndGet(now, Math::max);
+      }
+    });
+    fleet.events(new AgentFleet.Events() {
+      @Override
+      public void onOpen(SimulatedAgent agent, long handshakeNanos) {
+        long now = System.nanoTime();
+        if (now >= t0[0] && away.remove(agent)) {
+          back.record(now - t0[0]);
+          lastOpen.accumulateAndGet(now, Math::max);
+        }
+      }
+    });
+    FleetStats s = fleet.stats();
+    long attempts0 = s.attempts.sum();
+    long failures0 = s.failureCount();
+    CpuMeter cpu = new CpuMeter(nodes.subList(0, victim).stream().map(io.aegis.bench.gateway.GatewayProcess::pid).toList());
+    h.progress().say("all " + agents + " connected; " + (killNode ? "killing" : "draining") + " " + lost.nodeId()
+        + " with " + moved.size() + " of them");
+    t0[0] = System.nanoTime();
+    fleet.markDown(victim); // the load balancer's health check takes the node out
+    if (killNode) {
+      lost.kill();
+    } else {
+      var answer = io.aegis.bench.gateway.GatewayClient.await(h.api().post("/api/v1/nodes/" + lost.nodeId() + "/drain",
+          "{}"), 30, "POST /api/v1/nodes/" + lost.nodeId() + "/drain");
+      if (answer.status() != 202) {
+        throw new io.aegis.bench.BenchException("the drain was refused: HTTP " + answer.status() + " " + answer.text());
+      }
+    }
+    long total = (long) queued * moved.size();
+    if (total > 0) {
+      fillFor(h, moved, queue, total, size);
+    }
+    h.progress().phase("failover", () -> String.format("back %d/%d  in flight %d  messages %d/%d  failed %d (%s)",
+        moved.size() - away.size(), moved.size(), s.inFlight.get(), queue.received.sum(), queue.accepted.sum(),
+        s.failureCount() - failures0, FleetStats.brief(s.failures)));
+    long deadline = t0[0] + timeout.toNanos();
+    while ((!away.isEmpty() || queue.received.sum() < queue.accepted.sum()) && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    boolean recovered = away.isEmpty();
+    boolean delivered = queue.received.sum() >= queue.accepted.sum();
+    double allBack = recovered ? (lastOpen.get() - t0[0]) / 1e9 : -1;
+    CpuMeter.Usage usage = cpu.stop();
+    h.progress().say(recovered ? String.format("all %d agents of %s back on the other nodes after %.2f s", moved.size(),
+        lost.nodeId(), allBack) : (moved.size() - away.size()) + " of " + moved.size() + " back after " + timeout.toSeconds() + " s");
+    fleet.closeAll();
+
+    report.figure("recovered", recovered ? "yes" : "no", "", "every agent of the lost node had a session on another "
+        + "node before --timeout");
+    report.figure("time_to_all_back", Harness.round(allBack), "s", "from the " + (killNode ? "kill" : "drain request")
+        + " to the last of the lost node's agents opening a session on another node; -1 if not all came back");
+    if (total > 0) {
+      report.figure("messages_queued", queue.accepted.sum(), "messages", "messages accepted, through node 0 after the "
+          + "loss, for the lost node's agents");
+      report.figure("time_to_queue_drained", Harness.round(delivered && queue.accepted.sum() > 0
+          ? (lastMessage.get() - t0[0]) / 1e9 : -1), "s", "from the loss to the last queued message received; -1 if not "
+          + "all arrived");
+      report.figure("messages_received", queue.received.sum(), "messages", "queued messages the agents received");
+    }
+    report.figure("agents_back", moved.size() - away.size(), "agents", "the lost node's agents with a new session");
+    report.figure("reconnect_attempts", s.attempts.sum() - attempts0, "attempts", "connection attempts since the loss");
+    report.figure("failed_attempts", s.failureCount() - failures0, "attempts", "attempts since the loss that failed (by "
+        + "reason in the JSON) and were retried after backoff");
+    if (usage.gateway() >= 0) {
+      report.figure("gateway_cpu_seconds", Harness.round(usage.gateway()), "s", "CPU of the surviving nodes meanwhile");
+    }
+    report.latency("reconnect", back.total(), "per agent of the lost node: from the loss to its session on another node "
+        + "(backoff, retries and handshake included)");
+    report.extra("failures_by_reason", FleetStats.snapshot(s.failures));
+    return recovered && delivered ? 0 : 1;
+  }
+
+  /** Sends {@code total} messages to {@code to}, round-robin, through node 0, 128 in flight; waits for every answer. */
+  private static void fillFor(Harness h, List<SimulatedAgent> to, SendMeter m, long total, int size)
+      throws InterruptedException {
+    String head = "{\"channel\":\"bench\",\"message_type\":\"event\",\"message\":";
+    io.aegis.bench.report.LoadDriver driver = new io.aegis.bench.report.LoadDriver(h.vertx(), 0, 128,
+        (seq, scheduled) -> seq >= total ? io.vertx.core.Future.succeededFuture()
+            : h.api().post("/api/v1/agents/" + to.get((int) (seq % to.size())).agentId() + "/send",
+                head + io.aegis.bench.agent.BenchPayload.create(size, scheduled) + "}").andThen(ar -> {
+                  if (ar.failed()) {
+                    m.refused(ar.cause().getClass().getSimpleName());
+                  } else if (!ar.result().ok()) {
+                    m.refused("http_" + ar.result().status());
+                  } else {
+                    m.accepted(scheduled);
+                  }
+                }));
+    driver.start();
+    while (m.accepted.sum() + m.refusedCount() < total) {
+      Thread.sleep(10);
+    }
+    driver.stop();
+    if (m.refusedCount() > 0) {
+      throw new io.aegis.bench.BenchException("the gateway refused " + m.refusedCount() + " queued sends: " + m.refused);
+    }
   }
 
   /** Sends {@code total} messages through the REST API, agents round-robin, 128 in flight; waits for every answer. */
