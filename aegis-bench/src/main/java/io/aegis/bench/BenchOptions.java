@@ -14,7 +14,9 @@ import picocli.CommandLine.Option;
  */
 public final class BenchOptions {
   @Option(names = "--url", defaultValue = "${env:AEGIS_URL:-http://127.0.0.1:8080}", paramLabel = "URL",
-      description = "The gateway's base URL (default: $AEGIS_URL, else http://127.0.0.1:8080). Ignored with --spawn.")
+      description = "The gateway's base URL (default: $AEGIS_URL, else http://127.0.0.1:8080), or a cluster's nodes, "
+          + "comma-separated: agent i connects to node i mod N, sends go through the next node (see --same-node). "
+          + "Ignored with --spawn.")
   public String gateway;
 
   /** The flag's old name, kept for existing scripts. */

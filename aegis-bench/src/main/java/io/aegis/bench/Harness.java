@@ -95,11 +95,20 @@ public final class Harness implements AutoCloseable {
     } else {
       cluster = null;
       spawned = null;
-      try {
-        gateway = URI.create(o.gateway);
-      } catch (IllegalArgumentException e) {
-        throw new BenchException("--url " + o.gateway + " is not a URL: " + e.getMessage());
+      // A comma-separated list is a cluster's nodes: agents spread over them like --spawn-nodes'.
+      List<URI> urls = new ArrayList<>();
+      for (String u : o.gateway.split(",")) {
+        try {
+          URI uri = URI.create(u.strip());
+          if (uri.getHost() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))) {
+            throw new IllegalArgumentException("expected http://host:port or https://host:port");
+          }
+          urls.add(uri);
+        } catch (IllegalArgumentException | NullPointerException e) {
+          throw new BenchException("--url " + u.strip() + " is not a gateway URL: " + e.getMessage());
+        }
       }
+      gateway = urls.get(0);
       if (o.backendKey == null) {
         throw new BenchException("--backend-key is required for an external gateway (base64, or its public.pem); "
             + "or use --spawn");
@@ -114,8 +123,9 @@ public final class Harness implements AutoCloseable {
         throw new BenchException("--backend-key " + o.backendKey + " is neither a key file nor a base64 public key: "
             + e.getMessage());
       }
-      report.condition("gateway", "external, " + gateway + (o.gatewayPid > 0 ? ", pid " + o.gatewayPid : ""));
-      gateways = List.of(gateway);
+      report.condition("gateway", "external, " + (urls.size() > 1 ? urls.size() + " nodes " + urls : gateway)
+          + (o.gatewayPid > 0 ? ", pid " + o.gatewayPid : ""));
+      gateways = List.copyOf(urls);
     }
     report.condition("store", o.databaseUrl != null ? "PostgreSQL" : o.spawn ? "SQLite" : "as configured on the gateway");
     report.condition("signature_verification_in_agents", o.noVerify ? "OFF (--no-verify)" : "on");

@@ -94,4 +94,19 @@ class BenchCommandTest {
     assertThat(r.err()).contains("aegis bench connect: the gateway refused the operator token (HTTP 401)")
         .doesNotContain("\tat ").doesNotContain("LongAdder").doesNotContain("Exception");
   }
+
+  @Test
+  void aListOfUrlsIsACluster() {
+    String prefix = "urls" + System.nanoTime() % 100000;
+    Run r = bench("connect", "--url", gw.baseUrl() + ", " + gw.baseUrl(), "--token", TestGateway.OPERATOR_TOKEN,
+        "--backend-key", backendKey(), "--agents", "4", "--hold", "1s", "--warmup", "0", "--prefix", prefix,
+        "--work-dir", workDir.toString(), "--cleanup");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).contains("external, 2 nodes [" + gw.baseUrl() + ", " + gw.baseUrl() + "]");
+
+    r = bench("connect", "--url", gw.baseUrl() + ",node2:8080", "--token", "t", "--backend-key", backendKey(),
+        "--agents", "1", "--work-dir", workDir.toString());
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err().strip()).startsWith("aegis bench connect: --url node2:8080 is not a gateway URL");
+  }
 }
