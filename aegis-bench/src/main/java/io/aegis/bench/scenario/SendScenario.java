@@ -67,6 +67,11 @@ public final class SendScenario extends ScenarioCommand {
           + "--no-idempotency-keys measures without the key's store write).")
   boolean idempotencyKeys;
 
+  @Option(names = "--report-every", defaultValue = "0s", converter = DurationConverter.class,
+      description = "During the measured window, print (and put in the JSON) every this long: sends, send-to-receive "
+          + "percentiles, and the gateway's heap after a forced GC, RSS and open files; for soak runs (default off).")
+  Duration reportEvery;
+
   @Option(names = "--max-in-flight", defaultValue = "256", description = "Connection attempts at once while the "
       + "agents connect (default ${DEFAULT-VALUE}).")
   int maxInFlight;
@@ -98,11 +103,23 @@ public final class SendScenario extends ScenarioCommand {
       }
     });
     GatewayProbe.Reading[] readings = new GatewayProbe.Reading[2];
+    IntervalReport[] intervals = new IntervalReport[1];
     double requestRate = rate > 0 && batch > 1 ? rate / batch : rate;
     SendWorkload.Result result = new SendWorkload(requestRate, concurrency, warmup, duration).run(h, "send", m,
         batch > 1 ? batchSender(h, fleet, m, channel, messageType, size, batch, idempotencyKeys)
             : aegisSender(h, fleet, m, channel, messageType, size, sampleEvery, idempotencyKeys),
-        () -> readings[0] = h.probe().read(), () -> readings[1] = h.probe().read());
+        () -> {
+          readings[0] = h.probe().read();
+          if (!reportEvery.isZero()) {
+            intervals[0] = new IntervalReport(h, m, reportEvery);
+            intervals[0].start();
+          }
+        }, () -> {
+          if (intervals[0] != null) {
+            intervals[0].close();
+          }
+          readings[1] = h.probe().read();
+        });
     GatewayProbe.Reading before = readings[0];
     GatewayProbe.Reading after = readings[1];
     CpuMeter.Usage usage = result.usage();

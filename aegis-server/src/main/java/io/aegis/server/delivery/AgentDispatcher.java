@@ -31,14 +31,14 @@ final class AgentDispatcher {
   private final ArrayDeque<QueuedMessage>[] queues = new ArrayDeque[Priority.values().length];
   private final Map<String, Inflight> inflight = new LinkedHashMap<>();
   private final Set<String> known = new HashSet<>();
-  // Acknowledged ids, remembered for a while: the store learns of acks in batches, so a backlog
-  // read may still list them as undelivered.
-  private final Set<String> recentlyDone = java.util.Collections.newSetFromMap(new LinkedHashMap<>(64, 0.75f, false) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-      return size() > 4096;
-    }
-  });
+  // Finished ids (acknowledged, expired, failed, cancelled) and when, oldest first, remembered for
+  // RECENT_NANOS: the store learns of acks in batches, so a backlog read made meanwhile may still
+  // list them as undelivered. Bounded by time, not only by count: with a count alone (4,096 per
+  // agent) every session kept its last 4,096 ids for as long as it lived, which over a fleet was
+  // the only steady growth of the heap in a soak run.
+  private final LinkedHashMap<String, Long> recentlyDone = new LinkedHashMap<>();
+  private static final long RECENT_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+  private static final int RECENT_MAX = 4096;
   private boolean loading;
   private boolean backlogMayHaveMore = true;
   private boolean stopped;
@@ -101,7 +101,7 @@ final class AgentDispatcher {
   }
 
   private boolean enqueue(QueuedMessage m) {
-    if (stopped || recentlyDone.contains(m.messageId()) || !known.add(m.messageId())) {
+    if (stopped || recentlyDone.containsKey(m.messageId()) || !known.add(m.messageId())) {
       return false;
     }
     queues[m.priority().rank()].addLast(m);
@@ -139,7 +139,21 @@ final class AgentDispatcher {
   /** {@code messageId} is finished here: neither queued nor in flight, and not queued again. */
   private void forget(String messageId) {
     known.remove(messageId);
-    recentlyDone.add(messageId);
+    done(messageId);
+  }
+
+  /** Remembers {@code messageId} as finished, and lets go of what finished long enough ago. */
+  private void done(String messageId) {
+    long now = System.nanoTime();
+    recentlyDone.put(messageId, now);
+    var oldest = recentlyDone.values().iterator();
+    while (oldest.hasNext()) {
+      long at = oldest.next();
+      if (recentlyDone.size() <= RECENT_MAX && now - at <= RECENT_NANOS) {
+        break;
+      }
+      oldest.remove();
+    }
   }
 
   private QueuedMessage next() {
@@ -218,7 +232,7 @@ final class AgentDispatcher {
     if (!known.remove(messageId)) {
       return;
     }
-    recentlyDone.add(messageId);
+    done(messageId);
     Inflight f = inflight.remove(messageId);
     if (f != null) {
       cancelTimers(f);
@@ -248,6 +262,7 @@ final class AgentDispatcher {
       q.clear();
     }
     known.clear();
+    recentlyDone.clear();
   }
 
   int inflightCount() {
