@@ -137,7 +137,7 @@ public final class StormScenario extends ScenarioCommand {
       }
       awaitGatewaySessions(h, 0, Duration.ofSeconds(60));
       h.progress().say("all dropped; queueing " + total + " messages for the offline agents");
-      fill(h, fleet, queue, total, size);
+      fill(h, fleet.agents(), queue, total, size);
     }
     double dropSeconds = 0;
     if (queued == 0) {
@@ -224,6 +224,9 @@ public final class StormScenario extends ScenarioCommand {
     if (nodes.size() < 2 || killNode && drainNode) {
       throw new io.aegis.bench.BenchException("--kill-node or --drain-node (one of them) needs --spawn-nodes 2 or more");
     }
+    if (h.options().sameNode) {
+      throw new io.aegis.bench.BenchException("--same-node would send to the lost node's agents through the lost node");
+    }
     int victim = nodes.size() - 1;
     io.aegis.bench.gateway.GatewayProcess lost = nodes.get(victim);
     List<SimulatedAgent> moved = fleet.agents().stream().filter(a -> fleet.homeOf(a.index()) == victim).toList();
@@ -271,7 +274,7 @@ public final class StormScenario extends ScenarioCommand {
     }
     long total = (long) queued * moved.size();
     if (total > 0) {
-      fillFor(h, moved, queue, total, size);
+      fill(h, moved, queue, total, size);
     }
     h.progress().phase("failover", () -> String.format("back %d/%d  in flight %d  messages %d/%d  failed %d (%s)",
         moved.size() - away.size(), moved.size(), s.inFlight.get(), queue.received.sum(), queue.accepted.sum(),
@@ -313,37 +316,32 @@ public final class StormScenario extends ScenarioCommand {
     return recovered && delivered ? 0 : 1;
   }
 
-  /** Sends {@code total} messages to {@code to}, round-robin, through node 0, 128 in flight; waits for every answer. */
-  private static void fillFor(Harness h, List<SimulatedAgent> to, SendMeter m, long total, int size)
+  /**
+   * Sends {@code total} messages to {@code to}, round-robin, each with an idempotency key, 128 in
+   * flight, through the node {@link Harness#apiFor} names (in a cluster, not the agent's own: for
+   * the last node's agents that is node 0); waits for every answer.
+   */
+  private static void fill(Harness h, List<SimulatedAgent> to, SendMeter m, long total, int size)
       throws InterruptedException {
     String head = "{\"channel\":\"bench\",\"message_type\":\"event\",\"message\":";
-    io.aegis.bench.report.LoadDriver driver = new io.aegis.bench.report.LoadDriver(h.vertx(), 0, 128,
-        (seq, scheduled) -> seq >= total ? io.vertx.core.Future.succeededFuture()
-            : h.api().post("/api/v1/agents/" + to.get((int) (seq % to.size())).agentId() + "/send",
-                head + io.aegis.bench.agent.BenchPayload.create(size, scheduled) + "}").andThen(ar -> {
-                  if (ar.failed()) {
-                    m.refused(ar.cause().getClass().getSimpleName());
-                  } else if (!ar.result().ok()) {
-                    m.refused("http_" + ar.result().status());
-                  } else {
-                    m.accepted(scheduled);
-                  }
-                }));
-    driver.start();
-    while (m.accepted.sum() + m.refusedCount() < total) {
-      Thread.sleep(10);
-    }
-    driver.stop();
-    if (m.refusedCount() > 0) {
-      throw new io.aegis.bench.BenchException("the gateway refused " + m.refusedCount() + " queued sends: " + m.refused);
-    }
-  }
-
-  /** Sends {@code total} messages through the REST API, agents round-robin, 128 in flight; waits for every answer. */
-  private static void fill(Harness h, AgentFleet fleet, SendMeter m, long total, int size) throws InterruptedException {
-    SendWorkload.Sender send = SendScenario.aegisSender(h, fleet, m, "bench", "event", size, 0, true);
-    io.aegis.bench.report.LoadDriver driver = new io.aegis.bench.report.LoadDriver(h.vertx(), 0, 128,
-        (seq, scheduled) -> seq < total ? send.send(seq, scheduled) : io.vertx.core.Future.succeededFuture());
+    String run = Long.toHexString(System.nanoTime());
+    io.aegis.bench.report.LoadDriver driver = new io.aegis.bench.report.LoadDriver(h.vertx(), 0, 128, (seq, scheduled) -> {
+      if (seq >= total) {
+        return io.vertx.core.Future.succeededFuture();
+      }
+      SimulatedAgent a = to.get((int) (seq % to.size()));
+      return h.apiFor(a.index()).post("/api/v1/agents/" + a.agentId() + "/send",
+          head + io.aegis.bench.agent.BenchPayload.create(size, scheduled) + "}",
+          java.util.Map.of("Idempotency-Key", "storm-" + run + "-" + seq)).andThen(ar -> {
+            if (ar.failed()) {
+              m.refused(ar.cause().getClass().getSimpleName());
+            } else if (!ar.result().ok()) {
+              m.refused("http_" + ar.result().status());
+            } else {
+              m.accepted(scheduled);
+            }
+          });
+    });
     h.progress().phase("queue", () -> "accepted " + m.accepted.sum() + "/" + total + ", refused " + m.refusedCount());
     driver.start();
     while (m.accepted.sum() + m.refusedCount() < total) {
