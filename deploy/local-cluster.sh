@@ -34,7 +34,7 @@ wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
   die "$what did not come up within ${seconds}s (logs in $DIR)"
 }
 
-http_ok() { exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'GET %s HTTP/1.0\r\n\r\n' "$2" >&3 && head -n1 <&3 | grep -q ' 200 '; }
+http_ok() { exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3 && head -n1 <&3 | grep -q ' 200 '; }
 
 up() {
   local nodes=3 port=8080
