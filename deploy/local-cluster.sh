@@ -11,11 +11,12 @@
 #
 # Needs PostgreSQL reachable on 127.0.0.1:5432 as user postgres without a password (set PGHOST,
 # PGPORT, PGUSER to use another), and Debian's redis-server and nginx (apt-get install
-# redis-server nginx-light). Everything it makes lives under ./data/local-cluster/.
+# redis-server nginx-light). Everything it makes lives under ./data/local-cluster/ (or
+# $AEGIS_LOCAL_CLUSTER_DIR), in the database aegis_local_cluster (or $AEGIS_LOCAL_CLUSTER_DB).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DIR="$ROOT/data/local-cluster"
+DIR="${AEGIS_LOCAL_CLUSTER_DIR:-$ROOT/data/local-cluster}"
 DB="${AEGIS_LOCAL_CLUSTER_DB:-aegis_local_cluster}"
 PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}"
 export PGHOST PGPORT PGUSER
