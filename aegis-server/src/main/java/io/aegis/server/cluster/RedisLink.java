@@ -3,7 +3,9 @@ package io.aegis.server.cluster;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.redis.client.Command;
@@ -49,6 +51,7 @@ final class RedisLink implements AutoCloseable {
   private static final byte[] PROBE = {'p'};
 
   private final Vertx vertx;
+  private final Context loop; // where every command is issued (see onLoop)
   private final RedisOptions options;
   private volatile Redis client;
   private final RedisOptions subscriberOptions;
@@ -80,6 +83,7 @@ final class RedisLink implements AutoCloseable {
         .setMaxPoolWaiting(100_000);
     // Keepalive lets the kernel find a dead peer eventually; the probe below finds it in seconds.
     options.getNetClientOptions().setTcpKeepAlive(true);
+    this.loop = vertx.getOrCreateContext();
     this.client = Redis.createClient(vertx, options);
     this.subscriberOptions = new RedisOptions(options).setMaxPoolSize(1);
     this.failures = Counter.builder("aegis.cluster.redis.failures")
@@ -102,12 +106,33 @@ final class RedisLink implements AutoCloseable {
 
   /** Sends a command; fails after the timeout. Any thread. */
   Future<Response> send(Request request) {
-    return client.send(request).timeout(timeoutMillis, TimeUnit.MILLISECONDS).onFailure(e -> failures.increment());
+    return onLoop(() -> client.send(request));
   }
 
   /** Sends commands in one round trip (not atomically); fails after the timeout. Any thread. */
   Future<List<Response>> batch(List<Request> requests) {
-    return client.batch(requests).timeout(timeoutMillis, TimeUnit.MILLISECONDS).onFailure(e -> failures.increment());
+    return onLoop(() -> client.batch(requests));
+  }
+
+  /**
+   * Issues a command on the event loop the command connections live on. Called from elsewhere (a
+   * store writer's thread, a worker), Vert.x would give each call a new context on the next event
+   * loop, so that the answer, read on the connection's loop, is handed to another loop before the
+   * caller sees it: an extra hop through a loop busy with sessions, on the path of every send to
+   * an agent on another node.
+   */
+  private <T> Future<T> onLoop(java.util.function.Supplier<Future<T>> command) {
+    Context caller = Vertx.currentContext();
+    Future<T> sent;
+    if (caller == loop) {
+      sent = command.get();
+    } else {
+      // The answer goes back to the caller's context when it has one, as before.
+      Promise<T> answer = caller == null ? Promise.promise() : ((io.vertx.core.internal.ContextInternal) caller).promise();
+      loop.runOnContext(v -> command.get().onComplete(answer));
+      sent = answer.future();
+    }
+    return sent.timeout(timeoutMillis, TimeUnit.MILLISECONDS).onFailure(e -> failures.increment());
   }
 
   /** Publishes {@code message} on {@code channel}; a failure is counted, never thrown. */
