@@ -39,6 +39,7 @@ public final class ApiRouter {
   private final Counter storeFailures;
   private final List<RouteSpec> routes = new ArrayList<>();
   private final RequestLimits limits;
+  private final java.util.Set<String> bodiless = OpenApiRoutes.bodilessOperations();
 
   public ApiRouter(Router router, Authenticator authenticator, WorkerExecutor worker,
                    MeterRegistry metrics, long maxBodySize, RequestLimits limits) {
@@ -68,13 +69,18 @@ public final class ApiRouter {
    * Registers {@code endpoint} at {@code path} (Vert.x syntax, {@code /api/v1/agents/:agent_id}).
    */
   public void route(HttpMethod method, String path, Access access, Endpoint endpoint) {
-    routes.add(new RouteSpec(method.name(), path.replaceAll(":([a-z_]+)", "{$1}"), access));
+    String template = path.replaceAll(":([a-z_]+)", "{$1}");
+    routes.add(new RouteSpec(method.name(), template, access));
+    boolean takesNoBody = bodiless.contains(method.name() + " " + template);
     router.route(method, path).handler(ctx -> {
       long start = System.nanoTime();
       ctx.addEndHandler(v -> record(ctx, method, path, start));
       io.vertx.core.Context context = ctx.vertx().getOrCreateContext();
       worker.<Reply>executeBlocking(() -> {
         Caller caller = authorize(ctx, access);
+        if (takesNoBody) {
+          refuseBody(ctx);
+        }
         return endpoint.handle(new ApiRequest(ctx, caller, context, limits.clientAddress(ctx.request())));
       }, false).onComplete(ar -> {
         if (ar.succeeded()) {
@@ -91,13 +97,18 @@ public final class ApiRouter {
    * on a worker like any endpoint, but returns a future, so no thread is held while it waits.
    */
   public void routeAsync(HttpMethod method, String path, Access access, AsyncEndpoint endpoint) {
-    routes.add(new RouteSpec(method.name(), path.replaceAll(":([a-z_]+)", "{$1}"), access));
+    String template = path.replaceAll(":([a-z_]+)", "{$1}");
+    routes.add(new RouteSpec(method.name(), template, access));
+    boolean takesNoBody = bodiless.contains(method.name() + " " + template);
     router.route(method, path).handler(ctx -> {
       long start = System.nanoTime();
       ctx.addEndHandler(v -> record(ctx, method, path, start));
       io.vertx.core.Context context = ctx.vertx().getOrCreateContext();
       worker.<java.util.concurrent.CompletionStage<Reply>>executeBlocking(() -> {
         Caller caller = authorize(ctx, access);
+        if (takesNoBody) {
+          refuseBody(ctx);
+        }
         return endpoint.handle(new ApiRequest(ctx, caller, context, limits.clientAddress(ctx.request())));
       }, false).onComplete(ar -> {
         if (ar.failed()) {
@@ -113,6 +124,18 @@ public final class ApiRouter {
         }));
       });
     });
+  }
+
+  /**
+   * Refuses a body on an operation the OpenAPI document gives none; an empty body, or {@code {}}
+   * (which some clients always send), is no body.
+   */
+  private static void refuseBody(RoutingContext ctx) {
+    Buffer b = ctx.body().buffer();
+    if (b != null && b.length() > 0 && !b.toString(java.nio.charset.StandardCharsets.UTF_8).strip().matches("|\\{\\s*}")) {
+      throw ApiException.badRequest("unexpected_body", ctx.request().method() + " " + ctx.request().path()
+          + " takes no request body");
+    }
   }
 
   /** Routes registered so far, for the OpenAPI document's completeness test. */

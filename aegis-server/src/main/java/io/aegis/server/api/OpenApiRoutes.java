@@ -24,6 +24,22 @@ public final class OpenApiRoutes {
         : Reply.bytes(document, "application/json").withHeader("ETag", ETags.quoted(etag)));
   }
 
+  /**
+   * The operations the document gives no request body, as {@code "POST /api/v1/nodes/{node_id}/drain"}:
+   * the router refuses a body sent to one of them, so that what the document says is what the
+   * gateway does (a body is never silently ignored).
+   */
+  public static java.util.Set<String> bodilessOperations() {
+    com.fasterxml.jackson.databind.JsonNode paths = ApiJson.tree(load()).path("paths");
+    java.util.Set<String> out = new java.util.HashSet<>();
+    paths.fields().forEachRemaining(p -> p.getValue().fields().forEachRemaining(op -> {
+      if (op.getValue().isObject() && !op.getValue().has("requestBody")) {
+        out.add(op.getKey().toUpperCase(java.util.Locale.ROOT) + " " + p.getKey());
+      }
+    }));
+    return java.util.Set.copyOf(out);
+  }
+
   /** The document's bytes, read once at start. */
   public static byte[] load() {
     try (InputStream in = OpenApiRoutes.class.getResourceAsStream(RESOURCE)) {

@@ -159,6 +159,32 @@ class OpenApiDocumentTest {
     return node.has("$ref") ? doc.at(node.path("$ref").asText().substring(1)) : node;
   }
 
+  /** What the document says of a body is what the gateway does: an operation without one refuses one. */
+  @Test
+  void everyOperationWithoutARequestBodyRefusesOne() {
+    var operator = gw.operator();
+    List<String> checked = new ArrayList<>();
+    operations().forEach((key, op) -> {
+      RouteSpec route = routes().get(key);
+      if (op.has("requestBody") || route == null || route.access() == Access.SELF) {
+        return; // SELF: an operator is refused before the body is looked at
+      }
+      String method = key.substring(0, key.indexOf(' '));
+      String path = key.substring(key.indexOf(' ') + 1).replaceAll("\\{[a-z_]+}", "no-such-thing");
+      var r = operator.send(method, path, Map.of("unexpected", true), Map.of());
+      assertThat(r.status()).as(key).isEqualTo(400);
+      assertThat(r.json().path("error").path("code").asText()).as(key).isEqualTo("unexpected_body");
+      if (!method.equals("GET")) {
+        // {} is no body: some clients always send one.
+        assertThat(operator.send(method, path, "{}", Map.of()).json().path("error").path("code").asText())
+            .as(key + " with {}").isNotEqualTo("unexpected_body");
+      }
+      checked.add(key);
+    });
+    assertThat(checked).contains("DELETE /api/v1/agents/{agent_id}", "POST /api/v1/nodes/{node_id}/drain",
+        "POST /api/v1/agents/{agent_id}/deactivate");
+  }
+
   static void collectRefs(JsonNode node, List<String> out) {
     if (node.isObject()) {
       node.properties().forEach(e -> {
