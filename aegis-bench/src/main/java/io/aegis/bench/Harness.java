@@ -174,12 +174,12 @@ public final class Harness implements AutoCloseable {
     return gateways;
   }
 
-  /** A CPU meter over this process and every gateway process it knows (all the nodes of a cluster). */
   /** The nodes of a spawned cluster ({@code --spawn-nodes}), or an empty list. */
   public List<GatewayProcess> clusterNodes() {
     return cluster == null ? List.of() : cluster.nodes();
   }
 
+  /** A CPU meter over this process and every gateway process it knows (all the nodes of a cluster). */
   public CpuMeter newCpuMeter() {
     if (cluster != null) {
       return new CpuMeter(cluster.nodes().stream().map(GatewayProcess::pid).toList());

@@ -234,7 +234,7 @@ public final class AgentFleet implements AutoCloseable {
    */
   public int nodeOf(int agentIndex) {
     int nodes = settings.gateways().size();
-    int home = agentIndex % nodes;
+    int home = homeOf(agentIndex);
     if (!down.contains(home) || down.size() >= nodes) {
       return home;
     }

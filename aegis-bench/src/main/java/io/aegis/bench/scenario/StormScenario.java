@@ -112,12 +112,7 @@ public final class StormScenario extends ScenarioCommand {
     AtomicLong lastOpen = new AtomicLong();
     SendMeter queue = new SendMeter();
     AtomicLong lastMessage = new AtomicLong();
-    fleet.listener((agent, r, now) -> {
-      if (r.channel().equals("bench")) {
-        queue.received(r.body(), now);
-        lastMessage.accumulateAndGet(now, Math::max);
-      }
-    });
+    countQueued(fleet, queue, lastMessage);
     long[] t0 = {Long.MAX_VALUE};
     fleet.events(new AgentFleet.Events() {
       @Override
@@ -239,12 +234,7 @@ public final class StormScenario extends ScenarioCommand {
     AtomicLong lastMessage = new AtomicLong();
     SendMeter queue = new SendMeter();
     long[] t0 = {Long.MAX_VALUE};
-    fleet.listener((agent, r, now) -> {
-      if (r.channel().equals("bench")) {
-        queue.received(r.body(), now);
-        lastMessage.accumulateAndGet(now, Math::max);
-      }
-    });
+    countQueued(fleet, queue, lastMessage);
     fleet.events(new AgentFleet.Events() {
       @Override
       public void onOpen(SimulatedAgent agent, long handshakeNanos) {
@@ -351,6 +341,16 @@ public final class StormScenario extends ScenarioCommand {
     if (m.refusedCount() > 0) {
       throw new io.aegis.bench.BenchException("the gateway refused " + m.refusedCount() + " queued sends: " + m.refused);
     }
+  }
+
+  /** Counts the queued messages ({@link #fill}) agents receive in {@code queue}, and when the last came. */
+  private static void countQueued(AgentFleet fleet, SendMeter queue, AtomicLong lastMessage) {
+    fleet.listener((agent, r, now) -> {
+      if (r.channel().equals("bench")) {
+        queue.received(r.body(), now);
+        lastMessage.accumulateAndGet(now, Math::max);
+      }
+    });
   }
 
   private static void awaitGatewaySessions(Harness h, int target, Duration timeout) throws InterruptedException {

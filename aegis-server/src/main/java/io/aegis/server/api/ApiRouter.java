@@ -69,20 +69,12 @@ public final class ApiRouter {
    * Registers {@code endpoint} at {@code path} (Vert.x syntax, {@code /api/v1/agents/:agent_id}).
    */
   public void route(HttpMethod method, String path, Access access, Endpoint endpoint) {
-    String template = path.replaceAll(":([a-z_]+)", "{$1}");
-    routes.add(new RouteSpec(method.name(), template, access));
-    boolean takesNoBody = bodiless.contains(method.name() + " " + template);
+    boolean takesNoBody = register(method, path, access);
     router.route(method, path).handler(ctx -> {
       long start = System.nanoTime();
       ctx.addEndHandler(v -> record(ctx, method, path, start));
       io.vertx.core.Context context = ctx.vertx().getOrCreateContext();
-      worker.<Reply>executeBlocking(() -> {
-        Caller caller = authorize(ctx, access);
-        if (takesNoBody) {
-          refuseBody(ctx);
-        }
-        return endpoint.handle(new ApiRequest(ctx, caller, context, limits.clientAddress(ctx.request())));
-      }, false).onComplete(ar -> {
+      worker.<Reply>executeBlocking(() -> endpoint.handle(admit(ctx, access, takesNoBody, context)), false).onComplete(ar -> {
         if (ar.succeeded()) {
           send(ctx, ar.result());
         } else {
@@ -97,20 +89,13 @@ public final class ApiRouter {
    * on a worker like any endpoint, but returns a future, so no thread is held while it waits.
    */
   public void routeAsync(HttpMethod method, String path, Access access, AsyncEndpoint endpoint) {
-    String template = path.replaceAll(":([a-z_]+)", "{$1}");
-    routes.add(new RouteSpec(method.name(), template, access));
-    boolean takesNoBody = bodiless.contains(method.name() + " " + template);
+    boolean takesNoBody = register(method, path, access);
     router.route(method, path).handler(ctx -> {
       long start = System.nanoTime();
       ctx.addEndHandler(v -> record(ctx, method, path, start));
       io.vertx.core.Context context = ctx.vertx().getOrCreateContext();
-      worker.<java.util.concurrent.CompletionStage<Reply>>executeBlocking(() -> {
-        Caller caller = authorize(ctx, access);
-        if (takesNoBody) {
-          refuseBody(ctx);
-        }
-        return endpoint.handle(new ApiRequest(ctx, caller, context, limits.clientAddress(ctx.request())));
-      }, false).onComplete(ar -> {
+      worker.<java.util.concurrent.CompletionStage<Reply>>executeBlocking(
+          () -> endpoint.handle(admit(ctx, access, takesNoBody, context)), false).onComplete(ar -> {
         if (ar.failed()) {
           fail(ctx, ar.cause());
           return;
@@ -126,16 +111,26 @@ public final class ApiRouter {
     });
   }
 
+  /** Records the route for the OpenAPI test; returns whether the document gives it no request body. */
+  private boolean register(HttpMethod method, String path, Access access) {
+    String template = path.replaceAll(":([a-z_]+)", "{$1}");
+    routes.add(new RouteSpec(method.name(), template, access));
+    return bodiless.contains(method.name() + " " + template);
+  }
+
   /**
-   * Refuses a body on an operation the OpenAPI document gives none; an empty body, or {@code {}}
-   * (which some clients always send), is no body.
+   * What every endpoint needs before it runs (on a worker): the caller, authorized for
+   * {@code access}, and no body on an operation the OpenAPI document gives none (an empty body, or
+   * {@code {}}, which some clients always send, is no body).
    */
-  private static void refuseBody(RoutingContext ctx) {
-    Buffer b = ctx.body().buffer();
+  private ApiRequest admit(RoutingContext ctx, Access access, boolean takesNoBody, io.vertx.core.Context context) {
+    Caller caller = authorize(ctx, access);
+    Buffer b = takesNoBody ? ctx.body().buffer() : null;
     if (b != null && b.length() > 0 && !b.toString(java.nio.charset.StandardCharsets.UTF_8).strip().matches("|\\{\\s*}")) {
       throw ApiException.badRequest("unexpected_body", ctx.request().method() + " " + ctx.request().path()
           + " takes no request body");
     }
+    return new ApiRequest(ctx, caller, context, limits.clientAddress(ctx.request()));
   }
 
   /** Routes registered so far, for the OpenAPI document's completeness test. */

@@ -128,8 +128,14 @@ final class RedisLink implements AutoCloseable {
       sent = command.get();
     } else {
       // The answer goes back to the caller's context when it has one, as before.
-      Promise<T> answer = caller == null ? Promise.promise() : ((io.vertx.core.internal.ContextInternal) caller).promise();
-      loop.runOnContext(v -> command.get().onComplete(answer));
+      Promise<T> answer = Promise.promise();
+      loop.runOnContext(v -> command.get().onComplete(ar -> {
+        if (caller == null) {
+          answer.handle(ar);
+        } else {
+          caller.runOnContext(x -> answer.handle(ar));
+        }
+      }));
       sent = answer.future();
     }
     return sent.timeout(timeoutMillis, TimeUnit.MILLISECONDS).onFailure(e -> failures.increment());
