@@ -1,55 +1,78 @@
 package io.aegis.cli;
 
+import io.aegis.protocol.IdentityPublicKey;
+import io.aegis.protocol.KeyFiles;
+import io.aegis.server.api.ApiException;
+import io.aegis.server.api.Scope;
+import io.aegis.server.audit.AuditVerifier;
+import io.aegis.server.auth.OperatorTokenRoutes;
 import io.aegis.server.auth.OperatorTokens;
 import io.aegis.server.config.Config;
 import io.aegis.server.config.ConfigException;
 import io.aegis.server.config.DatabaseUrl;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import io.aegis.server.store.Database;
 import io.aegis.server.store.StoreException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code bin/aegis admin}: operator tasks done directly on the gateway's store, for when the
  * REST API cannot help — above all, getting a new operator token when the one printed at first
- * start is lost. It finds the store exactly as {@code serve} does (the same environment variables,
- * {@code DATABASE_URL}, else SQLite under {@code AEGIS_DATA_DIR}, relative to the current
- * directory), says which one it opened, and never creates one: a token made in a store the
- * gateway does not use would be refused.
+ * start is lost — and checking the audit log with nothing of the gateway's in between. It finds
+ * the store exactly as {@code serve} does (the same environment variables, {@code DATABASE_URL},
+ * else SQLite under {@code AEGIS_DATA_DIR}, relative to the current directory), says which one it
+ * opened, and never creates one: a token made in a store the gateway does not use would be
+ * refused.
  */
 @Command(
     name = "admin",
     mixinStandardHelpOptions = true,
-    description = {"Operator tasks on the gateway's store: operator tokens.",
+    description = {"Operator tasks on the gateway's store: operator tokens, the audit log.",
         "The store is found as 'serve' finds it (DATABASE_URL, else SQLite in "
         + "AEGIS_DATA_DIR, default ./data: run it where you run serve, with the same environment). It says which "
         + "store it opened on stderr. Operator tokens are shown once, when created; only their hashes are stored."},
-    subcommands = {AdminCommand.CreateToken.class, AdminCommand.ListTokens.class, AdminCommand.RevokeToken.class})
+    subcommands = {AdminCommand.CreateToken.class, AdminCommand.ListTokens.class, AdminCommand.RevokeToken.class,
+        AdminCommand.Audit.class})
 final class AdminCommand implements Runnable {
 
-  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+  @Spec CommandSpec spec;
+  private final Map<String, String> env;
+
+  AdminCommand(Map<String, String> env) {
+    this.env = env;
+  }
 
   @Override
   public void run() {
-    spec.commandLine().usage(System.out);
+    spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  /** Opens the store the environment names, runs {@code task}, closes it; exit codes as serve's. */
-  static int withTokens(Function<OperatorTokens, Integer> task) {
-    return withTokens(System.getenv(), task);
+  /** Opens the store the environment names, runs {@code task} on its tokens, closes it; exit codes as serve's. */
+  static int withTokens(Map<String, String> env, Function<OperatorTokens, Integer> task) {
+    return withTokens(env, new PrintWriter(System.err, true), task);
   }
 
-  static int withTokens(java.util.Map<String, String> env, Function<OperatorTokens, Integer> task) {
-    return withTokens(env, System.err, task);
+  static int withTokens(Map<String, String> env, PrintWriter err, Function<OperatorTokens, Integer> task) {
+    return withStore(env, err, (config, db) -> task.apply(new OperatorTokens(db, Optional.empty())));
   }
 
-  static int withTokens(java.util.Map<String, String> env, java.io.PrintStream err,
-                        Function<OperatorTokens, Integer> task) {
+  /** Opens the store the environment names, runs {@code task}, closes it: 2 for a bad configuration, 1 for no store. */
+  static int withStore(Map<String, String> env, PrintWriter err,
+                       java.util.function.BiFunction<Config, Database, Integer> task) {
     Config config;
     try {
       config = Config.fromEnvironment(env);
@@ -65,7 +88,7 @@ final class AdminCommand implements Runnable {
     }
     try (Database db = Database.open(config)) {
       err.println("aegis: store " + db.describe());
-      return task.apply(new OperatorTokens(db, Optional.empty()));
+      return task.apply(config, db);
     } catch (StoreException e) {
       err.println("aegis: " + e.getMessage());
       return 1;
@@ -80,28 +103,87 @@ final class AdminCommand implements Runnable {
     return Path.of(config.database().jdbcUrl().substring("jdbc:sqlite:".length()));
   }
 
+  /** What every subcommand shares: the environment, and where to print. */
+  abstract static class Sub {
+    @Spec CommandSpec spec;
+
+    abstract Map<String, String> env();
+
+    PrintWriter out() {
+      return spec.commandLine().getOut();
+    }
+
+    PrintWriter err() {
+      return spec.commandLine().getErr();
+    }
+
+    int withTokens(Function<OperatorTokens, Integer> task) {
+      return AdminCommand.withTokens(env(), err(), task);
+    }
+  }
+
   @Command(name = "create-token", mixinStandardHelpOptions = true,
       description = "Create an operator token and print it (once).")
-  static final class CreateToken implements Callable<Integer> {
+  static final class CreateToken extends Sub implements Callable<Integer> {
+    @ParentCommand AdminCommand parent;
+
     @Option(names = "--name", required = true, description = "What the token is for (shown by list-tokens).")
     String name;
 
+    @Option(names = "--scope", split = ",", paramLabel = "SCOPE",
+        description = "What it may do (repeat, or separate with commas): read, send, broadcast, agents:write, "
+            + "policies:write, approve, admin. Default: admin (every scope).")
+    List<String> scopes = new ArrayList<>(List.of(Scope.ADMIN.wire()));
+
+    @Option(names = "--agents-label", paramLabel = "NAME=VALUE",
+        description = "Address only agents carrying this label (not with admin).")
+    String agentsLabel;
+
+    @Option(names = "--expires-in", paramLabel = "DURATION", description = "Refuse it after this long (30d, 12h); "
+        + "default: never.")
+    String expiresIn;
+
+    @Override
+    Map<String, String> env() {
+      return parent.env;
+    }
+
     @Override
     public Integer call() {
+      OperatorTokens.Spec s;
+      try {
+        s = OperatorTokenRoutes.spec(name, scopes, agentsLabel == null ? null : Map.of("label", agentsLabel), expiresIn);
+      } catch (ApiException e) {
+        err().println("aegis: " + e.getMessage());
+        return 2;
+      }
       return withTokens(tokens -> {
-        System.out.println(tokens.create(name));
+        out().println(tokens.create(s, "bin/aegis admin").token());
         return 0;
       });
     }
   }
 
-  @Command(name = "list-tokens", mixinStandardHelpOptions = true, description = "List operator tokens (ids and names).")
-  static final class ListTokens implements Callable<Integer> {
+  @Command(name = "list-tokens", mixinStandardHelpOptions = true,
+      description = "List operator tokens: id, state, created, scopes, label, expiry, name.")
+  static final class ListTokens extends Sub implements Callable<Integer> {
+    @ParentCommand AdminCommand parent;
+
+    @Override
+    Map<String, String> env() {
+      return parent.env;
+    }
+
     @Override
     public Integer call() {
       return withTokens(tokens -> {
+        java.time.Instant now = java.time.Instant.now();
         for (OperatorTokens.Listed t : tokens.list()) {
-          System.out.printf("%s  %-8s  %s  %s%n", t.id(), t.revoked() ? "revoked" : "active", t.createdAt(), t.name());
+          out().printf("%s  %-8s  %s  %-24s  %-16s  %-20s  %s%n", t.id(),
+              t.revoked() ? "revoked" : t.active(now) ? "active" : "expired", t.createdAt(),
+              t.scopes().stream().sorted().map(Scope::wire).collect(Collectors.joining(",")),
+              t.agents().map(Object::toString).orElse("all agents"),
+              t.expiresAt().map(e -> "expires " + e).orElse("no expiry"), t.name());
         }
         return 0;
       });
@@ -109,18 +191,91 @@ final class AdminCommand implements Runnable {
   }
 
   @Command(name = "revoke-token", mixinStandardHelpOptions = true, description = "Revoke an operator token by id.")
-  static final class RevokeToken implements Callable<Integer> {
+  static final class RevokeToken extends Sub implements Callable<Integer> {
+    @ParentCommand AdminCommand parent;
+
     @Option(names = "--id", required = true, description = "The token's id, from list-tokens.")
     String id;
+
+    @Override
+    Map<String, String> env() {
+      return parent.env;
+    }
 
     @Override
     public Integer call() {
       return withTokens(tokens -> {
         if (!tokens.revoke(id)) {
-          System.err.println("aegis: no operator token with id " + id);
+          err().println("aegis: no operator token with id " + id);
           return 1;
         }
-        System.out.println("revoked " + id);
+        out().println("revoked " + id);
+        return 0;
+      });
+    }
+  }
+
+  @Command(name = "audit", mixinStandardHelpOptions = true, description = "The audit log.",
+      subcommands = {AdminCommand.Verify.class})
+  static final class Audit implements Runnable {
+    @ParentCommand AdminCommand parent;
+    @Spec CommandSpec spec;
+
+    @Override
+    public void run() {
+      spec.commandLine().usage(spec.commandLine().getOut());
+    }
+  }
+
+  @Command(name = "verify", mixinStandardHelpOptions = true,
+      description = {"Check the audit log end to end: every entry's hash, the chain, no entry missing, and each "
+          + "signed checkpoint under the backend key (AUTH_PUBLIC_KEY_PATH, and the next key if one is set).",
+          "Exit 0: intact; 1: a changed, removed or reordered entry, or a bad checkpoint (each printed)."})
+  static final class Verify extends Sub implements Callable<Integer> {
+    @ParentCommand Audit audit;
+
+    @Option(names = "--public-key", paramLabel = "FILE|BASE64",
+        description = "Also trust checkpoints signed by this backend key (repeat): a key retired by a rotation.")
+    List<String> extraKeys = new ArrayList<>();
+
+    @Override
+    Map<String, String> env() {
+      return audit.parent.env;
+    }
+
+    @Override
+    public Integer call() {
+      return withStore(env(), err(), (config, db) -> {
+        List<IdentityPublicKey> trusted = new ArrayList<>();
+        try {
+          if (Files.exists(config.publicKeyPath())) {
+            trusted.add(KeyFiles.readPublicKey(config.publicKeyPath()));
+          }
+          if (config.nextPrivateKeyPath().isPresent() && Files.exists(config.nextPrivateKeyPath().get())) {
+            trusted.add(KeyFiles.readPrivateKey(config.nextPrivateKeyPath().get()).publicKey());
+          }
+          for (String k : extraKeys) {
+            trusted.add(KeyFiles.publicKeyArgument(k));
+          }
+        } catch (IOException | RuntimeException e) {
+          err().println("aegis: cannot read a backend key: " + e.getMessage());
+          return 2;
+        }
+        if (trusted.isEmpty()) {
+          err().println("aegis: no backend public key at " + config.publicKeyPath() + " (AUTH_PUBLIC_KEY_PATH); give "
+              + "one with --public-key");
+          return 2;
+        }
+        AuditVerifier.Report r = new AuditVerifier(db, trusted).verify();
+        if (!r.intact()) {
+          out().println("audit log NOT intact: " + r.problems().size() + " problem(s) in " + r.entries() + " entries");
+          r.problems().forEach(p -> out().println("  " + p));
+          return 1;
+        }
+        out().printf("audit log intact: %d entries; %d signed checkpoints, the last at entry %d%s%n", r.entries(),
+            r.checkpoints(), r.lastSignedSeq(), r.lastSeq() > r.lastSignedSeq()
+                ? "; entries " + (r.lastSignedSeq() + 1) + "-" + r.lastSeq() + " are covered by the chain until the "
+                + "next checkpoint (AEGIS_AUDIT_SIGN_INTERVAL)" : "");
         return 0;
       });
     }

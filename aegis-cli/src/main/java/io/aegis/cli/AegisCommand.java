@@ -21,7 +21,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = AegisCommand.Version.class,
     description = "Aegis Gateway: secure, reliable, real-time channels between agents and their backend.",
-    subcommands = {ServeCommand.class, KeygenCommand.class, AgentCommand.class, AdminCommand.class},
+    subcommands = {ServeCommand.class, KeygenCommand.class, AgentCommand.class},
     footer = {"", "  test      Build and run every test (bin/aegis test; runs Maven verify)."})
 public final class AegisCommand implements Runnable {
 
@@ -45,6 +45,7 @@ public final class AegisCommand implements Runnable {
    */
   public static CommandLine commandLine(Map<String, String> env, InputStream in, Boolean interactive) {
     CommandLine cl = new CommandLine(new AegisCommand());
+    cl.addSubcommand(new AdminCommand(env));
     cl.addSubcommand(interactive == null ? new CtlCommand() : new CtlCommand(env, in, interactive));
     cl.addSubcommand("bench", BenchCommand.commandLine());
     cl.addSubcommand(new CommandLine.HelpCommand());

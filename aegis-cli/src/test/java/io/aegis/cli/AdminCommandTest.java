@@ -6,7 +6,6 @@ import io.aegis.server.auth.OperatorTokens;
 import io.aegis.server.config.Config;
 import io.aegis.server.store.Database;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
@@ -56,7 +55,7 @@ class AdminCommandTest {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     Path elsewhere = dataDir.resolve("not-where-serve-ran");
     int exit = AdminCommand.withTokens(Map.of("AEGIS_DATA_DIR", elsewhere.toString()),
-        new PrintStream(err, true, StandardCharsets.UTF_8), t -> 0);
+        new java.io.PrintWriter(err, true, StandardCharsets.UTF_8), t -> 0);
     assertThat(exit).isEqualTo(1);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains("no gateway store at " + elsewhere.resolve("aegis.db"))
         .contains("AEGIS_DATA_DIR");
@@ -65,7 +64,7 @@ class AdminCommandTest {
     Map<String, String> env = Map.of("AEGIS_DATA_DIR", dataDir.toString());
     Database.open(Config.fromEnvironment(env)).close();
     err.reset();
-    assertThat(AdminCommand.withTokens(env, new PrintStream(err, true, StandardCharsets.UTF_8), t -> 0)).isZero();
+    assertThat(AdminCommand.withTokens(env, new java.io.PrintWriter(err, true, StandardCharsets.UTF_8), t -> 0)).isZero();
     assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("aegis: store SQLite jdbc:sqlite:"
         + dataDir.resolve("aegis.db") + "\n");
   }
@@ -74,5 +73,49 @@ class AdminCommandTest {
   void aBadConfigurationIsExitCode2() {
     assertThat(AdminCommand.withTokens(Map.of("WEBSOCKET_PORT", "x", "AEGIS_DATA_DIR", dataDir.toString()),
         t -> 0)).isEqualTo(2);
+  }
+  @Test
+  void createTokenTakesScopesALabelAndAnExpiry() {
+    Map<String, String> env = Map.of("AEGIS_DATA_DIR", dataDir.toString());
+    Database.open(Config.fromEnvironment(env)).close();
+    Cli cli = new Cli().env(env);
+    Cli.Result made = cli.run("admin", "create-token", "--name", "payments team", "--scope", "read,send",
+        "--agents-label", "team=payments", "--expires-in", "30d");
+    assertThat(made.exit()).as(made.toString()).isZero();
+    String token = made.out().strip();
+    AdminCommand.withTokens(env, t -> {
+      var op = t.lookup(token).orElseThrow();
+      assertThat(op.scopes()).containsExactlyInAnyOrder(io.aegis.server.api.Scope.READ, io.aegis.server.api.Scope.SEND);
+      assertThat(op.agents().orElseThrow()).hasToString("team=payments");
+      return 0;
+    });
+    Cli.Result listed = cli.run("admin", "list-tokens");
+    assertThat(listed.out()).contains("active").contains("read,send").contains("team=payments").contains("expires ")
+        .contains("payments team");
+
+    Cli.Result bad = cli.run("admin", "create-token", "--name", "x", "--scope", "root");
+    assertThat(bad.exit()).isEqualTo(2);
+    assertThat(bad.err()).contains("unknown scope 'root'");
+  }
+
+  @Test
+  void auditVerifySaysWhetherTheLogIsIntact() {
+    try (var gw = io.aegis.server.testing.TestGateway.start(io.aegis.server.testing.StoreKind.SQLITE,
+        Map.of("AEGIS_AUDIT_SIGN_INTERVAL", "1s"))) {
+      gw.operator().post("/api/v1/enrollment-tokens", Map.of());
+      gw.operator().post("/api/v1/enrollment-tokens", Map.of());
+      org.awaitility.Awaitility.await().atMost(io.aegis.server.testing.Waits.EVENT).until(() -> gw.operator()
+          .get("/api/v1/audit/checkpoints").json().path("checkpoints").path(0).path("seq").asLong() == 2);
+      Cli cli = new Cli().env(gw.env());
+      Cli.Result ok = cli.run("admin", "audit", "verify");
+      assertThat(ok.exit()).as(ok.toString()).isZero();
+      assertThat(ok.out()).isEqualTo("audit log intact: 2 entries; 1 signed checkpoints, the last at entry 2\n");
+
+      gw.server().database().transaction(c -> c.createStatement().executeUpdate(
+          "UPDATE audit_log SET status = 200 WHERE seq = 1"));
+      Cli.Result tampered = cli.run("admin", "audit", "verify");
+      assertThat(tampered.exit()).isEqualTo(1);
+      assertThat(tampered.out()).contains("NOT intact").contains("entry 1 was changed");
+    }
   }
 }

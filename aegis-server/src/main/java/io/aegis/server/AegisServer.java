@@ -15,6 +15,8 @@ import io.aegis.server.auth.AgentSessions;
 import io.aegis.server.auth.NextKeyAnnouncement;
 import io.aegis.server.auth.AuthRoutes;
 import io.aegis.server.auth.BackendIdentity;
+import io.aegis.server.audit.AuditLog;
+import io.aegis.server.audit.AuditRoutes;
 import io.aegis.server.auth.OperatorTokens;
 import io.aegis.server.auth.RecordKeyVault;
 import io.aegis.server.auth.UsedNonces;
@@ -147,8 +149,14 @@ public final class AegisServer implements AutoCloseable {
       this.guard = new ConnectionGuard(vertx, clientAddresses, config.httpHeaderTimeout(), config.httpBodyTimeout(),
           config.httpIdleTimeout(), config.maxConnectionsPerAddress(), observability.registry());
       ApiRouter api = new ApiRouter(router, new TokenAuthenticator(operatorTokens, sessions),
-          worker, observability.registry(), config.maxBodySize(), limits);
+          worker, observability.registry(), config.maxBodySize(), limits,
+          agentId -> registry.find(agentId).map(io.aegis.server.registry.Agent::labels));
       this.batcher = new WriteBatcher(database, "sessions", 256, 100_000, observability.registry());
+      AuditLog audit = new AuditLog(database, batcher, config.nodeId(), config.requestDeadline(),
+          observability.registry());
+      api.auditor(audit);
+      audit.signEvery(vertx, identity.keyRing(), config.auditSignInterval());
+      new AuditRoutes(audit, database).mount(api);
       ConnectionsTable connectionsTable = new ConnectionsTable(database, config.connectionsTable());
       database.transaction(c -> connectionsTable.clearNode(c, config.nodeId(), java.time.Instant.now()));
       NextKeyAnnouncement announcement = new NextKeyAnnouncement(identity.keyRing());
@@ -158,6 +166,7 @@ public final class AegisServer implements AutoCloseable {
       Subscriptions subscriptions = new Subscriptions(database);
       new StatusRoutes(registry, gateway.connections(), connectionsTable, subscriptions::subscribed,
           cluster.presence()).mount(api);
+      new io.aegis.server.auth.OperatorTokenRoutes(operatorTokens).mount(api);
       new NodeRoutes(cluster, config.nodeId(), this::drainInBackground).mount(api);
       new AgentRoutes(registry).mount(api);
       new KeyRotationRoutes(registry, config.authMaxClockSkew()).mount(api);
@@ -186,7 +195,10 @@ public final class AegisServer implements AutoCloseable {
       polling.mount(api);
       cluster.relay(delivery, registry, policies, artifacts, authentication);
       Recipients recipients = new Recipients(database, config, cluster.presence());
-      new MessageRoutes(config, sender, queue, batcher, delivery, recipients, registry, idempotencyKeys).mount(api);
+      io.aegis.server.delivery.Approvals approvals = new io.aegis.server.delivery.Approvals(database, config);
+      approvals.expireEvery(vertx, batcher, Duration.ofMinutes(1));
+      new MessageRoutes(config, sender, queue, batcher, delivery, recipients, registry, idempotencyKeys, approvals)
+          .mount(api);
       agentRouter.register("events", new EventsChannel(events));
       agentRouter.register("policy", new PolicyChannel(policies));
       agentRouter.register("artifacts", new ArtifactsChannel(artifacts));

@@ -15,13 +15,16 @@ public final class ApiRequest {
   private final Caller caller;
   private final io.vertx.core.Context context;
   private final String clientAddress;
+  private final AgentLabels agentLabels;
 
   /**
    * @param context the request's own context (its connection's event loop)
    * @param clientAddress the client's address, behind a trusted proxy the one it forwarded for
    */
-  ApiRequest(RoutingContext ctx, Caller caller, io.vertx.core.Context context, String clientAddress) {
+  ApiRequest(RoutingContext ctx, Caller caller, io.vertx.core.Context context, String clientAddress,
+             AgentLabels agentLabels) {
     this.ctx = ctx;
+    this.agentLabels = agentLabels;
     this.caller = caller;
     this.context = context;
     this.clientAddress = clientAddress;
@@ -127,6 +130,23 @@ public final class ApiRequest {
   private static boolean isJson(String contentType) {
     String base = contentType.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
     return base.equals("application/json") || base.endsWith("+json");
+  }
+
+  /**
+   * Whether the caller may address this agent: an agent or an unrestricted operator token may
+   * address any; a token with a label selector only agents carrying that label (an agent that
+   * does not exist carries none).
+   */
+  public boolean mayAddress(String agentId) {
+    if (caller instanceof Caller.Operator op && op.agents().isPresent()) {
+      return agentLabels.of(agentId).map(op::mayAddress).orElse(false);
+    }
+    return true;
+  }
+
+  /** The label the caller's operator token restricts it to, if any. */
+  public Optional<Caller.AgentSelector> agentSelector() {
+    return caller instanceof Caller.Operator op ? op.agents() : Optional.empty();
   }
 
   /** The calling agent's id; the caller must be an agent. */

@@ -40,10 +40,14 @@ public final class ApiRouter {
   private final List<RouteSpec> routes = new ArrayList<>();
   private final RequestLimits limits;
   private final java.util.Set<String> bodiless = OpenApiRoutes.bodilessOperations();
+  private final AgentLabels agentLabels;
+  private volatile Auditor auditor = Auditor.NONE;
+  private static final String CALLER = "aegis.caller";
 
   public ApiRouter(Router router, Authenticator authenticator, WorkerExecutor worker,
-                   MeterRegistry metrics, long maxBodySize, RequestLimits limits) {
+                   MeterRegistry metrics, long maxBodySize, RequestLimits limits, AgentLabels agentLabels) {
     this.router = router;
+    this.agentLabels = agentLabels;
     this.limits = limits;
     this.authenticator = authenticator;
     this.worker = worker;
@@ -69,18 +73,14 @@ public final class ApiRouter {
    * Registers {@code endpoint} at {@code path} (Vert.x syntax, {@code /api/v1/agents/:agent_id}).
    */
   public void route(HttpMethod method, String path, Access access, Endpoint endpoint) {
-    boolean takesNoBody = register(method, path, access);
+    String template = register(method, path, access);
+    boolean takesNoBody = bodiless.contains(method.name() + " " + template);
     router.route(method, path).handler(ctx -> {
       long start = System.nanoTime();
       ctx.addEndHandler(v -> record(ctx, method, path, start));
       io.vertx.core.Context context = ctx.vertx().getOrCreateContext();
-      worker.<Reply>executeBlocking(() -> endpoint.handle(admit(ctx, access, takesNoBody, context)), false).onComplete(ar -> {
-        if (ar.succeeded()) {
-          send(ctx, ar.result());
-        } else {
-          fail(ctx, ar.cause());
-        }
-      });
+      worker.<Reply>executeBlocking(() -> endpoint.handle(admit(ctx, access, takesNoBody, context)), false)
+          .onComplete(ar -> answer(ctx, template, context, ar.result(), ar.cause()));
     });
   }
 
@@ -89,7 +89,8 @@ public final class ApiRouter {
    * on a worker like any endpoint, but returns a future, so no thread is held while it waits.
    */
   public void routeAsync(HttpMethod method, String path, Access access, AsyncEndpoint endpoint) {
-    boolean takesNoBody = register(method, path, access);
+    String template = register(method, path, access);
+    boolean takesNoBody = bodiless.contains(method.name() + " " + template);
     router.route(method, path).handler(ctx -> {
       long start = System.nanoTime();
       ctx.addEndHandler(v -> record(ctx, method, path, start));
@@ -97,25 +98,60 @@ public final class ApiRouter {
       worker.<java.util.concurrent.CompletionStage<Reply>>executeBlocking(
           () -> endpoint.handle(admit(ctx, access, takesNoBody, context)), false).onComplete(ar -> {
         if (ar.failed()) {
-          fail(ctx, ar.cause());
+          answer(ctx, template, context, null, ar.cause());
           return;
         }
-        ar.result().whenComplete((reply, err) -> context.runOnContext(v -> {
-          if (err != null) {
-            fail(ctx, err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err);
-          } else {
-            send(ctx, reply);
-          }
-        }));
+        ar.result().whenComplete((reply, err) -> context.runOnContext(v -> answer(ctx, template, context, reply,
+            err instanceof java.util.concurrent.CompletionException && err.getCause() != null ? err.getCause() : err)));
       });
     });
   }
 
-  /** Records the route for the OpenAPI test; returns whether the document gives it no request body. */
-  private boolean register(HttpMethod method, String path, Access access) {
+  /** Where every state-changing operator request is reported before it is answered (the audit log). */
+  public void auditor(Auditor auditor) {
+    this.auditor = auditor;
+  }
+
+  /**
+   * Answers with {@code reply} or {@code failure}, on the request's context. A state-changing
+   * request of an operator token is first reported to the auditor, whatever its outcome, and
+   * answered once the report is durable: an action the client saw succeed is in the audit log.
+   */
+  private void answer(RoutingContext ctx, String template, io.vertx.core.Context context, Reply reply,
+                      Throwable failure) {
+    if (ctx.get(CALLER) instanceof Caller.Operator op && ctx.request().method() != HttpMethod.GET
+        && !(failure instanceof io.vertx.core.http.HttpClosedException)) {
+      ApiException refusal = failure == null ? null : failure instanceof ApiException e ? e
+          : failure instanceof StoreException ? ApiException.unavailable("store") : new ApiException(500, "internal_error", "");
+      byte[] answer = reply == null || reply.body() == null ? null
+          : reply.body() instanceof byte[] b ? b : ApiJson.write(reply.body());
+      Buffer body = ctx.body().buffer();
+      Auditor.Action action = new Auditor.Action(op, limits.clientAddress(ctx.request()),
+          ctx.request().method().name() + " " + template, ctx.request().path(),
+          reply != null ? reply.status() : refusal.status(), refusal == null ? "" : refusal.code(),
+          body == null ? new byte[0] : body.getBytes(), answer);
+      auditor.record(action).whenComplete((v, err) -> context.runOnContext(x -> deliver(ctx, reply, failure)));
+      return;
+    }
+    deliver(ctx, reply, failure);
+  }
+
+  private void deliver(RoutingContext ctx, Reply reply, Throwable failure) {
+    if (failure == null) {
+      send(ctx, reply);
+    } else {
+      fail(ctx, failure);
+    }
+  }
+
+  /** Records the route for the OpenAPI test; returns its template ({@code /api/v1/agents/{agent_id}}). */
+  private String register(HttpMethod method, String path, Access access) {
     String template = path.replaceAll(":([a-z_]+)", "{$1}");
+    if (access.who() != Access.Who.PUBLIC && access.who() != Access.Who.SELF && access.scope() == null) {
+      throw new IllegalArgumentException(method + " " + template + ": an operator route must declare its scope");
+    }
     routes.add(new RouteSpec(method.name(), template, access));
-    return bodiless.contains(method.name() + " " + template);
+    return template;
   }
 
   /**
@@ -130,7 +166,7 @@ public final class ApiRouter {
       throw ApiException.badRequest("unexpected_body", ctx.request().method() + " " + ctx.request().path()
           + " takes no request body");
     }
-    return new ApiRequest(ctx, caller, context, limits.clientAddress(ctx.request()));
+    return new ApiRequest(ctx, caller, context, limits.clientAddress(ctx.request()), agentLabels);
   }
 
   /** Routes registered so far, for the OpenAPI document's completeness test. */
@@ -149,7 +185,7 @@ public final class ApiRouter {
   }
 
   private Caller authorize(RoutingContext ctx, Access access) {
-    if (access == Access.PUBLIC) {
+    if (access.who() == Access.Who.PUBLIC) {
       return Caller.ANONYMOUS;
     }
     String header = ctx.request().getHeader("Authorization");
@@ -157,6 +193,7 @@ public final class ApiRouter {
       throw ApiException.unauthorized("an Authorization: Bearer <token> header is required");
     }
     Caller caller = authenticator.authenticate(header.substring(7).trim());
+    ctx.put(CALLER, caller);
     if (caller instanceof Caller.Operator op && !limits.allowOperator(op.tokenId())) {
       limits.refused("operator_rate");
       throw ApiException.rateLimited("this operator token is over its request rate (AEGIS_OPERATOR_RATE_LIMIT)");
@@ -167,21 +204,47 @@ public final class ApiRouter {
     }
     String pathAgent = ctx.pathParam("agent_id");
     boolean self = caller instanceof Caller.Agent a && a.agentId().equals(pathAgent);
-    boolean allowed = switch (access) {
-      case PUBLIC -> true;
+    boolean allowed = switch (access.who()) {
+      case PUBLIC, AUTHENTICATED -> true;
       case OPERATOR -> caller instanceof Caller.Operator;
       case OPERATOR_OR_SELF -> caller instanceof Caller.Operator || self;
       case SELF -> self;
-      case AUTHENTICATED -> true;
     };
     if (!allowed) {
-      throw ApiException.forbidden(switch (access) {
+      throw ApiException.forbidden(switch (access.who()) {
         case OPERATOR -> "this endpoint needs an operator token";
         case SELF -> "this endpoint is for the agent itself";
         default -> "an agent may only reach its own resources";
       });
     }
+    if (caller instanceof Caller.Operator op) {
+      checkScope(op, access, pathAgent);
+    }
     return caller;
+  }
+
+  /**
+   * An operator token needs the route's scope, and a token with a label selector reaches only
+   * agents carrying its label: one named in the path is checked here (another agent is answered
+   * as if it did not exist, so the token learns nothing of agents it may not address), and a
+   * route about no particular agent must apply the selector itself ({@link Access#selective}).
+   */
+  private void checkScope(Caller.Operator op, Access access, String pathAgent) {
+    if (!access.scope().grantedBy(op.scopes())) {
+      throw new ApiException(403, "insufficient_scope", "this token lacks the '" + access.scope().wire()
+          + "' scope this endpoint needs");
+    }
+    if (op.agents().isEmpty()) {
+      return;
+    }
+    if (pathAgent != null) {
+      if (!agentLabels.of(pathAgent).map(op::mayAddress).orElse(false)) {
+        throw ApiException.notFound("agent '" + pathAgent + "' is not registered");
+      }
+    } else if (!access.appliesSelector()) {
+      throw new ApiException(403, "insufficient_scope", "this token may address only agents labelled "
+          + op.agents().get() + "; this endpoint covers the whole fleet");
+    }
   }
 
   private void record(RoutingContext ctx, HttpMethod method, String route, long start) {

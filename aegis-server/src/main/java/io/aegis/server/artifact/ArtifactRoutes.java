@@ -1,6 +1,7 @@
 package io.aegis.server.artifact;
 
 import io.aegis.server.api.Access;
+import io.aegis.server.api.Scope;
 import io.aegis.server.api.ApiException;
 import io.aegis.server.api.ApiRequest;
 import io.aegis.server.api.ApiRouter;
@@ -34,13 +35,13 @@ public final class ArtifactRoutes {
   public record Feed(List<AgentArtifact> artifacts, String cursor) {}
 
   public void mount(ApiRouter api) {
-    api.route(HttpMethod.POST, "/api/v1/artifacts", Access.OPERATOR, this::publish);
-    api.route(HttpMethod.GET, "/api/v1/artifacts", Access.OPERATOR, this::list);
-    api.route(HttpMethod.GET, "/api/v1/artifacts/:artifact_id", Access.OPERATOR,
+    api.route(HttpMethod.POST, "/api/v1/artifacts", Access.operator(Scope.POLICIES_WRITE), this::publish);
+    api.route(HttpMethod.GET, "/api/v1/artifacts", Access.operator(Scope.READ), this::list);
+    api.route(HttpMethod.GET, "/api/v1/artifacts/:artifact_id", Access.operator(Scope.READ),
         r -> Reply.ok(store.get(r.path("artifact_id")).orElseThrow(() -> noArtifact(r))));
-    api.route(HttpMethod.DELETE, "/api/v1/artifacts/:artifact_id", Access.OPERATOR, this::delete);
-    api.route(HttpMethod.GET, "/api/v1/artifacts/:artifact_id/content", Access.AUTHENTICATED, this::content);
-    api.route(HttpMethod.GET, "/api/v1/agents/:agent_id/artifacts", Access.OPERATOR_OR_SELF, this::poll);
+    api.route(HttpMethod.DELETE, "/api/v1/artifacts/:artifact_id", Access.operator(Scope.POLICIES_WRITE), this::delete);
+    api.route(HttpMethod.GET, "/api/v1/artifacts/:artifact_id/content", Access.authenticated(Scope.READ), this::content);
+    api.route(HttpMethod.GET, "/api/v1/agents/:agent_id/artifacts", Access.operatorOrSelf(Scope.READ), this::poll);
   }
 
   private Reply publish(ApiRequest r) {

@@ -1,18 +1,34 @@
 package io.aegis.server.auth;
 
+import io.aegis.server.api.Caller;
+import io.aegis.server.api.Scope;
 import io.aegis.server.store.Database;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Collectors;
 
 /**
- * Operator tokens. {@code AEGIS_ADMIN_TOKEN}, when set, is always accepted (compared in constant
- * time, never stored). Otherwise the first start creates a token, which the caller prints once;
- * only its hash is kept.
+ * Operator tokens, with their scopes, the label their agents carry, and an expiry.
+ * {@code AEGIS_ADMIN_TOKEN}, when set, is always accepted with every scope (compared in constant
+ * time, never stored). Otherwise the first start creates an {@code admin} token, which the caller
+ * prints once; only hashes are kept.
+ *
+ * <p>Every request looks its token up in the store, so a revocation or an expiry takes effect at
+ * once on every node that shares the store.
  */
 public final class OperatorTokens {
+  /** The id under which the bootstrap token appears in the audit log. */
+  public static final String BOOTSTRAP_ID = "env:AEGIS_ADMIN_TOKEN";
+
   private final Database db;
   private final Optional<byte[]> configured;
 
@@ -40,46 +56,95 @@ public final class OperatorTokens {
           }
         }
       }
-      return Optional.of(insert(c, "initial"));
+      return Optional.of(insert(c, new Spec("initial", EnumSet.of(Scope.ADMIN), Optional.empty(), Optional.empty()),
+          "first start").token());
     });
   }
 
-  /** Creates a named operator token and returns it (shown once). */
+  /** What a new token may do. */
+  public record Spec(String name, Set<Scope> scopes, Optional<Caller.AgentSelector> agents,
+                     Optional<Instant> expiresAt) {}
+
+  /** A token just created: its listing and the token itself (shown once, never stored). */
+  public record Created(Listed listed, String token) {}
+
+  /** Creates a named token with every scope ({@code admin}) and returns it (shown once). */
   public String create(String name) {
-    return db.transaction(c -> insert(c, name));
+    return create(new Spec(name, EnumSet.of(Scope.ADMIN), Optional.empty(), Optional.empty()), "bin/aegis admin").token();
   }
 
-  private String insert(java.sql.Connection c, String name) throws java.sql.SQLException {
+  /** Creates a token as {@code spec} says; {@code createdBy} is the creating token's id (or where it came from). */
+  public Created create(Spec spec, String createdBy) {
+    return db.transaction(c -> insert(c, spec, createdBy));
+  }
+
+  private Created insert(Connection c, Spec spec, String createdBy) throws SQLException {
     String token = Tokens.generate(Tokens.OPERATOR);
+    String id = UUID.randomUUID().toString();
+    Instant now = Instant.now();
     try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO operator_tokens (id, name, token_hash, revoked, created_at) VALUES (?, ?, ?, ?, ?)")) {
-      ps.setString(1, UUID.randomUUID().toString());
-      ps.setString(2, name);
+        "INSERT INTO operator_tokens (id, name, token_hash, revoked, created_at, scopes, agents_label, expires_at, "
+            + "created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+      ps.setString(1, id);
+      ps.setString(2, spec.name());
       ps.setString(3, Tokens.hash(token));
       ps.setBoolean(4, false);
-      db.dialect().setInstant(ps, 5, Instant.now());
+      db.dialect().setInstant(ps, 5, now);
+      ps.setString(6, scopesColumn(spec.scopes()));
+      ps.setString(7, spec.agents().map(Caller.AgentSelector::toString).orElse(null));
+      db.dialect().setInstant(ps, 8, spec.expiresAt().orElse(null));
+      ps.setString(9, createdBy);
       ps.executeUpdate();
     }
-    return token;
+    return new Created(new Listed(id, spec.name(), Set.copyOf(spec.scopes()), spec.agents(), spec.expiresAt(), false,
+        now, createdBy), token);
   }
 
   /** An operator token as listed (never the token itself, which is not stored). */
-  public record Listed(String id, String name, boolean revoked, Instant createdAt) {}
+  public record Listed(String id, String name, Set<Scope> scopes, Optional<Caller.AgentSelector> agents,
+                       Optional<Instant> expiresAt, boolean revoked, Instant createdAt, String createdBy) {
+    /** Whether it is still accepted at {@code now}. */
+    public boolean active(Instant now) {
+      return !revoked && expiresAt.map(now::isBefore).orElse(true);
+    }
+  }
+
+  private static final String COLUMNS =
+      "id, name, scopes, agents_label, expires_at, revoked, created_at, created_by FROM operator_tokens";
 
   /** Every operator token, newest first. */
-  public java.util.List<Listed> list() {
+  public List<Listed> list() {
     return db.read(c -> {
-      try (PreparedStatement ps = c.prepareStatement(
-          "SELECT id, name, revoked, created_at FROM operator_tokens ORDER BY created_at DESC, id")) {
-        java.util.List<Listed> out = new java.util.ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " ORDER BY created_at DESC, id")) {
+        List<Listed> out = new ArrayList<>();
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            out.add(new Listed(rs.getString(1), rs.getString(2), rs.getBoolean(3), db.dialect().getInstant(rs, "created_at")));
+            out.add(listed(rs));
           }
         }
         return out;
       }
     });
+  }
+
+  /** One token by id. */
+  public Optional<Listed> find(String id) {
+    return db.read(c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " WHERE id = ?")) {
+        ps.setString(1, id);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() ? Optional.of(listed(rs)) : Optional.<Listed>empty();
+        }
+      }
+    });
+  }
+
+  private Listed listed(ResultSet rs) throws SQLException {
+    String label = rs.getString("agents_label");
+    return new Listed(rs.getString("id"), rs.getString("name"), scopes(rs.getString("scopes")),
+        Optional.ofNullable(label).map(OperatorTokens::selector),
+        Optional.ofNullable(db.dialect().getInstant(rs, "expires_at")), rs.getBoolean("revoked"),
+        db.dialect().getInstant(rs, "created_at"), rs.getString("created_by"));
   }
 
   /** Revokes a token by id; false if there is no such token. */
@@ -93,23 +158,44 @@ public final class OperatorTokens {
     });
   }
 
-  /** The token's id if it is a valid operator token. */
-  public Optional<String> lookup(String token) {
+  /** The operator a token stands for, if it is a live (known, not revoked, not expired) operator token. */
+  public Optional<Caller.Operator> lookup(String token) {
     if (configured.isPresent() && Tokens.matches(token, configured.get())) {
-      return Optional.of("env:AEGIS_ADMIN_TOKEN");
+      return Optional.of(Caller.Operator.bootstrap(BOOTSTRAP_ID));
     }
     if (!token.startsWith(Tokens.OPERATOR)) {
       return Optional.empty();
     }
     return db.read(c -> {
-      try (PreparedStatement ps = c.prepareStatement(
-          "SELECT id FROM operator_tokens WHERE token_hash = ? AND revoked = ?")) {
+      try (PreparedStatement ps = c.prepareStatement("SELECT " + COLUMNS + " WHERE token_hash = ?")) {
         ps.setString(1, Tokens.hash(token));
-        ps.setBoolean(2, false);
         try (ResultSet rs = ps.executeQuery()) {
-          return rs.next() ? Optional.of(rs.getString(1)) : Optional.empty();
+          if (!rs.next()) {
+            return Optional.<Caller.Operator>empty();
+          }
+          Listed t = listed(rs);
+          return t.active(Instant.now())
+              ? Optional.of(new Caller.Operator(t.id(), t.name(), t.scopes(), t.agents()))
+              : Optional.<Caller.Operator>empty();
         }
       }
     });
+  }
+
+  private static String scopesColumn(Set<Scope> scopes) {
+    return scopes.stream().sorted().map(Scope::wire).collect(Collectors.joining(","));
+  }
+
+  private static Set<Scope> scopes(String column) {
+    Set<Scope> out = EnumSet.noneOf(Scope.class);
+    for (String s : column.split(",")) {
+      Scope.of(s.strip()).ifPresent(out::add);
+    }
+    return out;
+  }
+
+  private static Caller.AgentSelector selector(String label) {
+    int eq = label.indexOf('=');
+    return new Caller.AgentSelector(label.substring(0, eq), label.substring(eq + 1));
   }
 }

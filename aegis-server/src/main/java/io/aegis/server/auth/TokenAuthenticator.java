@@ -27,7 +27,7 @@ public final class TokenAuthenticator implements Authenticator {
       return check.live().<Caller>map(live -> new Caller.Agent(live.agentId()))
           .orElseThrow(() -> check.state().refusal());
     }
-    return operators.lookup(token).<Caller>map(Caller.Operator::new)
+    return operators.lookup(token).<Caller>map(op -> op)
         .orElseThrow(() -> ApiException.unauthorized("the token is unknown or revoked"));
   }
 }

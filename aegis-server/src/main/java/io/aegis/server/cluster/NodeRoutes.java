@@ -1,6 +1,7 @@
 package io.aegis.server.cluster;
 
 import io.aegis.server.api.Access;
+import io.aegis.server.api.Scope;
 import io.aegis.server.api.ApiException;
 import io.aegis.server.api.ApiRouter;
 import io.aegis.server.api.Reply;
@@ -34,9 +35,9 @@ public final class NodeRoutes {
   }
 
   public void mount(ApiRouter api) {
-    api.routeAsync(HttpMethod.GET, "/api/v1/nodes", Access.OPERATOR, r -> cluster.nodes().thenApply(nodes ->
+    api.routeAsync(HttpMethod.GET, "/api/v1/nodes", Access.operator(Scope.READ), r -> cluster.nodes().thenApply(nodes ->
         Reply.ok(new NodeList(nodes))));
-    api.routeAsync(HttpMethod.POST, "/api/v1/nodes/:node_id/drain", Access.OPERATOR, r -> {
+    api.routeAsync(HttpMethod.POST, "/api/v1/nodes/:node_id/drain", Access.operator(Scope.ADMIN), r -> {
       String target = r.path("node_id");
       if (!NODE_ID.matcher(target).matches()) {
         throw ApiException.invalid("node_id must be 1-64 characters of A-Za-z0-9._:-");

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
@@ -88,6 +89,10 @@ public final class Config {
   private final double operatorRateLimit;
   private final double agentRateLimit;
   private final Duration idempotencyWindow;
+  private final Duration auditSignInterval;
+  private final OptionalInt approvalThreshold;
+  private final java.util.Set<String> approvalChannels;
+  private final Duration approvalTimeout;
   private final Duration requestDeadline;
   private final Duration dbSocketTimeout;
   private final int blockingPoolSize;
@@ -231,6 +236,24 @@ public final class Config {
     maxPollWait = r.duration(Setting.AEGIS_MAX_POLL_WAIT, Duration.ofMillis(1), Duration.ofMinutes(10));
     dbPoolSize = r.integer(Setting.AEGIS_DB_POOL_SIZE, 1, 1000);
     idempotencyWindow = r.duration(Setting.AEGIS_IDEMPOTENCY_WINDOW, Duration.ofSeconds(1), Duration.ofDays(30));
+    auditSignInterval = r.duration(Setting.AEGIS_AUDIT_SIGN_INTERVAL, Duration.ofSeconds(1), Duration.ofDays(1));
+    approvalThreshold = r.optional(Setting.AEGIS_APPROVAL_THRESHOLD).isEmpty() ? OptionalInt.empty()
+        : OptionalInt.of(r.integer(Setting.AEGIS_APPROVAL_THRESHOLD, 0, 100_000_000));
+    approvalChannels = r.parse(Setting.AEGIS_APPROVAL_CHANNELS, v -> {
+      java.util.Set<String> channels = new java.util.TreeSet<>();
+      for (String c : v.split(",")) {
+        String name = c.strip();
+        if (!name.isEmpty()) {
+          String error = io.aegis.protocol.Identifiers.channelError(name);
+          if (error != null) {
+            throw new IllegalArgumentException("channel '" + name + "': " + error);
+          }
+          channels.add(name);
+        }
+      }
+      return java.util.Set.copyOf(channels);
+    });
+    approvalTimeout = r.duration(Setting.AEGIS_APPROVAL_TIMEOUT, Duration.ofSeconds(1), Duration.ofDays(30));
     requestDeadline = r.duration(Setting.AEGIS_REQUEST_DEADLINE, Duration.ofMillis(100), Duration.ofMinutes(10));
     trustedProxies = r.raw(Setting.AEGIS_TRUSTED_PROXIES);
     try {
@@ -367,6 +390,11 @@ public final class Config {
   public double agentRateLimit() { return agentRateLimit; }
 
   public Duration idempotencyWindow() { return idempotencyWindow; }
+  public Duration auditSignInterval() { return auditSignInterval; }
+  /** Broadcasts to more agents than this wait for approval; empty: none for their size. */
+  public OptionalInt approvalThreshold() { return approvalThreshold; }
+  public java.util.Set<String> approvalChannels() { return approvalChannels; }
+  public Duration approvalTimeout() { return approvalTimeout; }
 
   public Duration requestDeadline() { return requestDeadline; }
 

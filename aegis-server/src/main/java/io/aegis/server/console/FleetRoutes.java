@@ -1,6 +1,7 @@
 package io.aegis.server.console;
 
 import io.aegis.server.api.Access;
+import io.aegis.server.api.Scope;
 import io.aegis.server.api.ApiException;
 import io.aegis.server.api.ApiRequest;
 import io.aegis.server.api.ApiRouter;
@@ -47,9 +48,9 @@ public final class FleetRoutes {
   }
 
   void mount(ApiRouter api) {
-    api.route(HttpMethod.GET, "/api/v1/fleet/summary", Access.OPERATOR, r -> Reply.ok(summary(filter(r, false))));
-    api.route(HttpMethod.GET, "/api/v1/fleet/agents", Access.OPERATOR, this::list);
-    api.route(HttpMethod.GET, "/api/v1/fleet/agents/:agent_id", Access.OPERATOR, r -> Reply.ok(
+    api.route(HttpMethod.GET, "/api/v1/fleet/summary", Access.operator(Scope.READ), r -> Reply.ok(summary(filter(r, false))));
+    api.route(HttpMethod.GET, "/api/v1/fleet/agents", Access.operator(Scope.READ), this::list);
+    api.route(HttpMethod.GET, "/api/v1/fleet/agents/:agent_id", Access.operator(Scope.READ), r -> Reply.ok(
         fleet.find(r.path("agent_id")).orElseThrow(() ->
             ApiException.notFound("agent '" + r.path("agent_id") + "' is not registered"))));
   }

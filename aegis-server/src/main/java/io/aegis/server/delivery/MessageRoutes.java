@@ -2,6 +2,7 @@ package io.aegis.server.delivery;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.aegis.server.api.Access;
+import io.aegis.server.api.Scope;
 import io.aegis.server.api.ApiException;
 import io.aegis.server.api.ApiJson;
 import io.aegis.server.api.ApiRequest;
@@ -77,10 +78,13 @@ public final class MessageRoutes {
   private final Recipients recipients;
   private final AgentRegistry registry;
   private final IdempotencyKeys keys;
+  private final Approvals approvals;
 
   public MessageRoutes(Config config, SendService sender, MessageQueue queue, WriteBatcher batcher,
-                       DeliveryEngine engine, Recipients recipients, AgentRegistry registry, IdempotencyKeys keys) {
+                       DeliveryEngine engine, Recipients recipients, AgentRegistry registry, IdempotencyKeys keys,
+                       Approvals approvals) {
     this.keys = keys;
+    this.approvals = approvals;
     this.config = config;
     this.sender = sender;
     this.queue = queue;
@@ -91,13 +95,14 @@ public final class MessageRoutes {
   }
 
   public void mount(ApiRouter api) {
-    api.routeAsync(HttpMethod.POST, "/api/v1/agents/broadcast", Access.OPERATOR, this::broadcast);
-    api.routeAsync(HttpMethod.POST, "/api/v1/agents/:agent_id/send", Access.OPERATOR, this::send);
-    api.routeAsync(HttpMethod.POST, "/api/v1/messages", Access.OPERATOR, this::batch);
-    api.route(HttpMethod.GET, "/api/v1/messages/:message_id", Access.OPERATOR, r -> Reply.ok(
-        queue.view(r.path("message_id")).orElseThrow(() -> notFound(r.path("message_id")))));
-    api.route(HttpMethod.GET, "/api/v1/agents/:agent_id/messages", Access.OPERATOR, this::list);
-    api.routeAsync(HttpMethod.DELETE, "/api/v1/messages/:message_id", Access.OPERATOR, this::cancel);
+    api.routeAsync(HttpMethod.POST, "/api/v1/agents/broadcast", Access.operator(Scope.BROADCAST).selective(), this::broadcast);
+    api.routeAsync(HttpMethod.POST, "/api/v1/agents/:agent_id/send", Access.operator(Scope.SEND), this::send);
+    api.routeAsync(HttpMethod.POST, "/api/v1/messages", Access.operator(Scope.SEND).selective(), this::batch);
+    api.route(HttpMethod.GET, "/api/v1/messages/:message_id", Access.operator(Scope.READ).selective(), r -> Reply.ok(
+        addressable(r, r.path("message_id"))));
+    api.route(HttpMethod.GET, "/api/v1/agents/:agent_id/messages", Access.operator(Scope.READ), this::list);
+    api.routeAsync(HttpMethod.DELETE, "/api/v1/messages/:message_id", Access.operator(Scope.SEND).selective(), this::cancel);
+    new ApprovalRoutes(approvals, this, batcher).mount(api);
   }
 
   /** The request's idempotency key and deadline ({@code AEGIS_REQUEST_DEADLINE}, or shorter with {@code Request-Timeout}). */
@@ -186,7 +191,21 @@ public final class MessageRoutes {
         throw ApiException.invalid("wait is only for message_type request: only requests are answered");
       }
     }
-    return settled(sender.send(r.path("agent_id"), e, wait, admission).thenCompose(accepted -> {
+    String agentId = r.path("agent_id");
+    Optional<String> reason = approvals.reason(e.channel(), 1, false);
+    if (reason.isPresent()) {
+      if (wait != null) {
+        throw ApiException.invalid("wait cannot be used on a send that needs approval (" + reason.get() + ")");
+      }
+      registry.get(agentId);
+      return CompletableFuture.completedFuture(awaiting(r, "send", agentId, e.channel(), 1, reason.get(), admission));
+    }
+    return sendNow(agentId, e, wait, admission);
+  }
+
+  private CompletionStage<Reply> sendNow(String agentId, SendService.Envelope e, Duration wait,
+                                         SendService.Admission admission) {
+    return settled(sender.send(agentId, e, wait, admission).thenCompose(accepted -> {
       String status = accepted.deliveringNow() ? MessageQueue.SENT : "queued";
       String id = accepted.message().messageId();
       if (accepted.response() == null) {
@@ -209,13 +228,55 @@ public final class MessageRoutes {
     BroadcastRequest body = r.body(BroadcastRequest.class);
     SendService.Envelope e = sender.envelope(body.channel(), body.message(), body.messageType(), body.ttl(),
         body.priority(), body.headers());
-    List<String> targets = recipients.resolve(body.target(), e.channel());
+    List<String> targets = addressable(r.agentSelector(), recipients.resolve(body.target(), e.channel()));
+    Optional<String> reason = approvals.reason(e.channel(), targets.size(), true);
+    if (reason.isPresent()) {
+      return CompletableFuture.completedFuture(awaiting(r, "broadcast", null, e.channel(), targets.size(),
+          reason.get(), admission));
+    }
+    return broadcastNow(e, targets, Boolean.TRUE.equals(body.queueOffline()), admission);
+  }
+
+  private CompletionStage<Reply> broadcastNow(SendService.Envelope e, List<String> targets, boolean queueOffline,
+                                              SendService.Admission admission) {
     Set<String> full = recipients.withFullQueue();
-    boolean queueOffline = Boolean.TRUE.equals(body.queueOffline());
     return settled(recipients.connected(targets).thenCompose(connected ->
         sender.broadcast(e, targets, connected, queueOffline, full, admission,
             result -> new String(ApiJson.write(answer(result)), java.nio.charset.StandardCharsets.UTF_8)))
         .thenApply(result -> Reply.accepted(answer(result))));
+  }
+
+  /** The answer to a send or broadcast kept for approval: where to follow it. */
+  record AwaitingApproval(String approvalId, String status, String reason, Instant expiresAt) {}
+
+  private Reply awaiting(ApiRequest r, String kind, String agentId, String channel, int count, String reason,
+                         SendService.Admission admission) {
+    Approvals.Created created = approvals.create(kind, agentId, channel, count, reason, r.rawBody(), admission.key(),
+        (io.aegis.server.api.Caller.Operator) r.caller());
+    Approvals.Approval a = created.approval();
+    Reply reply = Reply.accepted(new AwaitingApproval(a.approvalId(), a.status(), a.reason(), a.expiresAt()));
+    return created.fresh() ? reply : reply.withHeader("Idempotent-Replayed", "true");
+  }
+
+  /**
+   * Runs a send or broadcast a second operator approved, as its requester asked it (with the
+   * requester's idempotency key and label selector): the answer is the one the request would
+   * have had without approval.
+   */
+  CompletionStage<Reply> runApproved(Approvals.Approval a) {
+    SendService.Admission admission = new SendService.Admission(a.idempotencyKey(),
+        System.nanoTime() + config.requestDeadline().toNanos());
+    byte[] body = a.request().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    if (a.kind().equals("send")) {
+      SendRequest s = ApiJson.read(body, SendRequest.class);
+      return sendNow(a.agentId(), sender.envelope(s.channel(), s.message(), s.messageType(), s.ttl(), s.priority(),
+          s.headers()), null, admission);
+    }
+    BroadcastRequest b = ApiJson.read(body, BroadcastRequest.class);
+    SendService.Envelope e = sender.envelope(b.channel(), b.message(), b.messageType(), b.ttl(), b.priority(),
+        b.headers());
+    return broadcastNow(e, addressable(a.requesterLabel(), recipients.resolve(b.target(), e.channel())),
+        Boolean.TRUE.equals(b.queueOffline()), admission);
   }
 
   private static BroadcastResponse answer(SendService.BroadcastResult result) {
@@ -262,6 +323,9 @@ public final class MessageRoutes {
         if (agentError != null) {
           throw ApiException.invalid("agent_id: " + agentError);
         }
+        if (!r.mayAddress(it.agentId())) {
+          throw ApiException.notFound("agent '" + it.agentId() + "' is not registered");
+        }
         Optional<IdempotencyKeys.Key> key = Optional.empty();
         if (it.idempotencyKey() != null) {
           key = Optional.of(IdempotencyKeys.forItem(r, it.idempotencyKey(), ApiJson.write(node)));
@@ -273,6 +337,10 @@ public final class MessageRoutes {
         }
         SendService.Envelope e = sender.envelope(it.channel(), it.message(), it.messageType(), it.ttl(),
             it.priority(), it.headers());
+        if (approvals.reason(e.channel(), 1, false).isPresent()) {
+          throw ApiException.conflict("approval_required", "channel '" + e.channel() + "' needs a second operator's "
+              + "approval (AEGIS_APPROVAL_CHANNELS): send it alone with POST /api/v1/agents/{agent_id}/send");
+        }
         prepared.add(new SendService.BatchItem(sender.prepare(it.agentId(), e), key));
         positions.add(i);
       } catch (ApiException refused) {
@@ -317,7 +385,7 @@ public final class MessageRoutes {
 
   private CompletionStage<Reply> cancel(ApiRequest r) {
     String id = r.path("message_id");
-    MessageView view = queue.view(id).orElseThrow(() -> notFound(id));
+    MessageView view = addressable(r, id);
     Instant at = Instant.now();
     return batcher.submit(c -> queue.cancel(c, id, at)).thenApply(n -> {
       if (n == 0) {
@@ -326,6 +394,20 @@ public final class MessageRoutes {
       engine.cancelled(id, view.channel(), n);
       return Reply.ok(new Cancelled(id, n));
     });
+  }
+
+  /** Of a broadcast's targets, those a token may address (one restricted to a label: those carrying it). */
+  private List<String> addressable(Optional<io.aegis.server.api.Caller.AgentSelector> selector, List<String> targets) {
+    if (selector.isEmpty()) {
+      return targets;
+    }
+    Set<String> labelled = recipients.labelled(selector.get().name(), selector.get().value());
+    return targets.stream().filter(labelled::contains).toList();
+  }
+
+  /** The message, if it exists and is for an agent the caller may address (else 404, as if it did not exist). */
+  private MessageView addressable(ApiRequest r, String id) {
+    return queue.view(id).filter(v -> r.mayAddress(v.agentId())).orElseThrow(() -> notFound(id));
   }
 
   private static ApiException notFound(String id) {

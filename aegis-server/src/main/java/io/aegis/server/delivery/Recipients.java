@@ -98,6 +98,11 @@ public final class Recipients {
         List.of()));
   }
 
+  /** Every agent carrying the label {@code name=value} (an operator token's selector). */
+  Set<String> labelled(String name, String value) {
+    return new HashSet<>(ids("SELECT agent_id FROM agent_labels WHERE name = ? AND value = ?", List.of(name, value)));
+  }
+
   private List<String> ids(String sql, List<Object> args) {
     return db.read(c -> {
       try (PreparedStatement ps = c.prepareStatement(sql)) {

@@ -1,6 +1,7 @@
 package io.aegis.server.event;
 
 import io.aegis.server.api.Access;
+import io.aegis.server.api.Scope;
 import io.aegis.server.api.ApiException;
 import io.aegis.server.api.ApiRequest;
 import io.aegis.server.api.ApiRouter;
@@ -31,8 +32,8 @@ public final class EventRoutes {
 
   public void mount(ApiRouter api) {
     api.route(HttpMethod.POST, "/api/v1/agents/:agent_id/events", Access.SELF, this::append);
-    api.route(HttpMethod.GET, "/api/v1/events", Access.OPERATOR, r -> query(r, r.query("agent_id")));
-    api.route(HttpMethod.GET, "/api/v1/agents/:agent_id/events", Access.OPERATOR,
+    api.route(HttpMethod.GET, "/api/v1/events", Access.operator(Scope.READ), r -> query(r, r.query("agent_id")));
+    api.route(HttpMethod.GET, "/api/v1/agents/:agent_id/events", Access.operator(Scope.READ),
         r -> query(r, Optional.of(r.path("agent_id"))));
   }
 

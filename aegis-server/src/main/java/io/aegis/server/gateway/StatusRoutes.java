@@ -1,6 +1,7 @@
 package io.aegis.server.gateway;
 
 import io.aegis.server.api.Access;
+import io.aegis.server.api.Scope;
 import io.aegis.server.api.ApiRouter;
 import io.aegis.server.api.Reply;
 import io.aegis.server.cluster.Location;
@@ -43,7 +44,7 @@ public final class StatusRoutes {
   }
 
   public void mount(ApiRouter api) {
-    api.route(HttpMethod.GET, "/api/v1/agents/:agent_id/status", Access.OPERATOR_OR_SELF, r -> {
+    api.route(HttpMethod.GET, "/api/v1/agents/:agent_id/status", Access.operatorOrSelf(Scope.READ), r -> {
       String agentId = r.path("agent_id");
       registry.get(agentId); // 404 for an unregistered agent
       return Reply.ok(status(agentId));

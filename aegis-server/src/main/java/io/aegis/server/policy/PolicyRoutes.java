@@ -2,6 +2,7 @@ package io.aegis.server.policy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.aegis.server.api.Access;
+import io.aegis.server.api.Scope;
 import io.aegis.server.api.ApiException;
 import io.aegis.server.api.ApiRequest;
 import io.aegis.server.api.ApiRouter;
@@ -40,17 +41,17 @@ public final class PolicyRoutes {
   record AssignmentPage(List<PolicyAssignment> assignments, String nextCursor) {}
 
   public void mount(ApiRouter api) {
-    api.route(HttpMethod.PUT, "/api/v1/policies/:name", Access.OPERATOR, this::put);
-    api.route(HttpMethod.GET, "/api/v1/policies", Access.OPERATOR, this::list);
-    api.route(HttpMethod.GET, "/api/v1/policies/:name", Access.OPERATOR,
+    api.route(HttpMethod.PUT, "/api/v1/policies/:name", Access.operator(Scope.POLICIES_WRITE), this::put);
+    api.route(HttpMethod.GET, "/api/v1/policies", Access.operator(Scope.READ), this::list);
+    api.route(HttpMethod.GET, "/api/v1/policies/:name", Access.operator(Scope.READ),
         r -> Reply.ok(store.latest(r.path("name")).orElseThrow(() -> noPolicy(r))));
-    api.route(HttpMethod.DELETE, "/api/v1/policies/:name", Access.OPERATOR, this::delete);
-    api.route(HttpMethod.GET, "/api/v1/policies/:name/versions", Access.OPERATOR, this::history);
-    api.route(HttpMethod.GET, "/api/v1/policies/:name/versions/:version", Access.OPERATOR, this::version);
-    api.route(HttpMethod.POST, "/api/v1/policies/:name/assignments", Access.OPERATOR, this::assign);
-    api.route(HttpMethod.GET, "/api/v1/policies/:name/assignments", Access.OPERATOR, this::assignments);
-    api.route(HttpMethod.DELETE, "/api/v1/policies/:name/assignments/:assignment_id", Access.OPERATOR, this::unassign);
-    api.route(HttpMethod.GET, "/api/v1/agents/:agent_id/policies", Access.OPERATOR_OR_SELF, this::effective);
+    api.route(HttpMethod.DELETE, "/api/v1/policies/:name", Access.operator(Scope.POLICIES_WRITE), this::delete);
+    api.route(HttpMethod.GET, "/api/v1/policies/:name/versions", Access.operator(Scope.READ), this::history);
+    api.route(HttpMethod.GET, "/api/v1/policies/:name/versions/:version", Access.operator(Scope.READ), this::version);
+    api.route(HttpMethod.POST, "/api/v1/policies/:name/assignments", Access.operator(Scope.POLICIES_WRITE), this::assign);
+    api.route(HttpMethod.GET, "/api/v1/policies/:name/assignments", Access.operator(Scope.READ), this::assignments);
+    api.route(HttpMethod.DELETE, "/api/v1/policies/:name/assignments/:assignment_id", Access.operator(Scope.POLICIES_WRITE), this::unassign);
+    api.route(HttpMethod.GET, "/api/v1/agents/:agent_id/policies", Access.operatorOrSelf(Scope.READ), this::effective);
   }
 
   private Reply put(ApiRequest r) {

@@ -6,6 +6,7 @@ import io.aegis.protocol.Identifiers;
 import io.aegis.protocol.IdentityPublicKey;
 import io.aegis.protocol.InvalidKeyException;
 import io.aegis.server.api.Access;
+import io.aegis.server.api.Scope;
 import io.aegis.server.api.ApiException;
 import io.aegis.server.api.ApiJson;
 import io.aegis.server.api.ApiRequest;
@@ -38,16 +39,16 @@ public final class AgentRoutes {
   }
 
   public void mount(ApiRouter api) {
-    api.route(HttpMethod.POST, "/api/v1/agents", Access.OPERATOR, this::register);
-    api.route(HttpMethod.GET, "/api/v1/agents", Access.OPERATOR, this::list);
-    api.route(HttpMethod.GET, "/api/v1/agents/:agent_id", Access.OPERATOR_OR_SELF,
+    api.route(HttpMethod.POST, "/api/v1/agents", Access.operator(Scope.AGENTS_WRITE), this::register);
+    api.route(HttpMethod.GET, "/api/v1/agents", Access.operator(Scope.READ).selective(), this::list);
+    api.route(HttpMethod.GET, "/api/v1/agents/:agent_id", Access.operatorOrSelf(Scope.READ),
         r -> Reply.ok(registry.get(r.path("agent_id"))));
-    api.route(HttpMethod.PATCH, "/api/v1/agents/:agent_id", Access.OPERATOR, this::update);
-    api.route(HttpMethod.POST, "/api/v1/agents/:agent_id/deactivate", Access.OPERATOR,
+    api.route(HttpMethod.PATCH, "/api/v1/agents/:agent_id", Access.operator(Scope.AGENTS_WRITE), this::update);
+    api.route(HttpMethod.POST, "/api/v1/agents/:agent_id/deactivate", Access.operator(Scope.AGENTS_WRITE),
         r -> Reply.ok(registry.setStatus(r.path("agent_id"), Agent.INACTIVE)));
-    api.route(HttpMethod.POST, "/api/v1/agents/:agent_id/reactivate", Access.OPERATOR,
+    api.route(HttpMethod.POST, "/api/v1/agents/:agent_id/reactivate", Access.operator(Scope.AGENTS_WRITE),
         r -> Reply.ok(registry.setStatus(r.path("agent_id"), Agent.ACTIVE)));
-    api.route(HttpMethod.DELETE, "/api/v1/agents/:agent_id", Access.OPERATOR, r -> {
+    api.route(HttpMethod.DELETE, "/api/v1/agents/:agent_id", Access.operator(Scope.AGENTS_WRITE), r -> {
       registry.delete(r.path("agent_id"));
       return Reply.noContent();
     });
@@ -63,7 +64,10 @@ public final class AgentRoutes {
   }
 
   private Reply list(ApiRequest r) {
-    List<Labels.Selector> selectors = r.queryAll("label").stream().map(Labels::parseSelector).toList();
+    List<Labels.Selector> selectors = new java.util.ArrayList<>(
+        r.queryAll("label").stream().map(Labels::parseSelector).toList());
+    // A token restricted to a label lists only the agents carrying it.
+    r.agentSelector().ifPresent(s -> selectors.add(new Labels.Selector(s.name(), s.value())));
     Optional<String> status = r.query("status").map(s -> {
       if (!s.equals(Agent.ACTIVE) && !s.equals(Agent.INACTIVE)) {
         throw ApiException.invalid("status must be active or inactive");

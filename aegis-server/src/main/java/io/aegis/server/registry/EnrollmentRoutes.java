@@ -2,6 +2,7 @@ package io.aegis.server.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.aegis.server.api.Access;
+import io.aegis.server.api.Scope;
 import io.aegis.server.api.ApiException;
 import io.aegis.server.api.ApiRequest;
 import io.aegis.server.api.ApiRouter;
@@ -43,12 +44,12 @@ public final class EnrollmentRoutes {
   }
 
   public void mount(ApiRouter api) {
-    api.route(HttpMethod.POST, "/api/v1/enrollment-tokens", Access.OPERATOR, this::create);
-    api.route(HttpMethod.GET, "/api/v1/enrollment-tokens", Access.OPERATOR, this::list);
-    api.route(HttpMethod.GET, "/api/v1/enrollment-tokens/:token_id", Access.OPERATOR,
+    api.route(HttpMethod.POST, "/api/v1/enrollment-tokens", Access.operator(Scope.AGENTS_WRITE), this::create);
+    api.route(HttpMethod.GET, "/api/v1/enrollment-tokens", Access.operator(Scope.READ), this::list);
+    api.route(HttpMethod.GET, "/api/v1/enrollment-tokens/:token_id", Access.operator(Scope.READ),
         r -> Reply.ok(tokens.find(r.path("token_id")).orElseThrow(
             () -> ApiException.notFound("enrollment token '" + r.path("token_id") + "' does not exist"))));
-    api.route(HttpMethod.DELETE, "/api/v1/enrollment-tokens/:token_id", Access.OPERATOR, r -> {
+    api.route(HttpMethod.DELETE, "/api/v1/enrollment-tokens/:token_id", Access.operator(Scope.AGENTS_WRITE), r -> {
       tokens.revoke(r.path("token_id"));
       return Reply.noContent();
     });

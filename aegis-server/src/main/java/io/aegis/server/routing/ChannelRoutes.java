@@ -1,6 +1,7 @@
 package io.aegis.server.routing;
 
 import io.aegis.server.api.Access;
+import io.aegis.server.api.Scope;
 import io.aegis.server.api.ApiRouter;
 import io.aegis.server.api.Reply;
 import io.vertx.core.http.HttpMethod;
@@ -17,6 +18,6 @@ public final class ChannelRoutes {
   }
 
   public void mount(ApiRouter api) {
-    api.route(HttpMethod.GET, "/api/v1/channels", Access.OPERATOR, r -> Reply.ok(new ChannelList(subscriptions.summary())));
+    api.route(HttpMethod.GET, "/api/v1/channels", Access.operator(Scope.READ), r -> Reply.ok(new ChannelList(subscriptions.summary())));
   }
 }

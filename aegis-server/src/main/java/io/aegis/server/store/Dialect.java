@@ -72,6 +72,11 @@ public enum Dialect {
   };
 
   /** Binds a point in time (null allowed) the way this store keeps times. */
+  /** What follows a SELECT to lock the rows it reads until the transaction ends (SQLite has one writer: nothing). */
+  public String forUpdate() {
+    return this == POSTGRESQL ? " FOR UPDATE" : "";
+  }
+
   public abstract void setInstant(PreparedStatement ps, int index, Instant value) throws SQLException;
 
   /** Reads a point in time (null if the column is NULL). */

@@ -90,7 +90,7 @@ class OpenApiDocumentTest {
     routes().forEach((key, route) -> {
       Set<String> schemes = new TreeSet<>();
       ops.get(key).path("security").forEach(req -> req.fieldNames().forEachRemaining(schemes::add));
-      Set<String> expected = switch (route.access()) {
+      Set<String> expected = switch (route.access().who()) {
         case PUBLIC -> Set.of();
         case OPERATOR -> Set.of("operatorToken");
         case SELF -> Set.of("agentSession");
@@ -98,6 +98,9 @@ class OpenApiDocumentTest {
       };
       assertThat(ops.get(key).has("security")).as(key + " states its security").isTrue();
       assertThat(schemes).as(key + " (" + route.access() + ")").isEqualTo(expected);
+      // The scope an operator token needs is part of the contract, and the document states it.
+      assertThat(ops.get(key).path("x-aegis-scope").asText(null)).as(key + " x-aegis-scope")
+          .isEqualTo(route.access().scope() == null ? null : route.access().scope().wire());
       JsonNode responses = ops.get(key).path("responses");
       if (route.access() != Access.PUBLIC) {
         assertThat(responses.has("401")).as(key + " documents 401").isTrue();

@@ -38,9 +38,12 @@ class QueuePartitionsTest {
       // that partitions it.
       gw.stop();
       // (and of the migrations after it, which run again)
-      sql(url, "DELETE FROM flyway_schema_history WHERE version IN ('10', '11')");
+      sql(url, "DELETE FROM flyway_schema_history WHERE version IN ('10', '11', '12')");
       sql(url, "DROP TABLE queue_partition_leases");
       sql(url, "DROP TABLE idempotency_keys");
+      sql(url, "DROP TABLE audit_log, audit_head, audit_checkpoints, approvals");
+      sql(url, "ALTER TABLE operator_tokens DROP COLUMN scopes, DROP COLUMN agents_label, DROP COLUMN expires_at, "
+          + "DROP COLUMN created_by");
       gw.restart(Map.of("AEGIS_QUEUE_PARTITIONS", "4"));
 
       assertThat(partitions(url)).isEqualTo(4);
