@@ -20,7 +20,10 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,12 +61,23 @@ public final class AuditLog implements Auditor {
         .register(metrics);
   }
 
+  /** An entry waiting for the next append, with when it must be durable by and who waits for it. */
+  private record Pending(AuditEntry draft, long deadlineNanos, CompletableFuture<Void> done) {}
+
+  private final ConcurrentLinkedQueue<Pending> pending = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean appendQueued = new AtomicBoolean();
+
   @Override
   public CompletionStage<Void> record(Action a) {
     AuditEntry draft = new AuditEntry(0, System.currentTimeMillis(), nodeId, a.operator().tokenId(),
         a.operator().name(), a.address(), a.action(), truncate(a.resource(), 600), a.status(), a.errorCode(),
         String.join(",", messageIds(a.answer())), AuditEntry.digest(a.body()), null, null);
-    return batcher.submit(c -> append(c, draft), System.nanoTime() + deadline.toNanos()).handle((entry, err) -> {
+    Pending p = new Pending(draft, System.nanoTime() + deadline.toNanos(), new CompletableFuture<>());
+    pending.add(p);
+    if (appendQueued.compareAndSet(false, true)) {
+      queueAppend();
+    }
+    return p.done().handle((v, err) -> {
       if (err != null) {
         failures.increment();
         log.error("audit: could not record {} by token {} ({}): {}", a.action(), a.operator().tokenId(),
@@ -73,8 +87,43 @@ public final class AuditLog implements Auditor {
     });
   }
 
-  /** Appends {@code draft} after the chain's head, in the caller's transaction. */
-  public AuditEntry append(Connection c, AuditEntry draft) throws SQLException {
+  /**
+   * Queues one write that appends every entry pending when it runs: under load the entries of
+   * many requests share one lock of the head, one JDBC batch and one commit, instead of three
+   * statements each.
+   */
+  private void queueAppend() {
+    List<Pending> taken = new ArrayList<>();
+    batcher.submit(c -> {
+      // Run again after a failed group commit: what was taken then is appended now, with the rest.
+      appendQueued.set(false);
+      for (Pending p; (p = pending.poll()) != null; ) {
+        taken.add(p);
+      }
+      long now = System.nanoTime();
+      taken.removeIf(p -> {
+        if (now - p.deadlineNanos() > 0) {
+          p.done().completeExceptionally(new io.aegis.server.store.DeadlineExceeded());
+          return true;
+        }
+        return false;
+      });
+      appendAll(c, taken.stream().map(Pending::draft).toList());
+      return taken.size();
+    }).whenComplete((n, err) -> taken.forEach(p -> {
+      if (err == null) {
+        p.done().complete(null);
+      } else {
+        p.done().completeExceptionally(err);
+      }
+    }));
+  }
+
+  /** Appends {@code drafts}, in order, after the chain's head, in the caller's transaction. */
+  public List<AuditEntry> appendAll(Connection c, List<AuditEntry> drafts) throws SQLException {
+    if (drafts.isEmpty()) {
+      return List.of();
+    }
     long seq;
     String prev;
     try (PreparedStatement ps = c.prepareStatement("SELECT seq, hash FROM audit_head WHERE id = 1"
@@ -83,38 +132,43 @@ public final class AuditLog implements Auditor {
         if (!rs.next()) {
           throw new SQLException("audit_head has no row: the audit log's migration did not run");
         }
-        seq = rs.getLong(1) + 1;
+        seq = rs.getLong(1);
         prev = rs.getString(2);
       }
     }
-    AuditEntry e = new AuditEntry(seq, draft.atMillis(), draft.nodeId(), draft.tokenId(), draft.tokenName(),
-        draft.address(), draft.action(), draft.resource(), draft.status(), draft.errorCode(), draft.messageIds(),
-        draft.bodyDigest(), prev, null).sealed();
+    List<AuditEntry> out = new ArrayList<>(drafts.size());
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_log (seq, at_ms, node_id, token_id, token_name, "
         + "address, action, resource, status, error_code, message_ids, body_digest, prev_hash, hash) "
         + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-      ps.setLong(1, e.seq());
-      ps.setLong(2, e.atMillis());
-      ps.setString(3, e.nodeId());
-      ps.setString(4, e.tokenId());
-      ps.setString(5, e.tokenName());
-      ps.setString(6, e.address());
-      ps.setString(7, e.action());
-      ps.setString(8, e.resource());
-      ps.setInt(9, e.status());
-      ps.setString(10, e.errorCode());
-      ps.setString(11, e.messageIds());
-      ps.setString(12, e.bodyDigest());
-      ps.setString(13, e.prevHash());
-      ps.setString(14, e.hash());
-      ps.executeUpdate();
+      for (AuditEntry d : drafts) {
+        AuditEntry e = new AuditEntry(++seq, d.atMillis(), d.nodeId(), d.tokenId(), d.tokenName(), d.address(),
+            d.action(), d.resource(), d.status(), d.errorCode(), d.messageIds(), d.bodyDigest(), prev, null).sealed();
+        ps.setLong(1, e.seq());
+        ps.setLong(2, e.atMillis());
+        ps.setString(3, e.nodeId());
+        ps.setString(4, e.tokenId());
+        ps.setString(5, e.tokenName());
+        ps.setString(6, e.address());
+        ps.setString(7, e.action());
+        ps.setString(8, e.resource());
+        ps.setInt(9, e.status());
+        ps.setString(10, e.errorCode());
+        ps.setString(11, e.messageIds());
+        ps.setString(12, e.bodyDigest());
+        ps.setString(13, e.prevHash());
+        ps.setString(14, e.hash());
+        ps.addBatch();
+        out.add(e);
+        prev = e.hash();
+      }
+      ps.executeBatch();
     }
     try (PreparedStatement ps = c.prepareStatement("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1")) {
-      ps.setLong(1, e.seq());
-      ps.setString(2, e.hash());
+      ps.setLong(1, seq);
+      ps.setString(2, prev);
       ps.executeUpdate();
     }
-    return e;
+    return out;
   }
 
   /** The message ids an answer names: its own {@code message_id}, and those of its results (a batch, an approval). */

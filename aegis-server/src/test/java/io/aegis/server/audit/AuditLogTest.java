@@ -167,6 +167,26 @@ class AuditLogTest {
     }
   }
 
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void concurrentRequestsExtendOneUnbrokenChain(StoreKind store) throws Exception {
+    try (TestGateway gw = start(store)) {
+      List<java.util.concurrent.CompletableFuture<ApiClient.Response>> calls = new java.util.ArrayList<>();
+      for (int i = 0; i < 300; i++) {
+        calls.add(gw.operator().sendAsync("POST", "/api/v1/enrollment-tokens", Map.of("description", "n" + i),
+            Map.of()));
+      }
+      for (var call : calls) {
+        assertThat(call.get().status()).isEqualTo(201);
+      }
+      AuditVerifier.Report report = new AuditVerifier(gw.server().database(),
+          List.of(gw.server().identity().publicKey())).verify();
+      assertThat(report.problems()).isEmpty();
+      assertThat(report.entries()).isEqualTo(300);
+      assertThat(report.lastSeq()).isEqualTo(300);
+    }
+  }
+
   private static void sql(TestGateway gw, String statement) {
     gw.server().database().transaction(c -> {
       try (PreparedStatement ps = c.prepareStatement(statement)) {
