@@ -197,7 +197,8 @@ public final class AegisServer implements AutoCloseable {
       Recipients recipients = new Recipients(database, config, cluster.presence());
       io.aegis.server.delivery.Approvals approvals = new io.aegis.server.delivery.Approvals(database, config);
       approvals.expireEvery(vertx, batcher, Duration.ofMinutes(1));
-      new MessageRoutes(config, sender, queue, batcher, delivery, recipients, registry, idempotencyKeys, approvals)
+      new MessageRoutes(config, sender, queue, batcher, delivery, recipients, registry, idempotencyKeys, approvals,
+          operatorTokens::active)
           .mount(api);
       agentRouter.register("events", new EventsChannel(events));
       agentRouter.register("policy", new PolicyChannel(policies));

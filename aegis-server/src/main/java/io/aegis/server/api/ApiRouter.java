@@ -150,14 +150,22 @@ public final class ApiRouter {
     if (access.who() != Access.Who.PUBLIC && access.who() != Access.Who.SELF && access.scope() == null) {
       throw new IllegalArgumentException(method + " " + template + ": an operator route must declare its scope");
     }
+    java.util.regex.Matcher param = java.util.regex.Pattern.compile(":([a-z_]+)").matcher(path);
+    while (param.find()) {
+      if (!PathParameters.known(param.group(1))) {
+        throw new IllegalArgumentException(method + " " + template + ": path parameter " + param.group(1)
+            + " has no rule in PathParameters");
+      }
+    }
     routes.add(new RouteSpec(method.name(), template, access));
     return template;
   }
 
   /**
    * What every endpoint needs before it runs (on a worker): the caller, authorized for
-   * {@code access}, and no body on an operation the OpenAPI document gives none (an empty body, or
-   * {@code {}}, which some clients always send, is no body).
+   * {@code access}, no body on an operation the OpenAPI document gives none (an empty body, or
+   * {@code {}}, which some clients always send, is no body), and path parameters that follow
+   * their rules ({@link PathParameters}).
    */
   private ApiRequest admit(RoutingContext ctx, Access access, boolean takesNoBody, io.vertx.core.Context context) {
     Caller caller = authorize(ctx, access);
@@ -166,6 +174,7 @@ public final class ApiRouter {
       throw ApiException.badRequest("unexpected_body", ctx.request().method() + " " + ctx.request().path()
           + " takes no request body");
     }
+    PathParameters.check(ctx.pathParams());
     return new ApiRequest(ctx, caller, context, limits.clientAddress(ctx.request()), agentLabels);
   }
 
@@ -193,11 +202,13 @@ public final class ApiRouter {
       throw ApiException.unauthorized("an Authorization: Bearer <token> header is required");
     }
     Caller caller = authenticator.authenticate(header.substring(7).trim());
-    ctx.put(CALLER, caller);
     if (caller instanceof Caller.Operator op && !limits.allowOperator(op.tokenId())) {
       limits.refused("operator_rate");
       throw ApiException.rateLimited("this operator token is over its request rate (AEGIS_OPERATOR_RATE_LIMIT)");
     }
+    // From here on the request is the caller's to answer for (the audit log records it); one
+    // refused by the rate limit is only counted, so that a flood cannot grow the log.
+    ctx.put(CALLER, caller);
     if (caller instanceof Caller.Agent a && !limits.allowAgent(a.agentId())) {
       limits.refused("agent_rate");
       throw ApiException.rateLimited("this agent is over its request rate (AEGIS_AGENT_RATE_LIMIT)");

@@ -158,6 +158,14 @@ public final class OperatorTokens {
     });
   }
 
+  /** Whether the token with this id is still accepted (the bootstrap token: while it is configured). */
+  public boolean active(String id) {
+    if (id.equals(BOOTSTRAP_ID)) {
+      return configured.isPresent();
+    }
+    return find(id).map(t -> t.active(Instant.now())).orElse(false);
+  }
+
   /** The operator a token stands for, if it is a live (known, not revoked, not expired) operator token. */
   public Optional<Caller.Operator> lookup(String token) {
     if (configured.isPresent() && Tokens.matches(token, configured.get())) {

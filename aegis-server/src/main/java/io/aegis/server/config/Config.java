@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  */
 public final class Config {
   private static final Pattern TABLE_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
-  private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+  private static final Pattern NODE_ID = io.aegis.server.api.PathParameters.NODE_ID;
   private static final Pattern BIND_ADDRESS = Pattern.compile(
       "(\\d{1,3}(\\.\\d{1,3}){3})|(\\[?[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*\\]?)|([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)");
 

@@ -30,9 +30,13 @@ final class ApprovalRoutes {
   private final Approvals approvals;
   private final MessageRoutes messages;
   private final WriteBatcher batcher;
+  private final java.util.function.Predicate<String> tokenActive;
 
-  ApprovalRoutes(Approvals approvals, MessageRoutes messages, WriteBatcher batcher) {
+  /** @param tokenActive whether an operator token (by id) is still accepted: a revoked requester's request is not run */
+  ApprovalRoutes(Approvals approvals, MessageRoutes messages, WriteBatcher batcher,
+                 java.util.function.Predicate<String> tokenActive) {
     this.approvals = approvals;
+    this.tokenActive = tokenActive;
     this.messages = messages;
     this.batcher = batcher;
   }
@@ -78,6 +82,12 @@ final class ApprovalRoutes {
     }
     if (!a.status().equals(Approvals.AWAITING)) {
       throw ApiException.conflict("not_awaiting_approval", "approval '" + a.approvalId() + "' is " + a.status());
+    }
+    if (approving && !tokenActive.test(a.requestedBy())) {
+      // Whoever asked no longer holds a live token (revoked, expired): a second person's yes does
+      // not revive its authority. Reject it instead.
+      throw ApiException.conflict("requester_revoked", "the token that asked for approval '" + a.approvalId()
+          + "' was revoked or expired since; reject it");
     }
     return a;
   }

@@ -79,10 +79,13 @@ public final class MessageRoutes {
   private final AgentRegistry registry;
   private final IdempotencyKeys keys;
   private final Approvals approvals;
+  private final java.util.function.Predicate<String> tokenActive;
 
+  /** @param tokenActive whether an operator token (by id) is still accepted (for approvals) */
   public MessageRoutes(Config config, SendService sender, MessageQueue queue, WriteBatcher batcher,
                        DeliveryEngine engine, Recipients recipients, AgentRegistry registry, IdempotencyKeys keys,
-                       Approvals approvals) {
+                       Approvals approvals, java.util.function.Predicate<String> tokenActive) {
+    this.tokenActive = tokenActive;
     this.keys = keys;
     this.approvals = approvals;
     this.config = config;
@@ -102,7 +105,7 @@ public final class MessageRoutes {
         addressable(r, r.path("message_id"))));
     api.route(HttpMethod.GET, "/api/v1/agents/:agent_id/messages", Access.operator(Scope.READ), this::list);
     api.routeAsync(HttpMethod.DELETE, "/api/v1/messages/:message_id", Access.operator(Scope.SEND).selective(), this::cancel);
-    new ApprovalRoutes(approvals, this, batcher).mount(api);
+    new ApprovalRoutes(approvals, this, batcher, tokenActive).mount(api);
   }
 
   /** The request's idempotency key and deadline ({@code AEGIS_REQUEST_DEADLINE}, or shorter with {@code Request-Timeout}). */

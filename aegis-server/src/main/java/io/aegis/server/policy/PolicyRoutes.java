@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * (operators or the agent itself, with ETag revalidation).
  */
 public final class PolicyRoutes {
-  static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+  static final Pattern NAME = io.aegis.server.api.PathParameters.POLICY_NAME;
   static final int MAX_DESCRIPTION_LENGTH = 4096;
 
   private final PolicyStore store;

@@ -210,7 +210,7 @@ class ArtifactPollingApiTest {
 
     // Not for B: indistinguishable from an artifact that does not exist.
     var hidden = agentB.get("/api/v1/artifacts/" + forA + "/content");
-    var missing = agentB.get("/api/v1/artifacts/" + unique("missing") + "/content");
+    var missing = agentB.get("/api/v1/artifacts/" + java.util.UUID.randomUUID() + "/content");
     assertThat(hidden.status()).isEqualTo(404);
     assertThat(missing.status()).isEqualTo(404);
     assertThat(hidden.errorCode()).isEqualTo(missing.errorCode()).isEqualTo("not_found");

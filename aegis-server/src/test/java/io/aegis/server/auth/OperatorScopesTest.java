@@ -110,7 +110,7 @@ class OperatorScopesTest {
     var refused = holder.get("/api/v1/agents");
     assertThat(refused.status()).isEqualTo(401);
     assertThat(gw.operator().get("/api/v1/operator-tokens/" + id).json().path("revoked").asBoolean()).isTrue();
-    assertThat(gw.operator().delete("/api/v1/operator-tokens/no-such-token").status()).isEqualTo(404);
+    assertThat(gw.operator().delete("/api/v1/operator-tokens/00000000-0000-4000-8000-000000000000").status()).isEqualTo(404);
   }
 
   @Test

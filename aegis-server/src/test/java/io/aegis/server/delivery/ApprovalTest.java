@@ -142,6 +142,26 @@ class ApprovalTest {
 
   @ParameterizedTest
   @EnumSource(StoreKind.class)
+  void aRequestWhoseTokenWasRevokedCannotBeApproved(StoreKind store) {
+    try (TestGateway gw = TestGateway.start(store, ENV)) {
+      TestAgent agent = TestAgent.register(gw, Gateways.unique("revoked"));
+      var created = gw.operator().post("/api/v1/operator-tokens", Map.of("name", "mallory", "scopes", List.of("send")));
+      ApiClient mallory = gw.withToken(created.json().path("token").asText());
+      ApiClient bob = token(gw, "bob", "approve", "read");
+      String id = mallory.post("/api/v1/agents/" + agent.agentId() + "/send",
+          Map.of("channel", "critical", "message", Map.of())).json().path("approval_id").asText();
+      gw.operator().delete("/api/v1/operator-tokens/" + created.json().path("token_id").asText());
+
+      var refused = bob.post("/api/v1/approvals/" + id + "/approve", null);
+      assertThat(refused.status()).isEqualTo(409);
+      assertThat(refused.errorCode()).isEqualTo("requester_revoked");
+      assertThat(bob.post("/api/v1/approvals/" + id + "/reject", null).status()).isEqualTo(200);
+      assertThat(messages(gw, agent.agentId())).isZero();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
   void anUnapprovedRequestExpires(StoreKind store) {
     Map<String, String> env = new java.util.HashMap<>(ENV);
     env.put("AEGIS_APPROVAL_TIMEOUT", "1s");
@@ -157,7 +177,7 @@ class ApprovalTest {
       assertThat(bob.post("/api/v1/approvals/" + id + "/approve", null).errorCode()).isEqualTo("not_awaiting_approval");
       assertThat(messages(gw, agent.agentId())).isZero();
       assertThat(bob.get("/api/v1/approvals?status=maybe").status()).isEqualTo(400);
-      assertThat(bob.get("/api/v1/approvals/no-such").status()).isEqualTo(404);
+      assertThat(bob.get("/api/v1/approvals/00000000-0000-4000-8000-000000000000").status()).isEqualTo(404);
     }
   }
 }

@@ -143,8 +143,8 @@ class EnrollmentApiTest {
     assertThat(op.delete("/api/v1/enrollment-tokens/" + id).status()).isEqualTo(204);
     assertThat(op.get("/api/v1/enrollment-tokens/" + id).json().path("revoked").asBoolean()).isTrue();
     assertInvalidToken(enroll(gw, created.path("token").asText(), AgentIdentity.create("revoked")));
-    assertThat(op.delete("/api/v1/enrollment-tokens/" + unique("none")).status()).isEqualTo(404);
-    assertThat(op.get("/api/v1/enrollment-tokens/" + unique("none")).status()).isEqualTo(404);
+    assertThat(op.delete("/api/v1/enrollment-tokens/" + java.util.UUID.randomUUID()).status()).isEqualTo(404);
+    assertThat(op.get("/api/v1/enrollment-tokens/" + java.util.UUID.randomUUID()).status()).isEqualTo(404);
   }
 
   @ParameterizedTest
