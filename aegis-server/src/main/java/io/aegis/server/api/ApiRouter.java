@@ -125,12 +125,15 @@ public final class ApiRouter {
           : failure instanceof StoreException ? ApiException.unavailable("store") : new ApiException(500, "internal_error", "");
       byte[] answer = reply == null || reply.body() == null ? null
           : reply.body() instanceof byte[] b ? b : ApiJson.write(reply.body());
+      // Serialized once, for the log and for the client.
+      Reply serialized = answer == null ? reply
+          : new Reply(reply.status(), answer, reply.contentType(), reply.headers());
       Buffer body = ctx.body().buffer();
       Auditor.Action action = new Auditor.Action(op, limits.clientAddress(ctx.request()),
           ctx.request().method().name() + " " + template, ctx.request().path(),
           reply != null ? reply.status() : refusal.status(), refusal == null ? "" : refusal.code(),
           body == null ? new byte[0] : body.getBytes(), answer);
-      auditor.record(action).whenComplete((v, err) -> context.runOnContext(x -> deliver(ctx, reply, failure)));
+      auditor.record(action).whenComplete((v, err) -> context.runOnContext(x -> deliver(ctx, serialized, failure)));
       return;
     }
     deliver(ctx, reply, failure);
@@ -259,14 +262,18 @@ public final class ApiRouter {
   }
 
   private void record(RoutingContext ctx, HttpMethod method, String route, long start) {
-    Timer.builder("http.server.requests")
+    int status = ctx.response().getStatusCode();
+    // One timer per route and status, found without building its id on every request.
+    timers.computeIfAbsent(method.name() + " " + route + " " + status, k -> Timer.builder("http.server.requests")
         .description("REST API requests by route and status")
         .tag("method", method.name())
         .tag("route", route)
-        .tag("status", Integer.toString(ctx.response().getStatusCode()))
-        .register(metrics)
+        .tag("status", Integer.toString(status))
+        .register(metrics))
         .record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
   }
+
+  private final java.util.concurrent.ConcurrentHashMap<String, Timer> timers = new java.util.concurrent.ConcurrentHashMap<>();
 
   private static void send(RoutingContext ctx, Reply reply) {
     HttpServerResponse response = ctx.response();
