@@ -21,7 +21,8 @@ import picocli.CommandLine.Option;
     description = "Send one message to many agents: every active agent, or those with --label, --agent, or the "
         + "channel's --subscribers. Then follow it (a progress line on stderr) until the delivered and failed counts "
         + "settle: every delivery finished, or only those queued for offline agents left. Exit status 1 if it does "
-        + "not settle within --timeout (it goes on at the gateway).")
+        + "not settle within --timeout (it goes on at the gateway). A broadcast that needs a second operator's "
+        + "approval prints the approval id instead (see 'ctl approvals').")
 final class BroadcastCommand extends CtlLeaf {
   private static final Duration POLL = Duration.ofMillis(500);
 
@@ -73,6 +74,11 @@ final class BroadcastCommand extends CtlLeaf {
     Output out = output(false);
     GatewayApi api = api();
     JsonNode answer = api.send("POST", "/api/v1/agents/broadcast", body, message.requestHeaders(), Duration.ZERO);
+    if (AwaitingApproval.is(answer)) {
+      // Nothing went out: there is no message to follow until another operator approves it.
+      AwaitingApproval.show(out, answer);
+      return 0;
+    }
     String id = Output.text(answer, "message_id");
     BroadcastProgress progress = BroadcastProgress.accepted(answer);
     if (noFollow) {
@@ -114,8 +120,7 @@ final class BroadcastCommand extends CtlLeaf {
     }
     Map<String, Object> f = new LinkedHashMap<>();
     f.put("message_id", Output.text(answer, "message_id"));
-    f.put("recipients", p.recipients() + " (" + p.connected() + " connected, " + p.offline() + " queued while offline, "
-        + p.refused() + " refused)");
+    f.put("recipients", p.reach());
     if (settled != null) {
       f.put("delivered", p.delivered());
       f.put("failed", p.failed() + p.refused());

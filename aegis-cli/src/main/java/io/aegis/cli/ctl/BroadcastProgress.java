@@ -42,6 +42,12 @@ record BroadcastProgress(int connected, int offline, int refused, long delivered
     return (long) connected + offline + refused;
   }
 
+  /** Whom it reached when accepted: {@code 3 (2 connected, 1 queued while offline, 0 refused)}. */
+  String reach() {
+    return recipients() + " (" + connected + " connected, " + offline + " queued while offline, " + refused
+        + " refused)";
+  }
+
   long inFlight() {
     return pending + sent;
   }

@@ -20,7 +20,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "send", mixinStandardHelpOptions = true,
     description = "Send a message to one agent. It is queued durably; the answer says whether the agent is connected "
         + "(sent) or not (queued). --wait: for a request, wait for the agent's response and print it; for an event "
-        + "or a response, wait until the agent acknowledged it. Exit status 1 if the wait ends without it.")
+        + "or a response, wait until the agent acknowledged it. Exit status 1 if the wait ends without it. On a "
+        + "channel that needs a second operator's approval, it prints the approval id instead (see 'ctl approvals').")
 final class SendCommand extends CtlLeaf {
   static final Set<String> FINISHED = Set.of("delivered", "failed", "expired", "cancelled");
   private static final Duration POLL = Duration.ofMillis(250);
@@ -44,6 +45,16 @@ final class SendCommand extends CtlLeaf {
     GatewayApi api = api();
     JsonNode answer = api.send("POST", "/api/v1/agents/" + seg(agentId) + "/send", body, message.requestHeaders(),
         wait == null ? Duration.ZERO : wait);
+    if (AwaitingApproval.is(answer)) {
+      AwaitingApproval.show(out, answer);
+      if (wait != null) {
+        // Only an event or a response gets here: the gateway refuses a request's wait on a channel
+        // that needs approval. What was waited for cannot happen before someone approves it.
+        throw new CtlFailure(CtlFailure.REFUSED, "not acknowledged by " + agentId + ": it awaits approval (approval "
+            + Output.text(answer, "approval_id") + "), so there is nothing to wait for yet");
+      }
+      return 0;
+    }
     String id = Output.text(answer, "message_id");
     if (wait == null || message.isRequest()) {
       show(out, answer);
