@@ -26,7 +26,7 @@ import picocli.CommandLine.ScopeType;
     versionProvider = io.aegis.cli.AegisCommand.Version.class,
     description = {
         "Operate a running gateway through its REST API: agents, sends and broadcasts, messages, policies, events, "
-            + "approvals.",
+            + "approvals, operator tokens and the audit log.",
         "",
         "The gateway and the operator token come from --url/--token, else AEGIS_URL/AEGIS_TOKEN, else the "
             + "configuration file (--config, else $AEGIS_CONFIG, else ~/.config/aegis/ctl.json), a JSON object:",
@@ -34,7 +34,7 @@ import picocli.CommandLine.ScopeType;
         "Output: tables, or JSON with --json (-o json on send and broadcast, whose --json is the message).",
         ""},
     subcommands = {AgentsCommand.class, SendCommand.class, BroadcastCommand.class, MessagesCommand.class,
-        PoliciesCommand.class, EventsCommand.class, ApprovalsCommand.class},
+        PoliciesCommand.class, EventsCommand.class, ApprovalsCommand.class, TokensCommand.class, AuditCommand.class},
     footer = {"", "Exit status: 0 done; 1 refused by the gateway (its error code is printed), or what was waited for "
         + "did not happen; 2 bad arguments or settings; 3 the gateway could not be reached."})
 public final class CtlCommand implements Runnable {
