@@ -9,12 +9,14 @@ import agentPage from './pages/agent.js';
 import { sendPage, broadcastPage } from './pages/send.js';
 import messagePage from './pages/message.js';
 import { policiesPage, policyPage } from './pages/policies.js';
+import approvalsPage from './pages/approvals.js';
 import healthPage from './pages/health.js';
 
-// The side navigation. A new view (say, pending approvals) is one entry here and one route below.
+// The side navigation. A new view is one entry here and one route below.
 const NAV = [
   { id: 'fleet', title: 'Fleet', icon: '▦', href: '#/fleet' },
   { id: 'send', title: 'Send & broadcast', icon: '➤', href: '#/send' },
+  { id: 'approvals', title: 'Approvals', icon: '✓', href: '#/approvals' },
   { id: 'policies', title: 'Policies', icon: '☰', href: '#/policies' },
   { id: 'health', title: 'Health', icon: '♥', href: '#/health' },
 ];
@@ -25,6 +27,7 @@ const ROUTES = [
   { pattern: /^send$/, nav: 'send', page: sendPage },
   { pattern: /^broadcast$/, nav: 'send', page: broadcastPage },
   { pattern: /^messages\/([^/]+)$/, nav: 'send', page: messagePage, names: ['messageId'] },
+  { pattern: /^approvals$/, nav: 'approvals', page: approvalsPage },
   { pattern: /^policies$/, nav: 'policies', page: policiesPage },
   { pattern: /^policies\/([^/]+)$/, nav: 'policies', page: policyPage, names: ['name'] },
   { pattern: /^health$/, nav: 'health', page: healthPage },

@@ -88,6 +88,7 @@ const STATE_TONES = {
   connected: 'ok', offline: '', inactive: 'danger',
   pending: '', sent: 'info', delivered: 'ok', failed: 'danger', expired: 'warn', cancelled: '',
   active: 'ok',
+  awaiting_approval: 'warn', approved: 'ok', rejected: 'danger',
 };
 
 /** A coloured status badge; the word itself carries the meaning (never colour alone). */

@@ -5,6 +5,7 @@ import { api } from '../api.js';
 import { href } from '../href.js';
 import { count, fill, h, notice, panel, parseSelectors, say } from '../dom.js';
 import { followMessage } from '../progress.js';
+import { showAwaitingApproval } from './approvals.js';
 
 const CHANNEL = /^[a-z0-9][a-z0-9._/-]{0,127}$/;
 
@@ -99,8 +100,14 @@ export function sendPage(main, { query, setTitle }) {
     say(status, '');
     try {
       const accepted = await api(`api/v1/agents/${encodeURIComponent(agentId)}/send`, { method: 'POST', body });
-      say(status, accepted.status === 'sent' ? `Sent to ${agentId}; waiting for its acknowledgement.` : `Queued for ${agentId}: it is not connected now and will get the message when it connects.`, 'ok');
       if (stopFollowing) stopFollowing();
+      stopFollowing = null;
+      if (accepted.status === 'awaiting_approval') {
+        showAwaitingApproval(status, accepted);
+        fill(progress, h('p', { class: 'subtle', text: 'Nothing to follow until it is approved.' }));
+        return;
+      }
+      say(status, accepted.status === 'sent' ? `Sent to ${agentId}; waiting for its acknowledgement.` : `Queued for ${agentId}: it is not connected now and will get the message when it connects.`, 'ok');
       stopFollowing = followMessage(progress, accepted.message_id);
     } catch (e) {
       say(status, `Not sent: ${e.message}`, 'error');
@@ -207,10 +214,16 @@ export function broadcastPage(main, { setTitle }) {
     say(status, '');
     try {
       const result = await api('api/v1/agents/broadcast', { method: 'POST', body });
+      if (stopFollowing) stopFollowing();
+      stopFollowing = null;
+      if (result.status === 'awaiting_approval') {
+        showAwaitingApproval(status, result);
+        fill(progress, h('p', { class: 'subtle', text: 'Nothing to follow until it is approved.' }));
+        return;
+      }
       const c = result.counts;
       say(status, `Broadcast accepted: sent to ${count(c.sent_to)} connected agents, queued for ${count(c.queued)}`
         + (c.failed ? `; not sent to ${count(c.failed)} (offline and not queued, or their queue is full)` : '') + '.', 'ok');
-      if (stopFollowing) stopFollowing();
       if (c.sent_to + c.queued > 0) stopFollowing = followMessage(progress, result.message_id);
       else fill(progress, h('p', { text: 'No agent was reached: nothing to follow.' }));
     } catch (e) {

@@ -18,12 +18,13 @@ import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.WebElement;
+import org.openqa.selenium.support.ui.Select;
 
 /**
  * The console in a real headless Chromium against a real gateway, doing what an operator does:
- * sign in, watch an agent connect, send to it and see the message delivered, broadcast, and
- * deactivate an agent and see it drop. Every page runs under the Content-Security-Policy without
- * a single error in the browser's console. (The REST views it uses are tested on both stores by
+ * sign in, watch an agent connect, send to it and see the message delivered, broadcast,
+ * deactivate an agent and see it drop, and approve another operator's request. Every page runs
+ * under the Content-Security-Policy without a single error in the browser's console. (The REST views it uses are tested on both stores by
  * {@link FleetApiTest}; the browser runs against SQLite.)
  */
 class ConsoleBrowserTest {
@@ -33,7 +34,8 @@ class ConsoleBrowserTest {
   @BeforeAll
   static void start() {
     browser = Browser.open(1440, 900);
-    gw = TestGateway.start(StoreKind.SQLITE);
+    // Sends on "critical" wait for a second operator (the other tests send on other channels).
+    gw = TestGateway.start(StoreKind.SQLITE, Map.of("AEGIS_APPROVAL_CHANNELS", "critical"));
   }
 
   @AfterAll
@@ -225,7 +227,7 @@ class ConsoleBrowserTest {
     browser.await("focus on the heading", d -> d.switchTo().activeElement().getTagName().equals("h1"));
     browser.awaitText("#agent-policies", policy);
 
-    for (String page : List.of("#/send", "#/broadcast", "#/policies")) {
+    for (String page : List.of("#/send", "#/broadcast", "#/approvals", "#/policies")) {
       go(page);
       browser.await(page + " rendered", d -> d.findElements(By.cssSelector(".panel")).size() > 0);
     }
@@ -242,6 +244,80 @@ class ConsoleBrowserTest {
     });
     browser.awaitText("#health-ready", "ready");
     assertThat(browser.consoleErrors()).isEmpty();
+  }
+
+  @Test
+  void aRequestAwaitingApprovalIsApprovedByASecondOperatorButNotByTheOneThatAsked() {
+    TestAgent agent = TestAgent.register(gw, unique("wipe"));
+    var created = gw.operator().post("/api/v1/operator-tokens", Map.of("name", "alice", "scopes", List.of("send")));
+    assertThat(created.status()).as(created.body()).isEqualTo(201);
+    var alice = gw.withToken(created.json().path("token").asText());
+    try (TestAgent.Session session = agent.connect()) {
+      // The console's own request is kept for approval: the send page says so, with nothing to follow.
+      go("#/send?agent=" + agent.agentId());
+      WebElement channel = browser.find("#send-channel");
+      channel.clear();
+      channel.sendKeys("critical");
+      browser.find("form[aria-label='Send to one agent'] button[type='submit']").click();
+      browser.awaitText(".notice.info", "awaits a second operator's approval");
+      assertThat(browser.find(".notice.info").getText()).contains("AEGIS_APPROVAL_CHANNELS");
+      String own = browser.present(".notice.info a[data-approval-id]").getAttribute("data-approval-id");
+
+      // Another operator's request.
+      var asked = alice.post("/api/v1/agents/" + agent.agentId() + "/send",
+          Map.of("channel", "critical", "message", Map.of("wipe", true)));
+      assertThat(asked.status()).as(asked.body()).isEqualTo(202);
+      String theirs = asked.json().path("approval_id").asText();
+
+      go("#/approvals");
+      WebElement row = browser.present(approval(theirs) + "[data-status='awaiting_approval']");
+      assertThat(row.getText()).contains("send", "critical", agent.agentId(), "alice",
+          "channel 'critical' is listed in AEGIS_APPROVAL_CHANNELS", "{\"wipe\":true}");
+      assertThat(browser.find(approval(own)).getText()).contains("AEGIS_ADMIN_TOKEN");
+
+      // The console's token may not approve its own request: the gateway's refusal is shown.
+      click(approval(own) + " button[data-action='approve']");
+      browser.find("dialog[open] .btn.primary").click();
+      browser.awaitText(".notice.error", "the token that made it cannot approve it");
+      browser.present(approval(own) + "[data-status='awaiting_approval']");
+      // It may reject it, though.
+      click(approval(own) + " button[data-action='reject']");
+      browser.awaitText(".notice.ok", "Rejected: the send on critical to " + agent.agentId() + " will not be sent");
+      browser.await("the rejected request to leave the list", d -> d.findElements(By.cssSelector(approval(own))).isEmpty());
+
+      click(approval(theirs) + " button[data-action='approve']");
+      browser.awaitText("dialog[open]", "sent at once, as alice asked it");
+      browser.find("dialog[open] .btn.primary").click();
+      browser.awaitText(".notice.ok", "Approved: the send on critical to " + agent.agentId() + " went out as message");
+      String messageId = browser.present(".notice.ok a[data-message-id]").getAttribute("data-message-id");
+      OpenedRecord received = receiveAndAck(session, "critical");
+      assertThat(received.id()).isEqualTo(messageId);
+      assertThat(received.bodyText()).contains("\"wipe\":true");
+      browser.await("the approved request to leave the list", d -> d.findElements(By.cssSelector(approval(theirs))).isEmpty());
+
+      // Decided requests stay visible under their status.
+      new Select(browser.find("#approvals-status")).selectByValue("approved");
+      WebElement approved = browser.present(approval(theirs) + "[data-status='approved']");
+      assertThat(approved.findElement(By.cssSelector("[data-state='approved']")).getText()).isEqualTo("approved");
+      assertThat(approved.getText()).contains("by AEGIS_ADMIN_TOKEN");
+    }
+    // The self-approval refused (403) is the only thing the browser logs.
+    assertThat(browser.consoleErrors()).singleElement().asString().contains("/approve", "403");
+  }
+
+  static String approval(String approvalId) {
+    return "tr[data-approval-id='" + approvalId + "']";
+  }
+
+  /**
+   * Clicks a button of a table that refreshes every few seconds: once it is enabled (not while a
+   * decision is in flight), and again if a refresh replaced it between finding and clicking.
+   */
+  static void click(String css) {
+    browser.await("to click " + css, d -> {
+      d.findElement(By.cssSelector(css + ":not([disabled])")).click();
+      return true;
+    });
   }
 
   /** A value of this gateway's /metrics. */

@@ -23,9 +23,9 @@ import org.openqa.selenium.WebElement;
 
 /**
  * Takes the screenshots of docs/console.md: a gateway with a small fleet (agents on both
- * transports, one offline, one deactivated, policies, events, a message and a broadcast), and the
- * console's main pages in a 1440×900 window. Not part of the suite; run it after changing the
- * console:
+ * transports, one offline, one deactivated, policies, events, a message and a broadcast, two
+ * requests awaiting approval), and the console's main pages in a 1440×900 window. Not part of the
+ * suite; run it after changing the console:
  *
  * <pre>{@code
  * mvn -B -q -pl aegis-server -am test -Dtest=ConsoleScreenshots -Dsurefire.failIfNoSpecifiedTests=false \
@@ -39,7 +39,8 @@ class ConsoleScreenshots {
   @Test
   void takeScreenshots() throws Exception {
     Path out = Path.of(System.getProperty("aegis.console.screenshots"));
-    try (TestGateway gw = TestGateway.start(StoreKind.SQLITE, Map.of("AEGIS_NODE_ID", "gw-eu-1"));
+    try (TestGateway gw = TestGateway.start(StoreKind.SQLITE, Map.of("AEGIS_NODE_ID", "gw-eu-1",
+            "AEGIS_APPROVAL_CHANNELS", "wipe"));
          Browser browser = Browser.open(1440, 1050)) {
       stageFleet(gw);
       String base = gw.baseUrl() + "/console/";
@@ -86,6 +87,11 @@ class ConsoleScreenshots {
       go(browser, "#/policies/baseline");
       browser.awaitText("#policy-assignments", "env=prod");
       browser.screenshot(out.resolve("policy.png"));
+
+      go(browser, "#/approvals");
+      browser.await("two requests awaiting approval",
+          d -> d.findElements(By.cssSelector("tr[data-status='awaiting_approval']")).size() == 2);
+      browser.screenshot(out.resolve("approvals.png"));
 
       go(browser, "#/health");
       browser.awaitText("#health-ready", "ready");
@@ -167,6 +173,13 @@ class ConsoleScreenshots {
       assertThat(r.status()).as(r.toString()).isEqualTo(202);
     }
     op.post("/api/v1/agents/db-03/send", Map.of("channel", "commands", "message", Map.of("action", "vacuum")));
+
+    // Requests on "wipe" wait for a second operator; another token asks, so the console's may approve.
+    var created = op.post("/api/v1/operator-tokens", Map.of("name", "alice (on-call)", "scopes", List.of("send", "broadcast")));
+    var alice = gw.withToken(created.json().path("token").asText());
+    alice.post("/api/v1/agents/web-03/send", Map.of("channel", "wipe", "message", Map.of("action", "wipe", "path", "/var/cache/app")));
+    alice.post("/api/v1/agents/broadcast", Map.of("channel", "wipe", "message", Map.of("action", "wipe", "path", "/tmp"),
+        "target", Map.of("labels", Map.of("role", "db"))));
   }
 
   /** Acknowledges whatever the agent receives, in the background, as a real agent does. */
