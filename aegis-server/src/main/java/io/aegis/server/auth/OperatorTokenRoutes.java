@@ -105,7 +105,7 @@ public final class OperatorTokenRoutes {
       if (d.isZero() || d.isNegative() || d.compareTo(MAX_LIFETIME) > 0) {
         throw ApiException.invalid("expires_in must be more than 0 and at most 3650d");
       }
-      expiresAt = Optional.of(Instant.now().plus(d));
+      expiresAt = Optional.of(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS).plus(d));
     }
     return new OperatorTokens.Spec(name, granted, selector, expiresAt);
   }

@@ -81,7 +81,7 @@ public final class OperatorTokens {
   private Created insert(Connection c, Spec spec, String createdBy) throws SQLException {
     String token = Tokens.generate(Tokens.OPERATOR);
     String id = UUID.randomUUID().toString();
-    Instant now = Instant.now();
+    Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
     try (PreparedStatement ps = c.prepareStatement(
         "INSERT INTO operator_tokens (id, name, token_hash, revoked, created_at, scopes, agents_label, expires_at, "
             + "created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {

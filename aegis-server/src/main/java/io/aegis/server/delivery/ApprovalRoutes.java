@@ -99,7 +99,7 @@ final class ApprovalRoutes {
       throw ApiException.conflict("not_awaiting_approval", "approval '" + a.approvalId() + "' was decided or "
           + "expired meanwhile");
     }
-    Instant at = Instant.now();
+    Instant at = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
     CompletionStage<Reply> run;
     try {
       run = messages.runApproved(a);
@@ -128,7 +128,7 @@ final class ApprovalRoutes {
       throw ApiException.conflict("not_awaiting_approval", "approval '" + a.approvalId() + "' was decided or "
           + "expired meanwhile");
     }
-    return Reply.ok(Approvals.view(decided(a, Approvals.REJECTED, by, Instant.now(), null)));
+    return Reply.ok(Approvals.view(decided(a, Approvals.REJECTED, by, Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS), null)));
   }
 
   private static Approvals.Approval decided(Approvals.Approval a, String status, Caller.Operator by, Instant at,

@@ -75,7 +75,7 @@ public final class Approvals {
    */
   public Created create(String kind, String agentId, String channel, int recipients, String reason, byte[] request,
                         Optional<IdempotencyKeys.Key> key, Caller.Operator by) {
-    Instant now = Instant.now();
+    Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
     String id = TimeOrderedIds.next();
     Approval a = new Approval(id, kind, agentId, channel, recipients, reason,
         new String(request, StandardCharsets.UTF_8), key, by.tokenId(), by.name(), by.agents(), AWAITING, now,

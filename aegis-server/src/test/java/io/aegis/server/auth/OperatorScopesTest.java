@@ -101,6 +101,8 @@ class OperatorScopesTest {
     assertThat(mine.path("name").asText()).isEqualTo("ci deploys");
     assertThat(mine.path("scopes").toString()).isEqualTo("[\"read\",\"send\"]");
     assertThat(mine.has("token")).isFalse();
+    assertThat(created.json().path("expires_at").asText()).matches(".*T\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
+    assertThat(mine.path("expires_at").asText()).isEqualTo(created.json().path("expires_at").asText());
     assertThat(mine.path("active").asBoolean()).isTrue();
     assertThat(mine.path("created_by").asText()).isEqualTo(OperatorTokens.BOOTSTRAP_ID);
     assertThat(java.time.Instant.parse(mine.path("expires_at").asText()))

@@ -47,6 +47,8 @@ class ApprovalTest {
       assertThat(asked.json().path("status").asText()).isEqualTo("awaiting_approval");
       assertThat(asked.json().path("reason").asText()).contains("AEGIS_APPROVAL_CHANNELS");
       assertThat(asked.json().has("message_id")).isFalse();
+      // Times to the millisecond, as every answer gives them (docs/API.md, Conventions).
+      assertThat(asked.json().path("expires_at").asText()).matches(".*T\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
       String id = asked.json().path("approval_id").asText();
       assertThat(messages(gw, agent.agentId())).isZero();
       // A retry with its key finds the same approval.
