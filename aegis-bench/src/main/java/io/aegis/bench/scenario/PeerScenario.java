@@ -36,6 +36,11 @@ public final class PeerScenario extends ScenarioCommand {
   @Option(names = "--concurrency", defaultValue = "128", description = "Sends in flight (default ${DEFAULT-VALUE}).")
   int concurrency;
 
+  @Option(names = "--batch", defaultValue = "1", description = "Aegis sends per request: 1 (default) posts each to "
+      + "POST /api/v1/agents/{id}/send, more post them together to POST /api/v1/messages (Aegis's best path; "
+      + "each MQTT publish stays one message). --rate still counts messages.")
+  int batch;
+
   @Option(names = "--duration", defaultValue = "20s", converter = DurationConverter.class,
       description = "Measured sending time per system (default ${DEFAULT-VALUE}).")
   Duration duration;
@@ -73,12 +78,16 @@ public final class PeerScenario extends ScenarioCommand {
   int run(Harness h) throws Exception {
     Report report = h.report();
     report.parameter("agents", agents).parameter("rate", rate == 0 ? "flat out" : rate + "/s")
-        .parameter("concurrency", concurrency).parameter("duration", duration.toSeconds() + " s")
+        .parameter("concurrency", concurrency).parameter("batch", batch)
+        .parameter("duration", duration.toSeconds() + " s")
         .parameter("size", size + " B").parameter("broadcast_size", broadcastSize + " B").parameter("repeat", repeat)
         .parameter("mqtt_broker", mqtt + " (QoS 1, clean session false)");
     report.note("Aegis: a send is accepted once committed to the store; every message is signed, end-to-end "
         + "encrypted and verified by the agent. Mosquitto: PUBACK means the broker holds it (persistence is written "
         + "periodically); MQTT payloads are in clear.");
+    if (batch < 1 || batch > 1000) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--batch must be 1 to 1000");
+    }
     SendWorkload workload = new SendWorkload(rate, concurrency, warmup, duration);
     Duration timeout = Duration.ofSeconds(120);
 
@@ -93,8 +102,10 @@ public final class PeerScenario extends ScenarioCommand {
         ab.received(r.body(), now);
       }
     });
-    SendWorkload.Result aSend = workload.run(h, "aegis send", am,
-        SendScenario.aegisSender(h, fleet, am, "bench", "event", size, 0, true), () -> { }, () -> { });
+    SendWorkload.Result aSend = (batch > 1 ? new SendWorkload(rate / batch, concurrency, warmup, duration) : workload)
+        .run(h, "aegis send", am, batch > 1
+            ? SendScenario.batchSender(h, fleet, am, "bench", "event", size, batch, true)
+            : SendScenario.aegisSender(h, fleet, am, "bench", "event", size, 0, true), () -> { }, () -> { });
     List<BroadcastWorkload.Run> aRuns = ab.run(h, "aegis", broadcastSize, 1, repeat, timeout, h.probe().pid(),
         BroadcastScenario.aegisCaster(h, "bench-broadcast", "event", options.prefix));
     Side aegis = new Side("aegis", aSend, aRuns, ab.perAgent.total().copy());
@@ -126,7 +137,7 @@ public final class PeerScenario extends ScenarioCommand {
           p.tryComplete();
         });
         return p.future();
-      }, () -> { }, () -> { });
+      }, () -> { }, () -> { }, () -> new io.aegis.bench.report.CpuMeter(brokerPid()));
       List<BroadcastWorkload.Run> mRuns = mb.run(h, "mqtt", broadcastSize, 1, repeat, timeout, -1,
           new BroadcastWorkload.Caster() {
             @Override
@@ -164,6 +175,13 @@ public final class PeerScenario extends ScenarioCommand {
       report.latency(n + "_accept", r.meter().acceptLatency.total(), n + ": send start to 2xx / PUBACK");
       report.latency(n + "_broadcast_per_agent", s.broadcastPerAgent(), n + ": broadcast start to each recipient");
     }
+    // What each server spent per delivered message: the gateway's process, the broker's process.
+    for (Side s : List.of(aegis, mosquitto)) {
+      double cpu = s.send().usage().gateway();
+      report.figure(s.name() + "_server_cpu_us_per_message", cpu < 0 ? -1 : Harness.round(cpu * 1e6
+          / Math.max(1, s.send().meter().receivedInWindow.sum())), "us", s.name() + ": the server process's CPU "
+          + "(user + system) per message delivered in the window (-1: its process was not found)");
+    }
     report.figure("ratio_delivered_per_second", Harness.round(aegis.send().deliveredPerSecond()
         / Math.max(1e-9, mosquitto.send().deliveredPerSecond())), "x", "Aegis delivered/s ÷ Mosquitto delivered/s");
     report.figure("ratio_send_to_receive_p50", Harness.round(aegis.send().meter().endToEnd.total().getValueAtPercentile(50)
@@ -178,5 +196,12 @@ public final class PeerScenario extends ScenarioCommand {
     runs.put("mosquitto", mosquitto.broadcasts());
     report.extra("broadcast_runs", runs);
     return 0;
+  }
+
+  /** The local MQTT broker's process id (a {@code mosquitto} process), or -1 if there is none to read. */
+  private static long brokerPid() {
+    return ProcessHandle.allProcesses()
+        .filter(p -> p.info().command().map(c -> c.endsWith("/mosquitto")).orElse(false))
+        .mapToLong(ProcessHandle::pid).findFirst().orElse(-1);
   }
 }

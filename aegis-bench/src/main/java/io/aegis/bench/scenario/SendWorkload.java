@@ -46,6 +46,12 @@ record SendWorkload(double rate, int concurrency, Duration warmup, Duration dura
   /** Runs the workload; {@code beforeWindow}/{@code afterWindow} run at the window's edges (metric readings). */
   Result run(Harness h, String label, SendMeter m, Sender sender, Runnable beforeWindow, Runnable afterWindow)
       throws InterruptedException {
+    return run(h, label, m, sender, beforeWindow, afterWindow, h::newCpuMeter);
+  }
+
+  /** As above, with the server's CPU read from the meter {@code cpuMeter} makes (another server than the gateway). */
+  Result run(Harness h, String label, SendMeter m, Sender sender, Runnable beforeWindow, Runnable afterWindow,
+             java.util.function.Supplier<CpuMeter> cpuMeter) throws InterruptedException {
     LoadDriver driver = new LoadDriver(h.vertx(), rate, concurrency, sender::send);
     RateMeter acc = new RateMeter(m.accepted::sum);
     RateMeter rec = new RateMeter(m.received::sum);
@@ -54,7 +60,7 @@ record SendWorkload(double rate, int concurrency, Duration warmup, Duration dura
     Thread.sleep(warmup.toMillis());
 
     beforeWindow.run();
-    CpuMeter cpu = h.newCpuMeter();
+    CpuMeter cpu = cpuMeter.get();
     m.startMeasuring();
     acc.reset();
     rec.reset();
