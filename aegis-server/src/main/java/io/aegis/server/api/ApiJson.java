@@ -46,8 +46,24 @@ public final class ApiJson {
     if (body == null || body.length == 0) {
       throw ApiException.badRequest("invalid_json", "a JSON request body is required");
     }
+    return mapped(() -> MAPPER.readValue(body, type));
+  }
+
+  /**
+   * Reads a part of a request already parsed (an item of a batch) into {@code type}, as strictly
+   * as {@link #read(byte[], Class)} reads a body, without writing it out and parsing it again.
+   */
+  public static <T> T read(JsonNode node, Class<T> type) {
+    return mapped(() -> MAPPER.treeToValue(node, type));
+  }
+
+  private interface Reading<T> {
+    T read() throws IOException;
+  }
+
+  private static <T> T mapped(Reading<T> reading) {
     try {
-      T value = MAPPER.readValue(body, type);
+      T value = reading.read();
       if (value == null) {
         throw ApiException.badRequest("invalid_json", "the request body must be a JSON object, not null");
       }

@@ -320,7 +320,7 @@ public final class MessageRoutes {
     for (int i = 0; i < items.size(); i++) {
       JsonNode node = items.get(i);
       try {
-        BatchItemRequest it = ApiJson.read(ApiJson.write(node), BatchItemRequest.class);
+        BatchItemRequest it = ApiJson.read(node, BatchItemRequest.class);
         String agentError = it.agentId() == null ? "agent_id is required"
             : io.aegis.protocol.Identifiers.agentIdError(it.agentId());
         if (agentError != null) {
@@ -329,15 +329,10 @@ public final class MessageRoutes {
         if (!r.mayAddress(it.agentId())) {
           throw ApiException.notFound("agent '" + it.agentId() + "' is not registered");
         }
-        Optional<IdempotencyKeys.Key> key = Optional.empty();
-        if (it.idempotencyKey() != null) {
-          key = Optional.of(IdempotencyKeys.forItem(r, it.idempotencyKey(), ApiJson.write(node)));
-          Optional<IdempotencyKeys.Answer> first = keys.find(key.get());
-          if (first.isPresent()) {
-            results[i] = replayed(first.get());
-            continue;
-          }
-        }
+        // A key already taken is found by its claim, in the transaction that would insert the
+        // item (the item then inserts nothing and gets the first answer): no read per item first.
+        Optional<IdempotencyKeys.Key> key = it.idempotencyKey() == null ? Optional.empty()
+            : Optional.of(IdempotencyKeys.forItem(r, it.idempotencyKey(), ApiJson.write(node)));
         SendService.Envelope e = sender.envelope(it.channel(), it.message(), it.messageType(), it.ttl(),
             it.priority(), it.headers());
         if (approvals.reason(e.channel(), 1, false).isPresent()) {
