@@ -86,6 +86,31 @@ class BatchSendTest {
 
   @ParameterizedTest
   @EnumSource(StoreKind.class)
+  void aKeyGivenTwiceInOneBatchCreatesOneMessageAndAnExpiredKeyIsTakenAgain(StoreKind store) {
+    try (TestGateway gw = TestGateway.start(store, Map.of("AEGIS_IDEMPOTENCY_WINDOW", "1s"))) {
+      TestAgent agent = TestAgent.register(gw, Gateways.unique("batch"));
+      var r = gw.operator().post("/api/v1/messages", Map.of("messages", List.of(
+          item(agent.agentId(), Map.of("n", 1), "twice"), item(agent.agentId(), Map.of("n", 1), "twice"),
+          item(agent.agentId(), Map.of("n", 2), "twice"))));
+      JsonNode results = r.json().path("results");
+      assertThat(results.get(1).path("message_id").asText()).isEqualTo(results.get(0).path("message_id").asText());
+      assertThat(results.get(0).has("replayed")).isFalse();
+      assertThat(results.get(1).path("replayed").asBoolean()).isTrue();
+      assertThat(results.get(2).path("error").path("code").asText()).isEqualTo("idempotency_key_reused");
+      assertThat(count(gw, agent.agentId())).isEqualTo(1);
+
+      // Past AEGIS_IDEMPOTENCY_WINDOW the key is free again: the same item is a new message.
+      org.awaitility.Awaitility.await().atMost(io.aegis.server.testing.Waits.EVENT).until(() -> {
+        var later = gw.operator().post("/api/v1/messages", Map.of("messages", List.of(
+            item(agent.agentId(), Map.of("n", 1), "twice"))));
+        return !later.json().path("results").get(0).path("replayed").asBoolean();
+      });
+      assertThat(count(gw, agent.agentId())).isEqualTo(2);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
   void aMalformedBatchIsRefusedWhole(StoreKind store) {
     try (TestGateway gw = TestGateway.start(store)) {
       TestAgent agent = TestAgent.register(gw, Gateways.unique("batch"));
