@@ -272,10 +272,11 @@ final class AdminCommand implements Runnable {
           r.problems().forEach(p -> out().println("  " + p));
           return 1;
         }
-        out().printf("audit log intact: %d entries; %d signed checkpoints, the last at entry %d%s%n", r.entries(),
-            r.checkpoints(), r.lastSignedSeq(), r.lastSeq() > r.lastSignedSeq()
+        out().printf("audit log intact: %d entries; %s%s%n", r.entries(), r.checkpoints() == 0
+                ? "no signed checkpoint yet" : r.checkpoints() + " signed checkpoints, the last at entry " + r.lastSignedSeq(),
+            r.lastSeq() > r.lastSignedSeq()
                 ? "; entries " + (r.lastSignedSeq() + 1) + "-" + r.lastSeq() + " are covered by the chain until the "
-                + "next checkpoint (AEGIS_AUDIT_SIGN_INTERVAL)" : "");
+                + "next checkpoint (AEGIS_AUDIT_SIGN_INTERVAL, or the node's stop)" : "");
         return 0;
       });
     }

@@ -98,6 +98,7 @@ public final class AegisServer implements AutoCloseable {
   private final BackendIdentity identity;
   private final AgentRegistry registry;
   private final WriteBatcher batcher;
+  private final AuditLog audit;
   private final DeliveryEngine delivery;
   private final MessageRouter messageRouter;
   private final AgentGateway gateway;
@@ -152,7 +153,7 @@ public final class AegisServer implements AutoCloseable {
           worker, observability.registry(), config.maxBodySize(), limits,
           agentId -> registry.find(agentId).map(io.aegis.server.registry.Agent::labels));
       this.batcher = new WriteBatcher(database, "sessions", 256, 100_000, observability.registry());
-      AuditLog audit = new AuditLog(database, batcher, config.nodeId(), config.requestDeadline(),
+      this.audit = new AuditLog(database, batcher, config.nodeId(), config.requestDeadline(),
           observability.registry());
       api.auditor(audit);
       audit.signEvery(vertx, identity.keyRing(), config.auditSignInterval());
@@ -433,6 +434,14 @@ public final class AegisServer implements AutoCloseable {
       for (HttpServer listener : listeners) {
         // Requests under way are answered; idle connections close.
         await(listener.shutdown(5, TimeUnit.SECONDS), "close the HTTP listener");
+      }
+      // The last requests' entries signed now, not left to the next node's interval.
+      try {
+        audit.signNow(identity.keyRing()).get(5, TimeUnit.SECONDS);
+      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+        log.warn("could not sign the audit log's head before stopping: {}", String.valueOf(e.getCause()));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
       batcher.close();
       cluster.close();

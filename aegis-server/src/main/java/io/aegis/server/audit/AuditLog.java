@@ -247,11 +247,15 @@ public final class AuditLog implements Auditor {
 
   /** Signs the chain's head every {@code period}, when it moved since the last checkpoint. */
   public void signEvery(io.vertx.core.Vertx vertx, BackendKeyRing keys, Duration period) {
-    vertx.setPeriodic(period.toMillis(), id -> batcher.submit(c -> checkpoint(c, keys.current()))
-        .exceptionally(err -> {
-          log.warn("audit: could not sign a checkpoint: {}", String.valueOf(err.getCause() != null ? err.getCause() : err));
-          return false;
-        }));
+    vertx.setPeriodic(period.toMillis(), id -> signNow(keys).exceptionally(err -> {
+      log.warn("audit: could not sign a checkpoint: {}", String.valueOf(err.getCause() != null ? err.getCause() : err));
+      return false;
+    }));
+  }
+
+  /** Signs the chain's head now if no checkpoint covers it (a node stopping signs what it appended last). */
+  public CompletableFuture<Boolean> signNow(BackendKeyRing keys) {
+    return batcher.submit(c -> checkpoint(c, keys.current()));
   }
 
   /**

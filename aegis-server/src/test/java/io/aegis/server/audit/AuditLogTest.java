@@ -187,6 +187,21 @@ class AuditLogTest {
     }
   }
 
+  @org.junit.jupiter.api.Test
+  void aStoppingNodeSignsWhatItAppendedLast() {
+    try (TestGateway gw = TestGateway.start(StoreKind.SQLITE)) { // the periodic signer (1m) does not come
+      gw.operator().post("/api/v1/enrollment-tokens", Map.of());
+      gw.operator().post("/api/v1/enrollment-tokens", Map.of());
+      var key = gw.server().identity().publicKey();
+      gw.stop();
+      try (var db = io.aegis.server.store.Database.open(io.aegis.server.config.Config.fromEnvironment(gw.env()))) {
+        AuditVerifier.Report report = new AuditVerifier(db, List.of(key)).verify();
+        assertThat(report.problems()).isEmpty();
+        assertThat(report.lastSignedSeq()).isEqualTo(2);
+      }
+    }
+  }
+
   private static void sql(TestGateway gw, String statement) {
     gw.server().database().transaction(c -> {
       try (PreparedStatement ps = c.prepareStatement(statement)) {
