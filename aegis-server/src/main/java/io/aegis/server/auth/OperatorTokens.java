@@ -28,6 +28,7 @@ import java.util.stream.Collectors;
 public final class OperatorTokens {
   /** The id under which the bootstrap token appears in the audit log. */
   public static final String BOOTSTRAP_ID = "env:AEGIS_ADMIN_TOKEN";
+  private static final Caller.Operator BOOTSTRAP = Caller.Operator.bootstrap(BOOTSTRAP_ID);
 
   private final Database db;
   private final Optional<byte[]> configured;
@@ -169,7 +170,7 @@ public final class OperatorTokens {
   /** The operator a token stands for, if it is a live (known, not revoked, not expired) operator token. */
   public Optional<Caller.Operator> lookup(String token) {
     if (configured.isPresent() && Tokens.matches(token, configured.get())) {
-      return Optional.of(Caller.Operator.bootstrap(BOOTSTRAP_ID));
+      return Optional.of(BOOTSTRAP);
     }
     if (!token.startsWith(Tokens.OPERATOR)) {
       return Optional.empty();
