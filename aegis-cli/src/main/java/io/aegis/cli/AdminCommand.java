@@ -216,7 +216,7 @@ final class AdminCommand implements Runnable {
   }
 
   @Command(name = "audit", mixinStandardHelpOptions = true, description = "The audit log.",
-      subcommands = {AdminCommand.Verify.class})
+      subcommands = {AdminCommand.Verify.class, AdminCommand.Prune.class})
   static final class Audit implements Runnable {
     @ParentCommand AdminCommand parent;
     @Spec CommandSpec spec;
@@ -272,11 +272,49 @@ final class AdminCommand implements Runnable {
           r.problems().forEach(p -> out().println("  " + p));
           return 1;
         }
-        out().printf("audit log intact: %d entries; %s%s%n", r.entries(), r.checkpoints() == 0
+        out().printf("audit log intact: %d entries%s; %s%s%n", r.entries(),
+            r.prunedThrough() > 0 ? " (pruned through entry " + r.prunedThrough() + ", a signed checkpoint)" : "",
+            r.checkpoints() == 0
                 ? "no signed checkpoint yet" : r.checkpoints() + " signed checkpoints, the last at entry " + r.lastSignedSeq(),
             r.lastSeq() > r.lastSignedSeq()
                 ? "; entries " + (r.lastSignedSeq() + 1) + "-" + r.lastSeq() + " are covered by the chain until the "
                 + "next checkpoint (AEGIS_AUDIT_SIGN_INTERVAL, or the node's stop)" : "");
+        return 0;
+      });
+    }
+  }
+  @Command(name = "prune", mixinStandardHelpOptions = true,
+      description = {"Remove the audit entries older than a duration, up to the newest signed checkpoint among "
+          + "them (the checkpoint stays, so 'verify' goes on checking what is kept). Export what you must keep "
+          + "first (GET /api/v1/audit, bin/aegis ctl audit --json).",
+          "Run it where you run serve, with the same environment."})
+  static final class Prune extends Sub implements Callable<Integer> {
+    @ParentCommand Audit audit;
+
+    @Option(names = "--older-than", required = true, paramLabel = "DURATION",
+        description = "Entries recorded longer ago than this (90d, 12h) may go.")
+    String olderThan;
+
+    @Override
+    Map<String, String> env() {
+      return audit.parent.env;
+    }
+
+    @Override
+    public Integer call() {
+      java.time.Duration age;
+      try {
+        age = io.aegis.server.config.Durations.parse(olderThan);
+      } catch (IllegalArgumentException e) {
+        err().println("aegis: --older-than '" + olderThan + "' " + e.getMessage());
+        return 2;
+      }
+      return withStore(env(), err(), (config, db) -> {
+        io.aegis.server.audit.AuditLog.Pruned p = io.aegis.server.audit.AuditLog.prune(db,
+            java.time.Instant.now().minus(age));
+        out().println(p.removed() == 0 ? "nothing to prune: no signed checkpoint older than " + olderThan
+            + " with entries after it"
+            : "pruned " + p.removed() + " entries, through entry " + p.throughSeq() + " (a signed checkpoint)");
         return 0;
       });
     }

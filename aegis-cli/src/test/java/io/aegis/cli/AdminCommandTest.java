@@ -116,6 +116,17 @@ class AdminCommandTest {
       Cli.Result tampered = cli.run("admin", "audit", "verify");
       assertThat(tampered.exit()).isEqualTo(1);
       assertThat(tampered.out()).contains("NOT intact").contains("entry 1 was changed");
+      gw.server().database().transaction(c -> c.createStatement().executeUpdate(
+          "UPDATE audit_log SET status = 201 WHERE seq = 1"));
+
+      // Pruned at the checkpoint: what is kept still verifies.
+      gw.operator().post("/api/v1/enrollment-tokens", Map.of());
+      Cli.Result pruned = cli.run("admin", "audit", "prune", "--older-than", "0s");
+      assertThat(pruned.out()).isEqualTo("pruned 2 entries, through entry 2 (a signed checkpoint)\n");
+      Cli.Result after = cli.run("admin", "audit", "verify");
+      assertThat(after.exit()).as(after.toString()).isZero();
+      assertThat(after.out()).startsWith("audit log intact: 1 entries (pruned through entry 2, a signed checkpoint)");
+      assertThat(cli.run("admin", "audit", "prune", "--older-than", "soon").exit()).isEqualTo(2);
     }
   }
 }

@@ -245,6 +245,35 @@ public final class AuditLog implements Auditor {
         rs.getString("prev_hash"), rs.getString("hash"));
   }
 
+  /** What a prune removed: the entries up to {@code throughSeq} (a signed checkpoint), {@code removed} rows. */
+  public record Pruned(long throughSeq, int removed) {}
+
+  /**
+   * Removes the entries recorded before {@code before} up to the newest signed checkpoint among
+   * them ({@code bin/aegis admin audit prune}), never the last entry: the checkpoint stays, and
+   * {@link AuditVerifier} goes on from its hash, so what is kept is still verified whole.
+   */
+  public static Pruned prune(Database db, java.time.Instant before) {
+    return db.transaction(c -> {
+      long through;
+      try (PreparedStatement ps = c.prepareStatement("SELECT MAX(k.seq) FROM audit_checkpoints k JOIN audit_log l"
+          + " ON l.seq = k.seq WHERE l.at_ms < ? AND k.seq < (SELECT seq FROM audit_head WHERE id = 1)")) {
+        ps.setLong(1, before.toEpochMilli());
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          through = rs.getLong(1);
+        }
+      }
+      if (through == 0) {
+        return new Pruned(0, 0);
+      }
+      try (PreparedStatement ps = c.prepareStatement("DELETE FROM audit_log WHERE seq <= ?")) {
+        ps.setLong(1, through);
+        return new Pruned(through, ps.executeUpdate());
+      }
+    });
+  }
+
   /** Signs the chain's head every {@code period}, when it moved since the last checkpoint. */
   public void signEvery(io.vertx.core.Vertx vertx, BackendKeyRing keys, Duration period) {
     vertx.setPeriodic(period.toMillis(), id -> signNow(keys).exceptionally(err -> {

@@ -24,7 +24,11 @@ public final class AuditVerifier {
   private static final int MAX_PROBLEMS = 50;
 
   /** The outcome: how much was checked and what was wrong (at most {@value #MAX_PROBLEMS} problems listed). */
-  public record Report(long entries, long lastSeq, int checkpoints, long lastSignedSeq, List<String> problems) {
+  /**
+   * @param prunedThrough the entries up to this seq were pruned at a signed checkpoint (0: none)
+   */
+  public record Report(long entries, long lastSeq, int checkpoints, long lastSignedSeq, long prunedThrough,
+                       List<String> problems) {
     public boolean intact() {
       return problems.isEmpty();
     }
@@ -45,6 +49,27 @@ public final class AuditVerifier {
       Map<Long, String> hashes = new HashMap<>();
       long expected = 1;
       String prev = AuditEntry.GENESIS;
+      long prunedThrough = 0;
+      // A log pruned at a checkpoint (bin/aegis admin audit prune) starts after it: the chain goes
+      // on from that checkpoint's hash, which its signature vouches for.
+      long first;
+      try (PreparedStatement ps = c.prepareStatement("SELECT MIN(seq) FROM audit_log"); ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        first = rs.getLong(1);
+      }
+      if (first > 1) {
+        try (PreparedStatement ps = c.prepareStatement(
+            "SELECT hash, key_id, signature FROM audit_checkpoints WHERE seq = ?")) {
+          ps.setLong(1, first - 1);
+          try (ResultSet rs = ps.executeQuery()) {
+            if (rs.next() && signed(first - 1, rs.getString(1), rs.getString(2), rs.getString(3))) {
+              expected = first;
+              prev = rs.getString(1);
+              prunedThrough = first - 1;
+            }
+          }
+        }
+      }
       long count = 0;
       try (PreparedStatement ps = c.prepareStatement("SELECT * FROM audit_log ORDER BY seq")) {
         ps.setFetchSize(1000);
@@ -87,18 +112,12 @@ public final class AuditVerifier {
           long seq = rs.getLong(1);
           String hash = rs.getString(2);
           String keyId = rs.getString(3);
-          IdentityPublicKey key = trusted.stream().filter(k -> k.keyIdHex().equals(keyId)).findFirst().orElse(null);
-          boolean signed;
-          try {
-            signed = key != null && key.verify(AuditEntry.CHECKPOINT_CONTEXT, AuditEntry.checkpointDigest(seq, hash),
-                HexFormat.of().parseHex(rs.getString(4)));
-          } catch (IllegalArgumentException malformed) {
-            signed = false;
-          }
-          if (key == null) {
+          if (trusted.stream().noneMatch(k -> k.keyIdHex().equals(keyId))) {
             problem(problems, "checkpoint " + seq + " is signed by key " + keyId + ", which is not trusted");
-          } else if (!signed) {
+          } else if (!signed(seq, hash, keyId, rs.getString(4))) {
             problem(problems, "checkpoint " + seq + " has a bad signature");
+          } else if (seq <= prunedThrough) {
+            lastSigned = Math.max(lastSigned, seq); // its entries were pruned; the signature is what is left
           } else if (!hash.equals(hashes.get(seq))) {
             problem(problems, "checkpoint " + seq + " signed a chain that is no longer there (entries up to "
                 + seq + " were rewritten or removed)");
@@ -107,8 +126,19 @@ public final class AuditVerifier {
           }
         }
       }
-      return new Report(count, lastSeq, checkpoints, lastSigned, List.copyOf(problems));
+      return new Report(count, lastSeq, checkpoints, lastSigned, prunedThrough, List.copyOf(problems));
     });
+  }
+
+  /** Whether a checkpoint's signature verifies under a trusted key. */
+  private boolean signed(long seq, String hash, String keyId, String signature) {
+    IdentityPublicKey key = trusted.stream().filter(k -> k.keyIdHex().equals(keyId)).findFirst().orElse(null);
+    try {
+      return key != null && key.verify(AuditEntry.CHECKPOINT_CONTEXT, AuditEntry.checkpointDigest(seq, hash),
+          HexFormat.of().parseHex(signature));
+    } catch (IllegalArgumentException malformed) {
+      return false;
+    }
   }
 
   private static void problem(List<String> problems, String text) {

@@ -202,6 +202,38 @@ class AuditLogTest {
     }
   }
 
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aLogPrunedAtACheckpointStillVerifiesAndStillCatchesTampering(StoreKind store) {
+    try (TestGateway gw = start(store)) {
+      for (int i = 0; i < 4; i++) {
+        gw.operator().post("/api/v1/enrollment-tokens", Map.of());
+      }
+      Awaitility.await().atMost(Waits.EVENT).until(() -> gw.operator().get("/api/v1/audit/checkpoints").json()
+          .path("checkpoints").path(0).path("seq").asLong() == 4);
+      gw.operator().post("/api/v1/enrollment-tokens", Map.of());
+      gw.operator().post("/api/v1/enrollment-tokens", Map.of());
+      AuditVerifier verifier = new AuditVerifier(gw.server().database(), List.of(gw.server().identity().publicKey()));
+
+      // Through the newest checkpoint before the last entry: 4, or 5 if the signer came between.
+      AuditLog.Pruned pruned = AuditLog.prune(gw.server().database(), java.time.Instant.now().plusSeconds(60));
+      long through = pruned.throughSeq();
+      assertThat(through).isBetween(4L, 5L);
+      assertThat(pruned.removed()).isEqualTo((int) through);
+      AuditVerifier.Report report = verifier.verify();
+      assertThat(report.problems()).isEmpty();
+      assertThat(report.prunedThrough()).isEqualTo(through);
+      assertThat(report.entries()).isEqualTo(6 - through);
+      assertThat(report.lastSeq()).isEqualTo(6);
+
+      sql(gw, "UPDATE audit_log SET address = '10.0.0.1' WHERE seq = 6");
+      assertThat(verifier.verify().problems()).anyMatch(p -> p.contains("entry 6 was changed"));
+      // Without its signed checkpoint, a pruned start is a gap like any other.
+      sql(gw, "DELETE FROM audit_checkpoints WHERE seq = " + through);
+      assertThat(verifier.verify().problems()).anyMatch(p -> p.contains("entries 1-" + through + " are missing"));
+    }
+  }
+
   private static void sql(TestGateway gw, String statement) {
     gw.server().database().transaction(c -> {
       try (PreparedStatement ps = c.prepareStatement(statement)) {
