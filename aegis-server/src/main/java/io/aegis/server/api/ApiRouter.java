@@ -119,10 +119,14 @@ public final class ApiRouter {
    */
   private void answer(RoutingContext ctx, String template, io.vertx.core.Context context, Reply reply,
                       Throwable failure) {
-    if (ctx.get(CALLER) instanceof Caller.Operator op && ctx.request().method() != HttpMethod.GET
+    ApiException refusal = failure == null ? null : failure instanceof ApiException e ? e
+        : failure instanceof StoreException ? ApiException.unavailable("store") : new ApiException(500, "internal_error", "");
+    // Not recorded: a client gone, and a request the store could not take (503, 504): nothing was
+    // done, and the store that failed it would not take its entry either (writing one would only
+    // queue more work on a store in trouble).
+    boolean unserved = refusal != null && (refusal.status() == 503 || refusal.status() == 504);
+    if (ctx.get(CALLER) instanceof Caller.Operator op && ctx.request().method() != HttpMethod.GET && !unserved
         && !(failure instanceof io.vertx.core.http.HttpClosedException)) {
-      ApiException refusal = failure == null ? null : failure instanceof ApiException e ? e
-          : failure instanceof StoreException ? ApiException.unavailable("store") : new ApiException(500, "internal_error", "");
       byte[] answer = reply == null || reply.body() == null ? null
           : reply.body() instanceof byte[] b ? b : ApiJson.write(reply.body());
       // Serialized once, for the log and for the client.

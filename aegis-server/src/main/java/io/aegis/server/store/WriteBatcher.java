@@ -53,6 +53,8 @@ public final class WriteBatcher implements AutoCloseable {
   private StatementCache cache;
   private long connectedAt;
   private static final long RECYCLE_NANOS = TimeUnit.MINUTES.toNanos(10);
+  private static final long IDLE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private long lastUsed;
 
   /** One queued write and where its result goes. */
   private static final class Item<T> {
@@ -318,9 +320,17 @@ public final class WriteBatcher implements AutoCloseable {
   }
 
   private StatementCache writerConnection() throws SQLException {
-    if (cache != null && System.nanoTime() - connectedAt > RECYCLE_NANOS) {
+    long now = System.nanoTime();
+    if (cache != null && now - connectedAt > RECYCLE_NANOS) {
       dropConnection();
     }
+    // A connection the writer held while idle may have died meanwhile (a silent partition of the
+    // store that has healed since): checked before it carries a write, so that the first write
+    // after the outage does not fail on it. Under load the writer is never idle this long.
+    if (cache != null && now - lastUsed > IDLE_CHECK_NANOS && !cache.raw().isValid(2)) {
+      dropConnection();
+    }
+    lastUsed = now;
     if (cache == null) {
       Connection c = db.dataSource().getConnection();
       cache = new StatementCache(c);
