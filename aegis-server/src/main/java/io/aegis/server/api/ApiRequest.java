@@ -138,10 +138,7 @@ public final class ApiRequest {
    * does not exist carries none).
    */
   public boolean mayAddress(String agentId) {
-    if (caller instanceof Caller.Operator op && op.agents().isPresent()) {
-      return agentLabels.of(agentId).map(op::mayAddress).orElse(false);
-    }
-    return true;
+    return !(caller instanceof Caller.Operator op) || op.mayAddress(agentId, agentLabels);
   }
 
   /** The label the caller's operator token restricts it to, if any. */

@@ -256,7 +256,7 @@ public final class ApiRouter {
       return;
     }
     if (pathAgent != null) {
-      if (!agentLabels.of(pathAgent).map(op::mayAddress).orElse(false)) {
+      if (!op.mayAddress(pathAgent, agentLabels)) {
         throw ApiException.notFound("agent '" + pathAgent + "' is not registered");
       }
     } else if (!access.appliesSelector()) {

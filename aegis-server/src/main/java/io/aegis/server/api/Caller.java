@@ -34,6 +34,11 @@ public sealed interface Caller {
     public boolean mayAddress(Map<String, String> labels) {
       return agents.isEmpty() || agents.get().value().equals(labels.get(agents.get().name()));
     }
+
+    /** Whether this token may address {@code agentId} (one that does not exist carries no label). */
+    public boolean mayAddress(String agentId, AgentLabels labels) {
+      return agents.isEmpty() || labels.of(agentId).map(this::mayAddress).orElse(false);
+    }
   }
 
   /** The label a restricted operator token's agents carry: {@code {"label": "name=value"}}. */

@@ -120,9 +120,9 @@ public final class AuditLog implements Auditor {
   }
 
   /** Appends {@code drafts}, in order, after the chain's head, in the caller's transaction. */
-  public List<AuditEntry> appendAll(Connection c, List<AuditEntry> drafts) throws SQLException {
+  private void appendAll(Connection c, List<AuditEntry> drafts) throws SQLException {
     if (drafts.isEmpty()) {
-      return List.of();
+      return;
     }
     long seq;
     String prev;
@@ -136,7 +136,6 @@ public final class AuditLog implements Auditor {
         prev = rs.getString(2);
       }
     }
-    List<AuditEntry> out = new ArrayList<>(drafts.size());
     try (PreparedStatement ps = c.prepareStatement("INSERT INTO audit_log (seq, at_ms, node_id, token_id, token_name, "
         + "address, action, resource, status, error_code, message_ids, body_digest, prev_hash, hash) "
         + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
@@ -158,7 +157,6 @@ public final class AuditLog implements Auditor {
         ps.setString(13, e.prevHash());
         ps.setString(14, e.hash());
         ps.addBatch();
-        out.add(e);
         prev = e.hash();
       }
       ps.executeBatch();
@@ -168,7 +166,6 @@ public final class AuditLog implements Auditor {
       ps.setString(2, prev);
       ps.executeUpdate();
     }
-    return out;
   }
 
   /** The message ids an answer names: its own {@code message_id}, and those of its results (a batch, an approval). */

@@ -11,7 +11,6 @@ import io.aegis.server.api.Paging;
 import io.aegis.server.api.Reply;
 import io.vertx.core.http.HttpMethod;
 import java.util.List;
-import java.util.regex.Pattern;
 
 /**
  * The policy endpoints: versioned policies and their assignments under {@code /api/v1/policies}
@@ -19,7 +18,6 @@ import java.util.regex.Pattern;
  * (operators or the agent itself, with ETag revalidation).
  */
 public final class PolicyRoutes {
-  static final Pattern NAME = io.aegis.server.api.PathParameters.POLICY_NAME;
   static final int MAX_DESCRIPTION_LENGTH = 4096;
 
   private final PolicyStore store;
@@ -55,11 +53,7 @@ public final class PolicyRoutes {
   }
 
   private Reply put(ApiRequest r) {
-    String name = r.path("name");
-    if (!NAME.matcher(name).matches()) {
-      throw ApiException.invalid("a policy name is 1-128 characters of letters, digits, '.', '_' and '-', "
-          + "starting with a letter or digit");
-    }
+    String name = r.path("name"); // its rule: PathParameters, checked before the endpoint runs
     PutBody body = r.body(PutBody.class);
     if (body.document() == null || !body.document().isObject()) {
       throw ApiException.invalid("'document' is required and must be a JSON object");
@@ -104,12 +98,7 @@ public final class PolicyRoutes {
 
   private Reply version(ApiRequest r) {
     String name = r.path("name");
-    int version;
-    try {
-      version = Integer.parseInt(r.path("version"));
-    } catch (NumberFormatException e) {
-      throw ApiException.invalid("a policy version is a whole number from 1");
-    }
+    int version = Integer.parseInt(r.path("version")); // PathParameters: a whole number from 1
     return Reply.ok(store.version(name, version)
         .orElseThrow(() -> ApiException.notFound("policy '" + name + "' has no version " + version)));
   }
