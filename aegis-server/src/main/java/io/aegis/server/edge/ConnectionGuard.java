@@ -6,6 +6,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.impl.ConnectionBase;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -78,7 +79,7 @@ public final class ConnectionGuard {
     }
     Watch w = new Watch();
     watches.put(conn, w);
-    conn.closeHandler(v -> {
+    Runnable closed = () -> {
       Watch gone = watches.remove(conn);
       if (gone != null && gone.timer >= 0) {
         vertx.cancelTimer(gone.timer);
@@ -86,7 +87,15 @@ public final class ConnectionGuard {
       if (counted) {
         release(ip);
       }
-    });
+    };
+    // The socket's own close, not the HTTP connection's close handler: after a WebSocket upgrade
+    // Vert.x replaces the HTTP connection's handler, whose close handler then never runs, and the
+    // address would keep the place of every WebSocket it ever opened.
+    if (conn instanceof ConnectionBase base) {
+      base.channel().closeFuture().addListener(f -> closed.run());
+    } else {
+      conn.closeHandler(v -> closed.run());
+    }
     // The first request head must come in time.
     w.idleSince = System.nanoTime();
     w.timer = vertx.setPeriodic(Math.max(100, Math.min(headerMillis, bodyMillis) / 4), id -> check(conn, w));
@@ -100,8 +109,13 @@ public final class ConnectionGuard {
         w.current = req;
         w.idleSince = 0;
         if ("websocket".equalsIgnoreCase(req.getHeader("Upgrade"))) {
-          w.released = true; // the handshake timeout and heartbeat bound it from here
+          // The handshake timeout and heartbeat bound it from here; the guard keeps only its place
+          // in the address's count (given back when the socket closes), not the upgrade request.
+          w.released = true;
+          w.current = null;
           vertx.cancelTimer(w.timer);
+          w.timer = -1;
+          watches.remove(req.connection());
         } else {
           // Checked by the connection's periodic check, not by a timer per request: a timer would
           // keep every request (head, body, routing context) reachable for the whole body timeout,

@@ -141,6 +141,26 @@ class AbuseLimitsTest {
   }
 
   @Test
+  void closedWebSocketSessionsGiveTheirPlacesBack() {
+    // An upgraded connection is no longer the HTTP connection the guard counted: its place must
+    // still be given back when the WebSocket closes, or an agent that reconnects often would, in
+    // time, find its address full (and the guard would keep every upgrade request on the heap).
+    try (TestGateway gw = TestGateway.start(StoreKind.SQLITE, Map.of("AEGIS_MAX_CONNECTIONS_PER_ADDRESS", "6"))) {
+      TestAgent agent = TestAgent.register(gw, Gateways.unique("reconnects"));
+      for (int i = 0; i < 15; i++) {
+        try (TestAgent.Session s = agent.connect()) {
+          String id = gw.operator().post("/api/v1/agents/" + agent.agentId() + "/send",
+              Map.of("channel", "commands", "message", Map.of("n", i))).json().path("message_id").asText();
+          assertThat(s.nextNonAck().id()).as("session %d", i).isEqualTo(id);
+          s.ack(id);
+        }
+        await().atMost(Waits.EVENT).until(() -> !gw.operator().get("/api/v1/agents/" + agent.agentId() + "/status")
+            .json().path("connected").asBoolean(true));
+      }
+    }
+  }
+
+  @Test
   void stalledHandshakesFromOneAddressDoNotKeepAnotherAgentOut() throws Exception {
     try (TestGateway gw = TestGateway.start(StoreKind.SQLITE, Map.of("AEGIS_TRUSTED_PROXIES", "127.0.0.1",
         "AEGIS_MAX_PENDING_HANDSHAKES_PER_ADDRESS", "3", "AEGIS_MAX_PENDING_HANDSHAKES", "5",
