@@ -214,6 +214,7 @@ public final class AgentGateway implements NodeEvents.Listener, AutoCloseable {
         // The upgrade's headers (read above) would otherwise stay on the heap for the session's
         // life: about 1 KiB of every idle session.
         wsr.result().headers().clear();
+        DirectWrites.install(wsr.result());
         new AgentSession(this, wsr.result(), vertx.getOrCreateContext(), agentId, registered.get(), ip,
             revocationMark).start();
       });

@@ -385,6 +385,10 @@ public final class AgentSession implements AgentLink {
   }
 
   private void write(String frame) {
+    if (io.vertx.core.Vertx.currentContext() != context) {
+      // The socket writes straight to Netty (DirectWrites): a write from another thread would race.
+      throw new IllegalStateException("agent session " + sessionIdHex + " written off its event loop");
+    }
     gateway.metrics().bytesOut.add(frame.length());
     ws.writeTextMessage(frame);
   }
