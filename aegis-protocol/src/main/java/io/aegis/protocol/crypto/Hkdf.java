@@ -21,9 +21,23 @@ public final class Hkdf {
     private Hkdf() {
     }
 
+    /**
+     * One HMAC-SHA256 per thread, keyed anew for each use. {@code Mac.getInstance} and the first
+     * {@code init} of a new instance search the JCE providers; a handshake derives a dozen keys,
+     * and that search was most of HKDF's cost in the gateway's handshake profile.
+     */
+    private static final ThreadLocal<Mac> MACS = ThreadLocal.withInitial(() -> {
+        try {
+            return Mac.getInstance("HmacSHA256");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is required of every JDK", e);
+        }
+    });
+
+    /** This thread's HMAC keyed with {@code key}; use it before the next call on this thread. */
     private static Mac hmac(byte[] key) {
         try {
-            Mac mac = Mac.getInstance("HmacSHA256");
+            Mac mac = MACS.get();
             // An empty HMAC key equals a key of zeros (RFC 2104 pads keys with zeros); the JDK
             // refuses empty keys, so substitute HashLen zeros as RFC 5869 does for a missing salt.
             mac.init(new SecretKeySpec(key.length == 0 ? new byte[HASH_LEN] : key, "HmacSHA256"));
