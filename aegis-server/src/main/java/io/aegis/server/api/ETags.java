@@ -1,8 +1,8 @@
 package io.aegis.server.api;
 
+import io.aegis.protocol.crypto.Sha256;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Optional;
 
@@ -17,19 +17,15 @@ public final class ETags {
 
   /** A strong tag (without quotes): a digest of {@code parts} in order. */
   public static String digest(Object... parts) {
-    try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      for (Object part : parts) {
-        byte[] bytes = part instanceof byte[] b ? b : String.valueOf(part).getBytes(StandardCharsets.UTF_8);
-        // Length-prefix each part so that ("ab","c") and ("a","bc") differ.
-        md.update(Integer.toString(bytes.length).getBytes(StandardCharsets.US_ASCII));
-        md.update((byte) ':');
-        md.update(bytes);
-      }
-      return HexFormat.of().formatHex(md.digest(), 0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+    MessageDigest md = Sha256.newDigest();
+    for (Object part : parts) {
+      byte[] bytes = part instanceof byte[] b ? b : String.valueOf(part).getBytes(StandardCharsets.UTF_8);
+      // Length-prefix each part so that ("ab","c") and ("a","bc") differ.
+      md.update(Integer.toString(bytes.length).getBytes(StandardCharsets.US_ASCII));
+      md.update((byte) ':');
+      md.update(bytes);
     }
+    return HexFormat.of().formatHex(md.digest(), 0, 16);
   }
 
   /** {@code tag} as a header value: {@code "tag"}. */

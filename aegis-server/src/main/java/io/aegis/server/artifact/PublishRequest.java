@@ -3,12 +3,11 @@ package io.aegis.server.artifact;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.aegis.protocol.Identifiers;
+import io.aegis.protocol.crypto.Sha256;
 import io.aegis.server.api.ApiException;
 import io.aegis.server.registry.Labels;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
@@ -121,10 +120,6 @@ record PublishRequest(String name, String version, String sha256, Long size, Str
   }
 
   private static byte[] sha256(byte[] bytes) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(bytes);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Sha256.hash(bytes);
   }
 }

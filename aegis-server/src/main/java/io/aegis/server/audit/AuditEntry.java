@@ -1,9 +1,9 @@
 package io.aegis.server.audit;
 
+import io.aegis.protocol.crypto.Sha256;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
@@ -66,10 +66,6 @@ public record AuditEntry(long seq, long atMillis, String nodeId, String tokenId,
   }
 
   private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Sha256.newDigest();
   }
 }

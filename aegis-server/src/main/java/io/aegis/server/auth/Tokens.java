@@ -1,8 +1,8 @@
 package io.aegis.server.auth;
 
+import io.aegis.protocol.crypto.Sha256;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -35,11 +35,7 @@ public final class Tokens {
   }
 
   public static byte[] digest(String token) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Sha256.hash(token.getBytes(StandardCharsets.UTF_8));
   }
 
   /** Constant-time comparison of a presented token with a known one, through their hashes. */

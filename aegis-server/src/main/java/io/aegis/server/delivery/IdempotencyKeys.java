@@ -1,12 +1,12 @@
 package io.aegis.server.delivery;
 
+import io.aegis.protocol.crypto.Sha256;
 import io.aegis.server.api.ApiException;
 import io.aegis.server.api.ApiRequest;
 import io.aegis.server.api.Caller;
 import io.aegis.server.store.Database;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -157,13 +157,6 @@ public final class IdempotencyKeys {
   private static final int PURGE_CHUNK = 5000;
 
   private static String digest(String head, byte[] body) {
-    try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      md.update(head.getBytes(StandardCharsets.UTF_8));
-      md.update(body);
-      return HexFormat.of().formatHex(md.digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return HexFormat.of().formatHex(Sha256.hash(head.getBytes(StandardCharsets.UTF_8), body));
   }
 }
