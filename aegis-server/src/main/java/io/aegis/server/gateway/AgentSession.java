@@ -385,7 +385,7 @@ public final class AgentSession implements AgentLink {
   }
 
   private void write(String frame) {
-    if (io.vertx.core.Vertx.currentContext() != context) {
+    if (!((io.vertx.core.internal.ContextInternal) context).nettyEventLoop().inEventLoop()) {
       // The socket writes straight to Netty (DirectWrites): a write from another thread would race.
       throw new IllegalStateException("agent session " + sessionIdHex + " written off its event loop");
     }
