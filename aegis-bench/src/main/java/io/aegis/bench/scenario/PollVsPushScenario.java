@@ -194,23 +194,26 @@ public final class PollVsPushScenario extends ScenarioCommand {
     }
     long polls0 = polls.sum();
     long published0 = publisher.accepted.sum();
+    long received0 = received.sum(); // publishing alone counts what was accepted, since the start
     CpuMeter cpu = new CpuMeter(h.probe().pid());
     LoadDriver driver = new LoadDriver(h.vertx(), rate, 64, (seq, scheduled) -> publisher.publish(name, seq, scheduled));
     RateMeter rec = new RateMeter(received::sum);
     h.progress().phase(name, () -> String.format("published %d  received %d (%.0f/s)  %s",
-        publisher.accepted.sum() - published0, received.sum(), rec.sample(), LatencyRecorder.brief(latency.interval())));
+        publisher.accepted.sum() - published0, received.sum() - received0, rec.sample(),
+        LatencyRecorder.brief(latency.interval())));
     driver.start();
     Thread.sleep(length.toMillis());
     driver.stop();
     // Whatever was published is received within one poll interval (or at once, pushed).
     long deadline = System.nanoTime() + pollInterval.toNanos() + Duration.ofSeconds(10).toNanos();
-    while ((driver.inFlight() > 0 || delivered && received.sum() < publisher.accepted.sum() - published0)
+    while ((driver.inFlight() > 0 || delivered && received.sum() - received0 < publisher.accepted.sum() - published0)
         && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
     CpuMeter.Usage u = cpu.stop();
-    h.progress().say(name + " phase: " + received.sum() + " of " + (publisher.accepted.sum() - published0) + " received");
-    return new Phase(name, publisher.accepted.sum() - published0, received.sum(), u.seconds(), u.gateway(),
+    h.progress().say(name + " phase: " + (received.sum() - received0) + " of " + (publisher.accepted.sum() - published0)
+        + " received");
+    return new Phase(name, publisher.accepted.sum() - published0, received.sum() - received0, u.seconds(), u.gateway(),
         polls.sum() - polls0, latency.total().copy());
   }
 
