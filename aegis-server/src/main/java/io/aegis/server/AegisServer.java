@@ -180,7 +180,7 @@ public final class AegisServer implements AutoCloseable {
       new AuthRoutes(authentication,
           new RateLimiter(config.authRateLimit(), config.authRateLimit() * 2, 100_000), identity).mount(api);
       this.policies = new PolicyStore(database);
-      this.artifacts = new ArtifactStore(database);
+      this.artifacts = new ArtifactStore(database, batcher, config.requestDeadline());
       this.events = new EventStore(database);
       new PolicyRoutes(policies).mount(api);
 

@@ -13,6 +13,7 @@ import io.vertx.core.http.HttpMethod;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 
 /**
  * The artifact endpoints: operators publish, list and delete under {@code /api/v1/artifacts};
@@ -35,7 +36,7 @@ public final class ArtifactRoutes {
   public record Feed(List<AgentArtifact> artifacts, String cursor) {}
 
   public void mount(ApiRouter api) {
-    api.route(HttpMethod.POST, "/api/v1/artifacts", Access.operator(Scope.POLICIES_WRITE), this::publish);
+    api.routeAsync(HttpMethod.POST, "/api/v1/artifacts", Access.operator(Scope.POLICIES_WRITE), this::publish);
     api.route(HttpMethod.GET, "/api/v1/artifacts", Access.operator(Scope.READ), this::list);
     api.route(HttpMethod.GET, "/api/v1/artifacts/:artifact_id", Access.operator(Scope.READ),
         r -> Reply.ok(store.get(r.path("artifact_id")).orElseThrow(() -> noArtifact(r))));
@@ -44,9 +45,9 @@ public final class ArtifactRoutes {
     api.route(HttpMethod.GET, "/api/v1/agents/:agent_id/artifacts", Access.operatorOrSelf(Scope.READ), this::poll);
   }
 
-  private Reply publish(ApiRequest r) {
-    Artifact a = store.publish(r.body(PublishRequest.class).validate(maxContentSize));
-    return Reply.created(a).withHeader("Location", "/api/v1/artifacts/" + a.id());
+  private CompletionStage<Reply> publish(ApiRequest r) {
+    return store.publish(r.body(PublishRequest.class).validate(maxContentSize))
+        .thenApply(a -> Reply.created(a).withHeader("Location", "/api/v1/artifacts/" + a.id()));
   }
 
   private Reply list(ApiRequest r) {

@@ -4,11 +4,13 @@ import io.aegis.server.api.ApiException;
 import io.aegis.server.api.ETags;
 import io.aegis.server.store.Database;
 import io.aegis.server.store.JsonColumns;
+import io.aegis.server.store.WriteBatcher;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -16,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -29,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * smaller seq that committed after it polled. Publications are rare, so serializing them costs
  * nothing that matters.
  *
- * <p>Thread-safe. Methods block on the store: call them from a worker thread.
+ * <p>Thread-safe. Methods other than {@link #publish} block on the store: call them from a worker
+ * thread.
  */
 public final class ArtifactStore {
   private static final Logger log = LoggerFactory.getLogger(ArtifactStore.class);
@@ -37,10 +41,18 @@ public final class ArtifactStore {
       "a.seq, a.id, a.name, a.version, a.sha256, a.size, a.download_url, a.target_all, a.metadata, a.created_at";
 
   private final Database db;
+  private final WriteBatcher batcher;
+  private final Duration deadline;
   private final List<Consumer<Artifact>> listeners = new CopyOnWriteArrayList<>();
 
-  public ArtifactStore(Database db) {
+  /**
+   * @param batcher  the node's group commit, which publications go through
+   * @param deadline how long a publication may wait for the store ({@code AEGIS_REQUEST_DEADLINE})
+   */
+  public ArtifactStore(Database db, WriteBatcher batcher, Duration deadline) {
     this.db = db;
+    this.batcher = batcher;
+    this.deadline = deadline;
   }
 
   /**
@@ -51,11 +63,21 @@ public final class ArtifactStore {
     listeners.add(listener);
   }
 
-  /** Publishes {@code a}; 409 {@code already_exists} if its name and version are taken. */
-  public Artifact publish(NewArtifact a) {
+  /**
+   * Publishes {@code a} in the node's group commit (one commit, and the writer's prepared
+   * statements, shared with the writes pending beside it); completes after the commit, once the
+   * listeners have heard of it, or fails with 409 {@code already_exists} if its name and version
+   * are taken.
+   */
+  public CompletableFuture<Artifact> publish(NewArtifact a) {
     String id = UUID.randomUUID().toString();
     Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
-    long seq = db.transaction(c -> {
+    return batcher.submit(c -> {
+      // Checked first, so that a refusal writes nothing and fails nothing: an exception would
+      // roll back the whole group commit and run its writes again one by one.
+      if (exists(c, a.name(), a.version())) {
+        return -1L;
+      }
       bumpRevision(c);
       try (PreparedStatement ps = c.prepareStatement("INSERT INTO artifacts (id, name, version, sha256, size, content, "
           + "download_url, target_all, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
@@ -76,25 +98,43 @@ public final class ArtifactStore {
         ps.executeUpdate();
       } catch (SQLException e) {
         if (db.dialect().isUniqueViolation(e)) {
-          throw ApiException.conflict("already_exists",
-              "artifact '" + a.name() + "' version '" + a.version() + "' already exists; publish a new version");
+          throw alreadyExists(a); // another node's publication of the same version, a moment ago
         }
         throw e;
       }
       long s = seqOf(c, id);
       insertTargets(c, s, a.target());
       return s;
+    }, System.nanoTime() + deadline.toNanos()).thenApply(seq -> {
+      if (seq < 0) {
+        throw alreadyExists(a);
+      }
+      Artifact published = new Artifact(id, Long.toString(seq), a.name(), a.version(), a.sha256(), a.size(),
+          a.downloadUrl(), a.content() == null ? null : Artifact.contentPath(id), a.target(), a.metadata(), now);
+      for (Consumer<Artifact> listener : listeners) {
+        try {
+          listener.accept(published);
+        } catch (RuntimeException e) {
+          log.warn("artifact publish listener failed on {}: {}", id, e.toString());
+        }
+      }
+      return published;
     });
-    Artifact published = new Artifact(id, Long.toString(seq), a.name(), a.version(), a.sha256(), a.size(),
-        a.downloadUrl(), a.content() == null ? null : Artifact.contentPath(id), a.target(), a.metadata(), now);
-    for (Consumer<Artifact> listener : listeners) {
-      try {
-        listener.accept(published);
-      } catch (RuntimeException e) {
-        log.warn("artifact publish listener failed on {}: {}", id, e.toString());
+  }
+
+  private static ApiException alreadyExists(NewArtifact a) {
+    return ApiException.conflict("already_exists",
+        "artifact '" + a.name() + "' version '" + a.version() + "' already exists; publish a new version");
+  }
+
+  private static boolean exists(Connection c, String name, String version) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM artifacts WHERE name = ? AND version = ?")) {
+      ps.setString(1, name);
+      ps.setString(2, version);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
       }
     }
-    return published;
   }
 
   // Takes the feed row's lock (held to commit) and records that the feed changed.

@@ -268,6 +268,43 @@ class ArtifactApiTest {
 
   @ParameterizedTest
   @EnumSource(StoreKind.class)
+  void oneVersionPublishedManyTimesAtOnceIsCreatedOnceAndTheOtherWritesOfItsCommitStand(StoreKind store)
+      throws Exception {
+    // Publications share the node's group commit: the refused ones must neither write nor undo
+    // anything of the writes committed beside them.
+    ApiClient op = gateways.get(store).operator();
+    String name = unique("raced");
+    List<String> others = new ArrayList<>();
+    List<java.util.concurrent.Callable<Integer>> calls = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      String other = unique("beside");
+      others.add(other);
+      calls.add(() -> op.post("/api/v1/artifacts", inline(name, "1", "same", everyone())).status());
+      calls.add(() -> op.post("/api/v1/artifacts", inline(other, "1", "other", everyone())).status());
+    }
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(24);
+    List<Integer> raced = new ArrayList<>();
+    List<Integer> beside = new ArrayList<>();
+    try {
+      var futures = pool.invokeAll(calls);
+      for (int i = 0; i < futures.size(); i++) {
+        (i % 2 == 0 ? raced : beside).add(futures.get(i).get());
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(raced).containsOnly(201, 409).filteredOn(s -> s == 201).hasSize(1);
+    assertThat(beside).containsOnly(201);
+    List<String> listed = new ArrayList<>();
+    for (var a : op.get("/api/v1/artifacts?limit=1000").json().path("artifacts")) {
+      listed.add(a.path("name").asText());
+    }
+    assertThat(listed).containsAll(others);
+    assertThat(listed.stream().filter(name::equals)).hasSize(1);
+  }
+
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
   void publishListenersReceiveTheArtifactAndItsTargetAfterCommit(StoreKind store) {
     TestGateway gw = gateways.get(store);
     String name = unique("pushed");
