@@ -67,7 +67,7 @@ record PublishRequest(String name, String version, String sha256, Long size, Str
     if (bytes.length != size) {
       throw ApiException.badRequest("size_mismatch", "'size' is " + size + " but the content is " + bytes.length + " bytes");
     }
-    if (!HexFormat.of().formatHex(sha256(bytes)).equals(hash)) {
+    if (!HexFormat.of().formatHex(Sha256.hash(bytes)).equals(hash)) {
       throw ApiException.badRequest("checksum_mismatch", "'sha256' does not match the SHA-256 of the content");
     }
     return bytes;
@@ -117,9 +117,5 @@ record PublishRequest(String name, String version, String sha256, Long size, Str
     if (!ok) {
       throw ApiException.invalid(message);
     }
-  }
-
-  private static byte[] sha256(byte[] bytes) {
-    return Sha256.hash(bytes);
   }
 }

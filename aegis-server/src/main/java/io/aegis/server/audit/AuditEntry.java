@@ -36,7 +36,7 @@ public record AuditEntry(long seq, long atMillis, String nodeId, String tokenId,
    * decimal text. Lower-case hex.
    */
   public String computeHash() {
-    MessageDigest sha = sha256();
+    MessageDigest sha = Sha256.newDigest();
     sha.update(LABEL);
     for (String field : new String[] {Long.toString(seq), Long.toString(atMillis), nodeId, tokenId, tokenName,
         address, action, resource, Integer.toString(status), errorCode, messageIds, bodyDigest, prevHash}) {
@@ -52,7 +52,7 @@ public record AuditEntry(long seq, long atMillis, String nodeId, String tokenId,
    * its hash (32 bytes), signed with the context {@value #CHECKPOINT_CONTEXT}.
    */
   public static byte[] checkpointDigest(long seq, String hash) {
-    MessageDigest sha = sha256();
+    MessageDigest sha = Sha256.newDigest();
     sha.update(ByteBuffer.allocate(8).putLong(seq).array());
     sha.update(HexFormat.of().parseHex(hash));
     return sha.digest();
@@ -62,10 +62,6 @@ public record AuditEntry(long seq, long atMillis, String nodeId, String tokenId,
 
   /** Lower-case hex SHA-256 of {@code bytes}. */
   public static String digest(byte[] bytes) {
-    return HexFormat.of().formatHex(sha256().digest(bytes));
-  }
-
-  private static MessageDigest sha256() {
-    return Sha256.newDigest();
+    return HexFormat.of().formatHex(Sha256.hash(bytes));
   }
 }

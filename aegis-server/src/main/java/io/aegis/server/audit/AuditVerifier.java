@@ -23,8 +23,9 @@ import java.util.Map;
 public final class AuditVerifier {
   private static final int MAX_PROBLEMS = 50;
 
-  /** The outcome: how much was checked and what was wrong (at most {@value #MAX_PROBLEMS} problems listed). */
   /**
+   * The outcome: how much was checked and what was wrong (at most {@value #MAX_PROBLEMS} problems listed).
+   *
    * @param prunedThrough the entries up to this seq were pruned at a signed checkpoint (0: none)
    */
   public record Report(long entries, long lastSeq, int checkpoints, long lastSignedSeq, long prunedThrough,

@@ -74,7 +74,7 @@ final class ConsoleAssets {
 
   private ConsoleAssets(Map<String, byte[]> files) {
     Map<String, Asset> byPath = new TreeMap<>();
-    MessageDigest all = sha256();
+    MessageDigest all = Sha256.newDigest();
     files.forEach((path, content) -> {
       if (path.startsWith("assets/")) {
         byPath.put(path.substring("assets/".length()), asset(path, content));
@@ -142,11 +142,7 @@ final class ConsoleAssets {
   private static Asset asset(String path, byte[] content) {
     String extension = path.substring(path.lastIndexOf('.') + 1);
     String type = TYPES.getOrDefault(extension, "application/octet-stream");
-    return new Asset(content, type, "\"" + Hex.encode(sha256().digest(content)).substring(0, 32) + "\"");
-  }
-
-  private static MessageDigest sha256() {
-    return Sha256.newDigest();
+    return new Asset(content, type, "\"" + Hex.encode(Sha256.hash(content)).substring(0, 32) + "\"");
   }
 
   /** The hash that names this release's assets directory. */
