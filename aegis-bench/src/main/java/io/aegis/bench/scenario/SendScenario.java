@@ -150,6 +150,12 @@ public final class SendScenario extends ScenarioCommand {
         "us", "this generator's CPU per delivered message (HTTP client, open, verify, ack)");
     report.figure("other_processes_cpu", Harness.round(usage.others() / Math.max(1e-9, usage.seconds())), "CPUs",
         "average CPUs used by other processes on the machine during the window");
+    double commits = after.sum("aegis_store_commit_seconds_count", "") - before.sum("aegis_store_commit_seconds_count", "");
+    if (commits > 0) {
+      report.figure("gateway_commits_per_message", Harness.round(commits / Math.max(1, m.receivedInWindow.sum())), "commits",
+          "the gateway's group commits (aegis_store_commit) during the window / messages delivered in it: a commit's "
+              + "fsync and page writes are paid per commit, not per row");
+    }
     PromHistogram server = PromHistogram.of(after, "aegis_delivery_latency_seconds", "")
         .minus(PromHistogram.of(before, "aegis_delivery_latency_seconds", ""));
     if (server.count() > 0) {

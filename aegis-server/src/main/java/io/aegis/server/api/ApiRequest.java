@@ -16,14 +16,16 @@ public final class ApiRequest {
   private final io.vertx.core.Context context;
   private final String clientAddress;
   private final AgentLabels agentLabels;
+  private final AuditTicket audit;
 
   /**
    * @param context the request's own context (its connection's event loop)
    * @param clientAddress the client's address, behind a trusted proxy the one it forwarded for
    */
   ApiRequest(RoutingContext ctx, Caller caller, io.vertx.core.Context context, String clientAddress,
-             AgentLabels agentLabels) {
+             AgentLabels agentLabels, AuditTicket audit) {
     this.ctx = ctx;
+    this.audit = audit;
     this.agentLabels = agentLabels;
     this.caller = caller;
     this.context = context;
@@ -32,6 +34,11 @@ public final class ApiRequest {
 
   public Caller caller() {
     return caller;
+  }
+
+  /** The audit entry this request owes, if it is an operator's and changes state. */
+  public Optional<AuditTicket> audit() {
+    return Optional.ofNullable(audit);
   }
 
   /** A path parameter, for example {@code agent_id} in {@code /api/v1/agents/:agent_id}. */

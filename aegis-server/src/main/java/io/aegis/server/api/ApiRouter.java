@@ -43,6 +43,7 @@ public final class ApiRouter {
   private final AgentLabels agentLabels;
   private volatile Auditor auditor = Auditor.NONE;
   private static final String CALLER = "aegis.caller";
+  private static final String AUDIT = "aegis.audit";
 
   public ApiRouter(Router router, Authenticator authenticator, WorkerExecutor worker,
                    MeterRegistry metrics, long maxBodySize, RequestLimits limits, AgentLabels agentLabels) {
@@ -79,7 +80,7 @@ public final class ApiRouter {
       long start = System.nanoTime();
       ctx.addEndHandler(v -> record(ctx, method, path, start));
       io.vertx.core.Context context = ctx.vertx().getOrCreateContext();
-      worker.<Reply>executeBlocking(() -> endpoint.handle(admit(ctx, access, takesNoBody, context)), false)
+      worker.<Reply>executeBlocking(() -> endpoint.handle(admit(ctx, template, access, takesNoBody, context)), false)
           .onComplete(ar -> answer(ctx, template, context, ar.result(), ar.cause()));
     });
   }
@@ -96,7 +97,7 @@ public final class ApiRouter {
       ctx.addEndHandler(v -> record(ctx, method, path, start));
       io.vertx.core.Context context = ctx.vertx().getOrCreateContext();
       worker.<java.util.concurrent.CompletionStage<Reply>>executeBlocking(
-          () -> endpoint.handle(admit(ctx, access, takesNoBody, context)), false).onComplete(ar -> {
+          () -> endpoint.handle(admit(ctx, template, access, takesNoBody, context)), false).onComplete(ar -> {
         if (ar.failed()) {
           answer(ctx, template, context, null, ar.cause());
           return;
@@ -127,16 +128,21 @@ public final class ApiRouter {
     boolean unserved = refusal != null && (refusal.status() == 503 || refusal.status() == 504);
     if (ctx.get(CALLER) instanceof Caller.Operator op && ctx.request().method() != HttpMethod.GET && !unserved
         && !(failure instanceof io.vertx.core.http.HttpClosedException)) {
+      AuditTicket ticket = ctx.get(AUDIT);
+      if (ticket == null) { // refused before the endpoint ran
+        ticket = ticket(ctx, op, template);
+      }
+      if (failure == null && ticket.recordedAs(reply.status())) {
+        deliver(ctx, reply, null); // written in the endpoint's own commit
+        return;
+      }
       byte[] answer = reply == null || reply.body() == null ? null
           : reply.body() instanceof byte[] b ? b : ApiJson.write(reply.body());
       // Serialized once, for the log and for the client.
       Reply serialized = answer == null ? reply
           : new Reply(reply.status(), answer, reply.contentType(), reply.headers());
-      Buffer body = ctx.body().buffer();
-      Auditor.Action action = new Auditor.Action(op, limits.clientAddress(ctx.request()),
-          ctx.request().method().name() + " " + template, ctx.request().path(),
-          reply != null ? reply.status() : refusal.status(), refusal == null ? "" : refusal.code(),
-          body == null ? new byte[0] : body.getBytes(), answer);
+      Auditor.Action action = ticket.action(reply != null ? reply.status() : refusal.status(),
+          refusal == null ? "" : refusal.code(), answer);
       auditor.record(action).whenComplete((v, err) -> context.runOnContext(x -> deliver(ctx, serialized, failure)));
       return;
     }
@@ -174,7 +180,8 @@ public final class ApiRouter {
    * {@code {}}, which some clients always send, is no body), and path parameters that follow
    * their rules ({@link PathParameters}).
    */
-  private ApiRequest admit(RoutingContext ctx, Access access, boolean takesNoBody, io.vertx.core.Context context) {
+  private ApiRequest admit(RoutingContext ctx, String template, Access access, boolean takesNoBody,
+                           io.vertx.core.Context context) {
     Caller caller = authorize(ctx, access);
     Buffer b = takesNoBody ? ctx.body().buffer() : null;
     if (b != null && b.length() > 0 && !b.toString(java.nio.charset.StandardCharsets.UTF_8).strip().matches("|\\{\\s*}")) {
@@ -182,7 +189,19 @@ public final class ApiRouter {
           + " takes no request body");
     }
     PathParameters.check(ctx.pathParams());
-    return new ApiRequest(ctx, caller, context, limits.clientAddress(ctx.request()), agentLabels);
+    AuditTicket ticket = null;
+    if (caller instanceof Caller.Operator op && ctx.request().method() != HttpMethod.GET) {
+      ticket = ticket(ctx, op, template);
+      ctx.put(AUDIT, ticket);
+    }
+    return new ApiRequest(ctx, caller, context, limits.clientAddress(ctx.request()), agentLabels, ticket);
+  }
+
+  /** The audit entry an operator's state-changing request owes. */
+  private AuditTicket ticket(RoutingContext ctx, Caller.Operator op, String template) {
+    Buffer body = ctx.body().buffer();
+    return new AuditTicket(auditor, op, limits.clientAddress(ctx.request()),
+        ctx.request().method().name() + " " + template, ctx.request().path(), body == null ? new byte[0] : body.getBytes());
   }
 
   /** Routes registered so far, for the OpenAPI document's completeness test. */

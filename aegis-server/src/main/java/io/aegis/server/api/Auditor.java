@@ -1,12 +1,15 @@
 package io.aegis.server.api;
 
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
  * Where the router reports every state-changing request an operator token made, whatever its
  * outcome; the answer is sent once the report is durable (see {@code audit.AuditLog}).
  */
-@FunctionalInterface
 public interface Auditor {
 
   /**
@@ -25,5 +28,20 @@ public interface Auditor {
   /** Records {@code action}; the stage completes once it is durable (or recording failed, which the auditor reports). */
   CompletionStage<Void> record(Action action);
 
-  Auditor NONE = a -> java.util.concurrent.CompletableFuture.completedFuture(null);
+  /**
+   * Records {@code action}, which names {@code messageIds}, in the transaction of {@code c}, a
+   * write the node's store writer is running: it is durable when that transaction commits.
+   */
+  void recordIn(Connection c, Action action, List<String> messageIds) throws SQLException;
+
+  Auditor NONE = new Auditor() {
+    @Override
+    public CompletionStage<Void> record(Action action) {
+      return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public void recordIn(Connection c, Action action, List<String> messageIds) {
+    }
+  };
 }

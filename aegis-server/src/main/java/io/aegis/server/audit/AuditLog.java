@@ -69,10 +69,8 @@ public final class AuditLog implements Auditor {
 
   @Override
   public CompletionStage<Void> record(Action a) {
-    AuditEntry draft = new AuditEntry(0, System.currentTimeMillis(), nodeId, a.operator().tokenId(),
-        a.operator().name(), a.address(), a.action(), truncate(a.resource(), 600), a.status(), a.errorCode(),
-        String.join(",", messageIds(a.answer())), AuditEntry.digest(a.body()), null, null);
-    Pending p = new Pending(draft, System.nanoTime() + deadline.toNanos(), new CompletableFuture<>());
+    Pending p = new Pending(draft(a, messageIds(a.answer())), System.nanoTime() + deadline.toNanos(),
+        new CompletableFuture<>());
     pending.add(p);
     if (appendQueued.compareAndSet(false, true)) {
       queueAppend();
@@ -87,11 +85,37 @@ public final class AuditLog implements Auditor {
     });
   }
 
+  @Override
+  public void recordIn(Connection c, Action a, List<String> messageIds) {
+    appends(c).add(draft(a, messageIds));
+  }
+
+  private AuditEntry draft(Action a, java.util.Collection<String> messageIds) {
+    return new AuditEntry(0, System.currentTimeMillis(), nodeId, a.operator().tokenId(), a.operator().name(),
+        a.address(), a.action(), truncate(a.resource(), 600), a.status(), a.errorCode(), String.join(",", messageIds),
+        AuditEntry.digest(a.body()), null, null);
+  }
+
   /**
-   * Queues one write that appends every entry pending when it runs: under load the entries of
-   * many requests share one lock of the head, one JDBC batch and one commit, instead of three
+   * The entries to append at the end of the transaction of {@code c}: those of requests that
+   * wrote theirs in their own transaction, and those pending here when it ran. Entries of one
+   * group commit share one lock of the head, one JDBC batch and one commit, instead of three
    * statements each.
    */
+  private List<AuditEntry> appends(Connection c) {
+    return batcher.tail(c, this, Appends::new).drafts;
+  }
+
+  private final class Appends implements WriteBatcher.Tail {
+    final List<AuditEntry> drafts = new ArrayList<>();
+
+    @Override
+    public void run(Connection c) throws SQLException {
+      appendAll(c, drafts);
+    }
+  }
+
+  /** Queues one write that adds every entry pending when it runs to its transaction's appends. */
   private void queueAppend() {
     List<Pending> taken = new ArrayList<>();
     batcher.submit(c -> {
@@ -108,7 +132,10 @@ public final class AuditLog implements Auditor {
         }
         return false;
       });
-      appendAll(c, taken.stream().map(Pending::draft).toList());
+      if (!taken.isEmpty()) {
+        List<AuditEntry> appends = appends(c);
+        taken.forEach(p -> appends.add(p.draft()));
+      }
       return taken.size();
     }).whenComplete((n, err) -> taken.forEach(p -> {
       if (err == null) {

@@ -108,9 +108,9 @@ public final class MessageRoutes {
     new ApprovalRoutes(approvals, this, batcher, tokenActive).mount(api);
   }
 
-  /** The request's idempotency key and deadline ({@code AEGIS_REQUEST_DEADLINE}, or shorter with {@code Request-Timeout}). */
+  /** The request's idempotency key, deadline ({@code AEGIS_REQUEST_DEADLINE}, or shorter with {@code Request-Timeout}) and audit entry. */
   private SendService.Admission admission(ApiRequest r) {
-    return new SendService.Admission(IdempotencyKeys.of(r), deadline(r));
+    return new SendService.Admission(IdempotencyKeys.of(r), deadline(r), r.audit());
   }
 
   /** When the store must have taken the request ({@link System#nanoTime}). */
@@ -268,7 +268,7 @@ public final class MessageRoutes {
    */
   CompletionStage<Reply> runApproved(Approvals.Approval a) {
     SendService.Admission admission = new SendService.Admission(a.idempotencyKey(),
-        System.nanoTime() + config.requestDeadline().toNanos());
+        System.nanoTime() + config.requestDeadline().toNanos(), Optional.empty());
     byte[] body = a.request().getBytes(java.nio.charset.StandardCharsets.UTF_8);
     if (a.kind().equals("send")) {
       SendRequest s = ApiJson.read(body, SendRequest.class);
@@ -348,7 +348,7 @@ public final class MessageRoutes {
     if (prepared.isEmpty()) {
       return CompletableFuture.completedFuture(Reply.ok(new BatchResponse(List.of(results))));
     }
-    return settled(sender.sendBatch(prepared, deadline).thenApply(outcomes -> {
+    return settled(sender.sendBatch(prepared, deadline, r.audit()).thenApply(outcomes -> {
       for (int j = 0; j < outcomes.size(); j++) {
         SendService.BatchOutcome o = outcomes.get(j);
         results[positions.get(j)] = o.error() != null

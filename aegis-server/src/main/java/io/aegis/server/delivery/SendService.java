@@ -9,6 +9,7 @@ import io.aegis.protocol.record.CommandSigner;
 import io.aegis.protocol.record.SignedCommand;
 import io.aegis.server.api.ApiException;
 import io.aegis.server.api.ApiJson;
+import io.aegis.server.api.AuditTicket;
 import io.aegis.server.config.Config;
 import io.aegis.server.config.Durations;
 import io.aegis.server.registry.AgentRegistry;
@@ -63,17 +64,12 @@ public final class SendService {
                          Map<String, String> headers) {}
 
   /**
-   * A message accepted for one agent.
-   *
-   * @param deliveringNow whether some node holds the agent's session and was handed it at once
-   * @param response      the agent's answer when the send asked to wait for one; empty on timeout
+   * What a request brings besides its message: its idempotency key, if any, its deadline
+   * ({@link System#nanoTime}) after which the store must not take it, and the audit entry it
+   * owes, if any, which a send whose answer is known before its commit writes in that commit.
    */
-  /**
-   * What a request brings besides its message: its idempotency key, if any, and its deadline
-   * ({@link System#nanoTime}) after which the store must not take it.
-   */
-  public record Admission(Optional<IdempotencyKeys.Key> key, long deadlineNanos) {
-    public static final Admission NONE = new Admission(Optional.empty(), Long.MAX_VALUE);
+  public record Admission(Optional<IdempotencyKeys.Key> key, long deadlineNanos, Optional<AuditTicket> audit) {
+    public static final Admission NONE = new Admission(Optional.empty(), Long.MAX_VALUE, Optional.empty());
   }
 
   /** A request whose idempotency key was already used: the answer given the first time. */
@@ -90,6 +86,12 @@ public final class SendService {
     }
   }
 
+  /**
+   * A message accepted for one agent.
+   *
+   * @param deliveringNow whether some node holds the agent's session and was handed it at once
+   * @param response      the agent's answer when the send asked to wait for one; empty on timeout
+   */
   public record Accepted(QueuedMessage message, boolean deliveringNow,
                          CompletableFuture<java.util.Optional<JsonNode>> response) {}
 
@@ -154,16 +156,22 @@ public final class SendService {
     String messageId = m.messageId();
     Instant now = m.createdAt();
     CompletableFuture<Optional<IdempotencyKeys.Answer>> committed;
-    if (admission.key().isPresent()) {
-      IdempotencyKeys.Key key = admission.key().get();
-      IdempotencyKeys.Answer mine = new IdempotencyKeys.Answer(messageId, 202,
-          ApiJson.MAPPER.createObjectNode().put("message_id", messageId).put("status", "queued").toString());
+    // Without a wait the answer is known now (202 and the id, or a key's first answer), so the
+    // request's audit entry goes in the same commit as its message.
+    Optional<AuditTicket> audit = wait == null ? admission.audit() : Optional.empty();
+    if (admission.key().isPresent() || audit.isPresent()) {
+      Optional<IdempotencyKeys.Key> key = admission.key();
       // The key and the message in one transaction: either both are written, or (the key was
       // taken, here or on another node) neither, and the first answer is returned.
       committed = batcher.submit(c -> {
-        Optional<IdempotencyKeys.Answer> first = idempotency.claim(c, key, mine, now);
+        Optional<IdempotencyKeys.Answer> first = key.isEmpty() ? Optional.empty()
+            : idempotency.claim(c, key.get(), new IdempotencyKeys.Answer(messageId, 202, queuedAnswer(messageId)), now);
         if (first.isEmpty()) {
           queue.insert(c, List.of(m), false);
+        }
+        if (audit.isPresent()) {
+          audit.get().recordIn(c, first.map(IdempotencyKeys.Answer::statusCode).orElse(202),
+              List.of(first.map(IdempotencyKeys.Answer::messageId).orElse(messageId)));
         }
         return first;
       }, admission.deadlineNanos());
@@ -180,6 +188,11 @@ public final class SendService {
           : engine.awaitResponse(agentId, messageId, wait);
       return engine.committed(List.of(m)).thenApply(reached -> new Accepted(m, reached.contains(agentId), response));
     });
+  }
+
+  /** A send's first answer, kept with its idempotency key. */
+  private static String queuedAnswer(String messageId) {
+    return ApiJson.MAPPER.createObjectNode().put("message_id", messageId).put("status", "queued").toString();
   }
 
   /**
@@ -220,7 +233,8 @@ public final class SendService {
    * Commits the items of a batch in one transaction (one group commit), each keyed item with its
    * key; completes, after the commit and the announcement, with one outcome per item, in order.
    */
-  public CompletableFuture<List<BatchOutcome>> sendBatch(List<BatchItem> items, long deadlineNanos) {
+  public CompletableFuture<List<BatchOutcome>> sendBatch(List<BatchItem> items, long deadlineNanos,
+                                                         Optional<AuditTicket> audit) {
     Instant now = Instant.now();
     return batcher.submit(c -> {
       List<BatchOutcome> outcomes = new ArrayList<>(items.size());
@@ -230,8 +244,7 @@ public final class SendService {
         if (item.key().isPresent()) {
           try {
             Optional<IdempotencyKeys.Answer> first = idempotency.claim(c, item.key().get(),
-                new IdempotencyKeys.Answer(m.messageId(), 202, ApiJson.MAPPER.createObjectNode()
-                    .put("message_id", m.messageId()).put("status", "queued").toString()), now);
+                new IdempotencyKeys.Answer(m.messageId(), 202, queuedAnswer(m.messageId())), now);
             if (first.isPresent()) {
               outcomes.add(new BatchOutcome(null, false, first.get(), null));
               continue;
@@ -245,6 +258,11 @@ public final class SendService {
         outcomes.add(new BatchOutcome(m, false, null, null));
       }
       queue.insert(c, rows, false);
+      if (audit.isPresent()) { // the answer (200, one result per item) is known now
+        audit.get().recordIn(c, 200, outcomes.stream()
+            .map(o -> o.inserted() != null ? o.inserted().messageId() : o.replayed() != null ? o.replayed().messageId() : null)
+            .filter(java.util.Objects::nonNull).toList());
+      }
       return outcomes;
     }, deadlineNanos).thenCompose(outcomes -> {
       List<QueuedMessage> inserted = outcomes.stream().map(BatchOutcome::inserted)

@@ -55,6 +55,19 @@ public final class WriteBatcher implements AutoCloseable {
   private static final long RECYCLE_NANOS = TimeUnit.MINUTES.toNanos(10);
   private static final long IDLE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
   private long lastUsed;
+  // The transaction being run (writer thread only): its connection, and the tails its writes added.
+  private Connection current;
+  private final Map<Object, Tail> tails = new LinkedHashMap<>();
+
+  /**
+   * Work that the writes of one transaction add to, run once after all of them and before the
+   * commit: the audit log appends the entries of every request in a group commit under one lock
+   * of its chain's head, in one JDBC batch.
+   */
+  @FunctionalInterface
+  public interface Tail {
+    void run(Connection c) throws SQLException;
+  }
 
   /** One queued write and where its result goes. */
   private static final class Item<T> {
@@ -297,8 +310,12 @@ public final class WriteBatcher implements AutoCloseable {
       // Auto-commit between batches: SQLite's driver begins the next (IMMEDIATE) transaction
       // right after a commit, which would hold the write lock while the writer is idle.
       c.setAutoCommit(false);
+      current = cache.wrap();
       try {
-        T result = work.run(cache.wrap());
+        T result = work.run(current);
+        for (Tail tail : tails.values()) {
+          tail.run(current);
+        }
         c.commit();
         c.setAutoCommit(true);
         return result;
@@ -313,6 +330,9 @@ public final class WriteBatcher implements AutoCloseable {
           dropConnection(); // it may be broken; a fresh one costs little next time
         }
         throw e;
+      } finally {
+        tails.clear();
+        current = null;
       }
     } catch (SQLException e) {
       throw new StoreException("database write failed: " + e.getMessage(), e);
@@ -350,6 +370,20 @@ public final class WriteBatcher implements AutoCloseable {
       // already broken
     }
     cache = null;
+  }
+
+  /**
+   * The tail registered under {@code key} in the transaction of {@code c}, made by {@code make}
+   * if this transaction has none yet. Only from a write this writer is running ({@code c} is the
+   * connection it was given): a rolled-back transaction drops its tails, and a write run again
+   * alone adds to the tail of its new transaction.
+   */
+  @SuppressWarnings("unchecked")
+  public <T extends Tail> T tail(Connection c, Object key, java.util.function.Supplier<T> make) {
+    if (c == null || c != current) {
+      throw new IllegalStateException("a tail is added from a write running in this writer's transaction");
+    }
+    return (T) tails.computeIfAbsent(key, k -> make.get());
   }
 
   /** Stops taking writes, finishes those queued, and waits for the writer (at most 10 s). */

@@ -187,6 +187,91 @@ class AuditLogTest {
     }
   }
 
+  /**
+   * A send knows its answer before its commit (202 and its message id, or a key's first answer),
+   * so its entry goes in that commit: the client waits for one commit, not two. The entries are
+   * the same as those the router writes after an answer, and the chain stays whole beside them.
+   */
+  @ParameterizedTest
+  @EnumSource(StoreKind.class)
+  void aSendsEntryIsWrittenInTheSendsOwnCommit(StoreKind store) throws Exception {
+    try (TestGateway gw = start(store)) {
+      TestAgent agent = TestAgent.register(gw, Gateways.unique("one-commit"));
+      String send = "/api/v1/agents/" + agent.agentId() + "/send";
+      String body = "{\"channel\":\"commands\",\"message\":{\"run\":1}}";
+
+      double before = commits(gw);
+      for (int i = 0; i < 20; i++) {
+        assertThat(gw.operator().send("POST", send, body, Map.of()).status()).isEqualTo(202);
+      }
+      // One commit each (two before: the message's, then its entry's); a little room for the
+      // node's own background writes.
+      assertThat(commits(gw) - before).isLessThan(30);
+
+      // Keyed sends, a key used again, a batch and other audited requests, all at once.
+      List<java.util.concurrent.CompletableFuture<ApiClient.Response>> calls = new java.util.ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        calls.add(gw.operator().sendAsync("POST", send, body, Map.of("Idempotency-Key", "k" + (i % 20))));
+        calls.add(gw.operator().sendAsync("POST", "/api/v1/enrollment-tokens", Map.of("description", "n" + i),
+            Map.of()));
+      }
+      String batch = "{\"messages\":[{\"agent_id\":\"" + agent.agentId() + "\",\"channel\":\"c\",\"message\":{\"n\":1}},"
+          + "{\"agent_id\":\"nobody-here\",\"channel\":\"c\",\"message\":{\"n\":2}},"
+          + "{\"agent_id\":\"" + agent.agentId() + "\",\"channel\":\"c\",\"message\":{\"n\":3}}]}";
+      ApiClient.Response batched = gw.operator().send("POST", "/api/v1/messages", batch, Map.of());
+      assertThat(batched.status()).isEqualTo(200);
+      java.util.Map<String, String> keyed = new java.util.HashMap<>();
+      for (int i = 0; i < calls.size(); i++) {
+        ApiClient.Response r = calls.get(i).get();
+        assertThat(r.status()).isIn(201, 202);
+        if (i % 2 == 0) { // the same key answers with the same message, whichever request came first
+          String id = r.json().path("message_id").asText();
+          assertThat(keyed.putIfAbsent("k" + (i / 2 % 20), id)).isIn(null, id);
+        }
+      }
+
+      JsonNode sends = gw.operator().get("/api/v1/audit?limit=200&action=POST%20/api/v1/agents/%7Bagent_id%7D/send")
+          .json().path("entries");
+      assertThat(sends).hasSize(60);
+      java.util.Map<String, Integer> entriesPerMessage = new java.util.HashMap<>();
+      sends.forEach(e -> {
+        assertThat(e.path("status").asInt()).isEqualTo(202);
+        assertThat(e.path("message_ids")).hasSize(1);
+        entriesPerMessage.merge(e.path("message_ids").get(0).asText(), 1, Integer::sum);
+      });
+      // Each key's message is named by both requests that used the key.
+      keyed.values().forEach(id -> assertThat(entriesPerMessage.get(id)).isEqualTo(2));
+      JsonNode batchEntry = gw.operator().get("/api/v1/audit?action=POST%20/api/v1/messages").json().path("entries");
+      assertThat(batchEntry).hasSize(1);
+      assertThat(batchEntry.get(0).path("status").asInt()).isEqualTo(200);
+      List<String> batchIds = new java.util.ArrayList<>();
+      batched.json().path("results").forEach(r -> {
+        if (r.has("message_id")) {
+          batchIds.add(r.path("message_id").asText());
+        }
+      });
+      assertThat(batchIds).hasSize(2);
+      assertThat(batchEntry.get(0).path("message_ids").toString()).isEqualTo(
+          "[\"" + batchIds.get(0) + "\",\"" + batchIds.get(1) + "\"]");
+
+      AuditVerifier.Report report = new AuditVerifier(gw.server().database(),
+          List.of(gw.server().identity().publicKey())).verify();
+      assertThat(report.problems()).isEmpty();
+      assertThat(report.entries()).isEqualTo(1 + 60 + 40 + 1); // the registration, sends, tokens, batch
+    }
+  }
+
+  /** Group commits so far ({@code aegis_store_commit_seconds_count}, every writer). */
+  private static double commits(TestGateway gw) {
+    double n = 0;
+    for (String line : gw.anonymous().get("/metrics").body().split("\n")) {
+      if (line.startsWith("aegis_store_commit_seconds_count")) {
+        n += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return n;
+  }
+
   @org.junit.jupiter.api.Test
   void aStoppingNodeSignsWhatItAppendedLast() {
     try (TestGateway gw = TestGateway.start(StoreKind.SQLITE)) { // the periodic signer (1m) does not come
