@@ -40,6 +40,7 @@ public final class WriteBatcher implements AutoCloseable {
   private final Database db;
   private final int maxBatch;
   private final BlockingQueue<Item<?>> queue;
+  private final BlockingQueue<Item<?>> lazy; // writes that go with the next commit (see submitLazily)
   private final Thread writer;
   private final Timer commitTimer;
   private final DistributionSummary batchSizes;
@@ -54,6 +55,7 @@ public final class WriteBatcher implements AutoCloseable {
   private long connectedAt;
   private static final long RECYCLE_NANOS = TimeUnit.MINUTES.toNanos(10);
   private static final long IDLE_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
   private long lastUsed;
   // The transaction being run (writer thread only): its connection, and the tails its writes added.
   private Connection current;
@@ -75,6 +77,7 @@ public final class WriteBatcher implements AutoCloseable {
     final BatchedWrite batched; // or null: then work
     final CompletableFuture<T> future = new CompletableFuture<>();
     long deadlineNanos = Long.MAX_VALUE; // System.nanoTime() after which it must not run
+    long dueNanos; // a lazy write's System.nanoTime() by which it commits even alone
     T result;
 
     Item(SqlWork<T> work) {
@@ -112,6 +115,7 @@ public final class WriteBatcher implements AutoCloseable {
     this.db = db;
     this.maxBatch = maxBatch;
     this.queue = new ArrayBlockingQueue<>(queueCapacity);
+    this.lazy = new ArrayBlockingQueue<>(queueCapacity);
     this.commitTimer = Timer.builder("aegis.store.commit")
         .description("Group commits of the " + name + " writer")
         .tag("writer", name)
@@ -173,27 +177,53 @@ public final class WriteBatcher implements AutoCloseable {
     return enqueue(item);
   }
 
+  /**
+   * Queues a write that nobody waits on promptly (an agent's ack): it goes with the next group
+   * commit, or in one of its own once it has waited {@code linger}. A send's commit and its ack's
+   * are otherwise two commits, each an fsync, whenever the rate is too low for group commit to
+   * share them. The price: a crash within {@code linger} loses the write, which for an ack means
+   * the message is delivered again (delivery is at least once; agents drop an id they have seen).
+   */
+  public CompletableFuture<Integer> submitLazily(BatchedWrite write, java.time.Duration linger) {
+    Item<Integer> item = new Item<>(write);
+    item.dueNanos = System.nanoTime() + linger.toNanos();
+    return enqueue(item, lazy);
+  }
+
   private <T> CompletableFuture<T> enqueue(Item<T> item) {
+    return enqueue(item, queue);
+  }
+
+  private <T> CompletableFuture<T> enqueue(Item<T> item, BlockingQueue<Item<?>> into) {
     if (closed) {
       item.future.completeExceptionally(new StoreException("the store writer is shut down", null));
-    } else if (!queue.offer(item)) {
+    } else if (!into.offer(item)) {
       refusedWrites.increment();
       item.future.completeExceptionally(
-          new StoreException("the store writer is overloaded (" + queue.size() + " writes queued)", null));
+          new StoreException("the store writer is overloaded (" + into.size() + " writes queued)", null));
     }
     return item.future;
   }
 
   private void loop() {
     List<Item<?>> batch = new ArrayList<>(maxBatch);
-    while (!closed || !queue.isEmpty()) {
+    while (!closed || !queue.isEmpty() || !lazy.isEmpty()) {
       try {
-        Item<?> first = queue.poll(100, TimeUnit.MILLISECONDS);
-        if (first == null) {
+        Item<?> oldestLazy = lazy.peek();
+        // Wakes at least every 100 ms to see whether the writer is closing.
+        long wait = Math.min(POLL_NANOS, oldestLazy == null ? POLL_NANOS : oldestLazy.dueNanos - System.nanoTime());
+        Item<?> first = queue.poll(Math.max(0, wait), TimeUnit.NANOSECONDS);
+        if (first != null) {
+          batch.add(first);
+          queue.drainTo(batch, maxBatch - 1);
+        }
+        // Lazy writes ride with any commit, and commit alone once the oldest is due.
+        if (first != null || closed || (oldestLazy != null && System.nanoTime() - oldestLazy.dueNanos >= 0)) {
+          lazy.drainTo(batch, maxBatch - batch.size());
+        }
+        if (batch.isEmpty()) {
           continue;
         }
-        batch.add(first);
-        queue.drainTo(batch, maxBatch - 1);
         dropLate(batch);
         if (!batch.isEmpty()) {
           runBatch(batch);
@@ -396,7 +426,7 @@ public final class WriteBatcher implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     Item<?> left;
-    while ((left = queue.poll()) != null) {
+    while ((left = queue.poll()) != null || (left = lazy.poll()) != null) {
       left.future.completeExceptionally(new StoreException("the store writer shut down before this write", null));
     }
     completions.shutdown();
