@@ -26,6 +26,11 @@ import java.util.stream.Collectors;
  * labels), as are duplicate keys, trailing content and values of the wrong type.
  */
 public final class ApiJson {
+  // Times to the millisecond, always with three digits (docs/API.md, Conventions): ISO_INSTANT,
+  // Jackson's default, drops the fraction of a whole second.
+  private static final java.time.format.DateTimeFormatter TIME = java.time.format.DateTimeFormatter
+      .ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC);
+
   public static final ObjectMapper MAPPER = JsonMapper.builder()
       .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -37,7 +42,16 @@ public final class ApiJson {
       .serializationInclusion(JsonInclude.Include.NON_ABSENT)
       .addModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule())
       .addModule(new com.fasterxml.jackson.datatype.jdk8.Jdk8Module())
+      .addModule(new com.fasterxml.jackson.databind.module.SimpleModule().addSerializer(java.time.Instant.class,
+          new com.fasterxml.jackson.databind.ser.std.StdSerializer<java.time.Instant>(java.time.Instant.class) {
+            @Override
+            public void serialize(java.time.Instant value, com.fasterxml.jackson.core.JsonGenerator gen,
+                                  com.fasterxml.jackson.databind.SerializerProvider provider) throws IOException {
+              gen.writeString(TIME.format(value));
+            }
+          }))
       .build();
+
 
   private ApiJson() {}
 
