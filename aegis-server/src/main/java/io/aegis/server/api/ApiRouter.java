@@ -38,6 +38,7 @@ public final class ApiRouter {
   private final MeterRegistry metrics;
   private final Counter storeFailures;
   private final List<RouteSpec> routes = new ArrayList<>();
+  private final RouteTable table = new RouteTable();
   private final RequestLimits limits;
   private final java.util.Set<String> bodiless = OpenApiRoutes.bodilessOperations();
   private final AgentLabels agentLabels;
@@ -68,6 +69,7 @@ public final class ApiRouter {
       ctx.next();
     });
     router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(maxBodySize));
+    router.route("/api/*").handler(table::dispatch);
   }
 
   /**
@@ -76,13 +78,19 @@ public final class ApiRouter {
   public void route(HttpMethod method, String path, Access access, Endpoint endpoint) {
     String template = register(method, path, access);
     boolean takesNoBody = bodiless.contains(method.name() + " " + template);
-    router.route(method, path).handler(ctx -> {
+    mount(method, path, ctx -> {
       long start = System.nanoTime();
       ctx.addEndHandler(v -> record(ctx, method, path, start));
       io.vertx.core.Context context = ctx.vertx().getOrCreateContext();
       worker.<Reply>executeBlocking(() -> endpoint.handle(admit(ctx, template, access, takesNoBody, context)), false)
           .onComplete(ar -> answer(ctx, template, context, ar.result(), ar.cause()));
     });
+  }
+
+  /** In the route table, which takes what it can match exactly, and in Vert.x's router, which takes the rest. */
+  private void mount(HttpMethod method, String path, io.vertx.core.Handler<RoutingContext> handler) {
+    table.add(method, path, handler);
+    router.route(method, path).handler(handler);
   }
 
   /**
@@ -92,7 +100,7 @@ public final class ApiRouter {
   public void routeAsync(HttpMethod method, String path, Access access, AsyncEndpoint endpoint) {
     String template = register(method, path, access);
     boolean takesNoBody = bodiless.contains(method.name() + " " + template);
-    router.route(method, path).handler(ctx -> {
+    mount(method, path, ctx -> {
       long start = System.nanoTime();
       ctx.addEndHandler(v -> record(ctx, method, path, start));
       io.vertx.core.Context context = ctx.vertx().getOrCreateContext();
