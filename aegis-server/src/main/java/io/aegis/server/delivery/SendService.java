@@ -59,8 +59,8 @@ public final class SendService {
     this.maxMessageBytes = (config.maxFrameSize() - 4096) / 4 * 3 - 256;
   }
 
-  /** What every send carries, whoever it goes to. */
-  public record Envelope(String channel, JsonNode message, String messageType, Duration ttl, Priority priority,
+  /** What every send carries, whoever it goes to; {@code body} is the message's JSON, as it is signed. */
+  public record Envelope(String channel, byte[] body, String messageType, Duration ttl, Priority priority,
                          Map<String, String> headers) {}
 
   /**
@@ -131,11 +131,12 @@ public final class SendService {
     if (headerError != null) {
       throw ApiException.invalid(headerError);
     }
-    if (ApiJson.write(message).length > maxMessageBytes) {
+    byte[] body = ApiJson.write(message); // written once: measured here, signed as it is
+    if (body.length > maxMessageBytes) {
       throw ApiException.tooLarge("message must be at most " + maxMessageBytes
           + " bytes of JSON (it must fit in one AEGIS_MAX_FRAME_SIZE record)");
     }
-    return new Envelope(channel, message, type, life, Priority.parse(priority), Map.copyOf(h));
+    return new Envelope(channel, body, type, life, Priority.parse(priority), Map.copyOf(h));
   }
 
   /**
@@ -215,7 +216,7 @@ public final class SendService {
     String messageId = TimeOrderedIds.next();
     long expires = expiry(now, e.ttl());
     SignedCommand command = CommandSigner.backend(keys.current())
-        .toAgent(agentId, messageId, e.messageType(), e.channel(), expires, ApiJson.write(e.message()));
+        .toAgent(agentId, messageId, e.messageType(), e.channel(), expires, e.body());
     return row(agentId, command, e, now, expires);
   }
 
@@ -284,7 +285,7 @@ public final class SendService {
     Instant now = Instant.now();
     long expires = expiry(now, e.ttl());
     SignedCommand command = CommandSigner.backend(keys.current())
-        .toAgent(agentId, messageId, e.messageType(), e.channel(), expires, ApiJson.write(e.message()));
+        .toAgent(agentId, messageId, e.messageType(), e.channel(), expires, e.body());
     QueuedMessage m = row(agentId, command, e, now, expires);
     return batcher.submit(c -> {
       before.run(c);
@@ -335,7 +336,7 @@ public final class SendService {
     String messageId = TimeOrderedIds.next();
     long expires = expiry(now, e.ttl());
     SignedCommand command = CommandSigner.backend(keys.current())
-        .broadcast(messageId, e.messageType(), e.channel(), expires, ApiJson.write(e.message()));
+        .broadcast(messageId, e.messageType(), e.channel(), expires, e.body());
     List<QueuedMessage> rows = new ArrayList<>();
     List<String> sentTo = new ArrayList<>();
     List<String> queued = new ArrayList<>();
