@@ -174,6 +174,11 @@ public final class PollVsPushScenario extends ScenarioCommand {
     report.figure("push_delivery_cpu_ms_per_message", Harness.round(pushNet / 1000), "ms",
         "push phase CPU per message minus the publish-only figure: what delivering by push costs, "
             + "holding the sessions included");
+    // Polling costs per poll, whether or not the poll finds anything; push costs per artifact.
+    double pollingSeconds = poll.gatewayCpuSeconds() - publishUs / 1e6 * poll.published();
+    report.figure("poll_gateway_cpu_us_per_poll", Harness.round(pollingSeconds * 1e6 / Math.max(1, poll.polls())), "us",
+        "poll phase: gateway CPU minus its publications' share (the publish-only figure) / polls answered: what one "
+            + "poll costs the gateway, found or not");
     report.figure("delivery_cpu_ratio_per_message", Harness.round(pollNet / Math.max(1e-9, pushNet)), "x",
         "poll delivery CPU per message / push delivery CPU per message");
     report.latency("poll", poll.latency(), "publish (scheduled start) to the agent's poll answer containing it");
