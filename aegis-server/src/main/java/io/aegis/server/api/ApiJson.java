@@ -52,7 +52,6 @@ public final class ApiJson {
           }))
       .build();
 
-
   private ApiJson() {}
 
   /** Reads a request body into {@code type}, turning every kind of bad input into a 400 that says why. */
