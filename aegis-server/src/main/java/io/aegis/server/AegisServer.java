@@ -205,9 +205,9 @@ public final class AegisServer implements AutoCloseable {
       agentRouter.register("policy", new PolicyChannel(policies));
       agentRouter.register("artifacts", new ArtifactsChannel(artifacts));
       SyncState sync = new SyncState(database);
-      PolicyPush policyPush = new PolicyPush(database, policies, sender, queue, sync, batcher, worker,
+      PolicyPush policyPush = new PolicyPush(database, policies, sender, queue, sync, worker,
           gateway.connections(), cluster.events());
-      ArtifactPush artifactPush = new ArtifactPush(artifacts, sender, sync, batcher, worker, gateway.connections(),
+      ArtifactPush artifactPush = new ArtifactPush(artifacts, sender, sync, worker, gateway.connections(),
           cluster.events());
       agentRouter.addSessionListener(policyPush);
       agentRouter.addSessionListener(new CatchUp(sync, policyPush, artifactPush, worker));

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.aegis.protocol.SecureMessage;
 import io.aegis.server.api.ApiJson;
 import io.aegis.server.config.Config;
+import io.aegis.server.store.BatchedWrite;
 import io.aegis.server.store.WriteBatcher;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
@@ -38,9 +39,14 @@ import org.slf4j.LoggerFactory;
 public final class DeliveryEngine implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DeliveryEngine.class);
 
-  /** Told when a message is acknowledged (after the store recorded it). */
+  /** Asked, when an agent acknowledges a message, what else its delivery settles. */
   public interface Listener {
-    void onDelivered(QueuedMessage message);
+    /**
+     * The write that records what the delivery of {@code message} settles (a pushed policy or
+     * artifact the agent now has), or null. It is written lazily beside the ack's own write, so
+     * that the two nearly always share one commit.
+     */
+    BatchedWrite onDelivered(QueuedMessage message);
   }
 
   private final Vertx vertx;
@@ -356,10 +362,20 @@ public final class DeliveryEngine implements AutoCloseable {
     metrics.count("delivered", m.channel());
     metrics.delivered(Duration.between(m.createdAt(), at));
     statusWrites.write("ack of " + m.messageId(), () -> batcher.submitLazily(unrecorded == null
-            ? queue.delivered(m.agentId(), m.messageId(), at)
-            : queue.sentAndDelivered(m.agentId(), m.rowId(), m.attempts(), unrecorded.sealed().payload(),
-                unrecorded.sealed().nonce(), unrecorded.at(), at), ACK_LINGER))
-        .thenRun(() -> listeners.forEach(l -> l.onDelivered(m)));
+        ? queue.delivered(m.agentId(), m.messageId(), at)
+        : queue.sentAndDelivered(m.agentId(), m.rowId(), m.attempts(), unrecorded.sealed().payload(),
+            unrecorded.sealed().nonce(), unrecorded.at(), at), ACK_LINGER));
+    for (Listener l : listeners) {
+      BatchedWrite settled = l.onDelivered(m);
+      if (settled != null) {
+        // Lost to a store failure or a crash, the policy or artifact is only pushed again.
+        batcher.submitLazily(settled, ACK_LINGER).exceptionally(err -> {
+          log.warn("agent_id={} message {}: what its delivery settles was not recorded: {}", m.agentId(),
+              m.messageId(), String.valueOf(err.getCause() != null ? err.getCause() : err));
+          return 0;
+        });
+      }
+    }
   }
 
   /** A transmission of a message: the record as sent, and when. */

@@ -79,7 +79,7 @@ public final class MessageQueue {
 
   /** One message's insert, to share a JDBC batch with other inserts of a group commit. */
   public BatchedWrite insert(QueuedMessage m) {
-    return new Write(insertSql, ps -> bindInsert(ps, m, false));
+    return BatchedWrite.of(insertSql, ps -> bindInsert(ps, m, false));
   }
 
   private void bindInsert(PreparedStatement ps, QueuedMessage m, boolean broadcast) throws SQLException {
@@ -101,18 +101,6 @@ public final class MessageQueue {
     ps.setBoolean(i, broadcast);
   }
 
-  /** A {@link BatchedWrite} from its SQL and a binder. */
-  private record Write(String sql, Binder binder) implements BatchedWrite {
-    @Override
-    public void bind(PreparedStatement statement) throws SQLException {
-      binder.bind(statement);
-    }
-  }
-
-  @FunctionalInterface
-  private interface Binder {
-    void bind(PreparedStatement ps) throws SQLException;
-  }
 
   /** Whether the agent has a message with this id (in any status). */
   public boolean contains(Connection c, String agentId, String messageId) throws SQLException {
@@ -190,7 +178,7 @@ public final class MessageQueue {
    */
   public BatchedWrite sent(String agentId, String rowId, int attempts, String encryptedPayload, String nonce,
                            Instant at) {
-    return new Write("UPDATE " + table
+    return BatchedWrite.of("UPDATE " + table
         + " SET status = 'sent', attempts = ?, retry_count = ?, encrypted_payload = ?, nonce = ?, sent_at = ?"
         + " WHERE agent_id = ? AND id = ? AND status IN ('pending', 'sent')", ps -> {
           ps.setInt(1, attempts);
@@ -206,7 +194,7 @@ public final class MessageQueue {
   /** Records a transmission and its acknowledgement in one write (the ack came first). */
   public BatchedWrite sentAndDelivered(String agentId, String rowId, int attempts, String encryptedPayload,
                                        String nonce, Instant sentAt, Instant at) {
-    return new Write("UPDATE " + table
+    return BatchedWrite.of("UPDATE " + table
         + " SET status = 'delivered', attempts = ?, retry_count = ?, encrypted_payload = ?, nonce = ?, sent_at = ?,"
         + " delivered_at = ?, processed_at = ? WHERE agent_id = ? AND id = ? AND status IN ('pending', 'sent')", ps -> {
           ps.setInt(1, attempts);
@@ -223,7 +211,7 @@ public final class MessageQueue {
 
   /** Marks the agent's copy of {@code messageId} delivered (no response); see {@link #markDelivered}. */
   public BatchedWrite delivered(String agentId, String messageId, Instant at) {
-    return new Write("UPDATE " + table
+    return BatchedWrite.of("UPDATE " + table
         + " SET status = 'delivered', delivered_at = COALESCE(delivered_at, ?), processed_at = ?"
         + " WHERE agent_id = ? AND message_id = ?"
         + " AND (status IN ('pending', 'sent', 'delivered') OR (status = 'expired' AND sent_at IS NOT NULL))", ps -> {

@@ -11,7 +11,7 @@ import io.aegis.server.delivery.QueuedMessage;
 import io.aegis.server.delivery.SendService;
 import io.aegis.server.gateway.AgentSession;
 import io.aegis.server.gateway.ConnectionManager;
-import io.aegis.server.store.WriteBatcher;
+import io.aegis.server.store.BatchedWrite;
 import io.vertx.core.WorkerExecutor;
 import java.util.List;
 import java.util.Map;
@@ -37,16 +37,14 @@ public final class ArtifactPush implements DeliveryEngine.Listener, NodeEvents.L
   private final ArtifactStore artifacts;
   private final SendService sender;
   private final SyncState sync;
-  private final WriteBatcher batcher;
   private final WorkerExecutor worker;
   private final ConnectionManager connections;
 
-  public ArtifactPush(ArtifactStore artifacts, SendService sender, SyncState sync, WriteBatcher batcher,
-                      WorkerExecutor worker, ConnectionManager connections, NodeEvents events) {
+  public ArtifactPush(ArtifactStore artifacts, SendService sender, SyncState sync, WorkerExecutor worker,
+                      ConnectionManager connections, NodeEvents events) {
     this.artifacts = artifacts;
     this.sender = sender;
     this.sync = sync;
-    this.batcher = batcher;
     this.worker = worker;
     this.connections = connections;
     events.listen(this);
@@ -122,13 +120,9 @@ public final class ArtifactPush implements DeliveryEngine.Listener, NodeEvents.L
   }
 
   @Override
-  public void onDelivered(QueuedMessage m) {
+  public BatchedWrite onDelivered(QueuedMessage m) {
     String cursor = m.headers().get("cursor");
-    if (CHANNEL.equals(m.channel()) && cursor != null) {
-      batcher.submit(c -> {
-        sync.artifactDelivered(c, m.agentId(), Long.parseLong(cursor));
-        return null;
-      });
-    }
+    return CHANNEL.equals(m.channel()) && cursor != null ? sync.artifactDelivered(m.agentId(), Long.parseLong(cursor))
+        : null;
   }
 }

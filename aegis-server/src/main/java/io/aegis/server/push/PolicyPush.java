@@ -13,7 +13,7 @@ import io.aegis.server.policy.EffectivePolicies;
 import io.aegis.server.policy.PolicyStore;
 import io.aegis.server.store.Database;
 import io.aegis.server.store.TimeOrderedIds;
-import io.aegis.server.store.WriteBatcher;
+import io.aegis.server.store.BatchedWrite;
 import io.vertx.core.WorkerExecutor;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -47,20 +47,18 @@ public final class PolicyPush implements SessionHandler, DeliveryEngine.Listener
   private final SendService sender;
   private final MessageQueue queue;
   private final SyncState sync;
-  private final WriteBatcher batcher;
   private final WorkerExecutor worker;
   private final ConnectionManager connections;
   // The etag last queued for each connected agent, so an unchanged set is not pushed again.
   private final Map<String, String> lastPushed = new ConcurrentHashMap<>();
 
   public PolicyPush(Database db, PolicyStore policies, SendService sender, MessageQueue queue, SyncState sync,
-                    WriteBatcher batcher, WorkerExecutor worker, ConnectionManager connections, NodeEvents events) {
+                    WorkerExecutor worker, ConnectionManager connections, NodeEvents events) {
     this.db = db;
     this.policies = policies;
     this.sender = sender;
     this.queue = queue;
     this.sync = sync;
-    this.batcher = batcher;
     this.worker = worker;
     this.connections = connections;
     events.listen(this);
@@ -137,14 +135,9 @@ public final class PolicyPush implements SessionHandler, DeliveryEngine.Listener
   }
 
   @Override
-  public void onDelivered(QueuedMessage m) {
+  public BatchedWrite onDelivered(QueuedMessage m) {
     String etag = m.headers().get("etag");
-    if (CHANNEL.equals(m.channel()) && etag != null) {
-      batcher.submit(c -> {
-        sync.policyDelivered(c, m.agentId(), etag);
-        return null;
-      });
-    }
+    return CHANNEL.equals(m.channel()) && etag != null ? sync.policyDelivered(m.agentId(), etag) : null;
   }
 
   private List<String> assignedAndConnected(String policy) {

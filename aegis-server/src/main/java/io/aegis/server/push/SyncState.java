@@ -1,7 +1,7 @@
 package io.aegis.server.push;
 
+import io.aegis.server.store.BatchedWrite;
 import io.aegis.server.store.Database;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -37,27 +37,29 @@ public final class SyncState {
     });
   }
 
-  public void policyDelivered(Connection c, String agentId, String etag) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO agent_sync_state (agent_id, policy_etag, artifact_cursor, updated_at)"
+  /** Records that the agent has the policy set {@code etag}: a write for its ack's group commit. */
+  public BatchedWrite policyDelivered(String agentId, String etag) {
+    Instant now = Instant.now();
+    return BatchedWrite.of("INSERT INTO agent_sync_state (agent_id, policy_etag, artifact_cursor, updated_at)"
         + " VALUES (?, ?, 0, ?) ON CONFLICT (agent_id) DO UPDATE SET policy_etag = excluded.policy_etag,"
-        + " updated_at = excluded.updated_at")) {
-      ps.setString(1, agentId);
-      ps.setString(2, etag);
-      db.dialect().setInstant(ps, 3, Instant.now());
-      ps.executeUpdate();
-    }
+        + " updated_at = excluded.updated_at", ps -> {
+          ps.setString(1, agentId);
+          ps.setString(2, etag);
+          db.dialect().setInstant(ps, 3, now);
+        });
   }
 
-  /** Raises the agent's artifact cursor to {@code cursor} (never lowers it). */
-  public void artifactDelivered(Connection c, String agentId, long cursor) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO agent_sync_state (agent_id, policy_etag, artifact_cursor, updated_at)"
+  /** Raises the agent's artifact cursor to {@code cursor} (never lowers it): a write for its ack's group commit. */
+  public BatchedWrite artifactDelivered(String agentId, long cursor) {
+    Instant now = Instant.now();
+    return BatchedWrite.of("INSERT INTO agent_sync_state (agent_id, policy_etag, artifact_cursor, updated_at)"
         + " VALUES (?, NULL, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET"
         + " artifact_cursor = CASE WHEN excluded.artifact_cursor > agent_sync_state.artifact_cursor"
-        + " THEN excluded.artifact_cursor ELSE agent_sync_state.artifact_cursor END, updated_at = excluded.updated_at")) {
-      ps.setString(1, agentId);
-      ps.setLong(2, cursor);
-      db.dialect().setInstant(ps, 3, Instant.now());
-      ps.executeUpdate();
-    }
+        + " THEN excluded.artifact_cursor ELSE agent_sync_state.artifact_cursor END, updated_at = excluded.updated_at",
+        ps -> {
+          ps.setString(1, agentId);
+          ps.setLong(2, cursor);
+          db.dialect().setInstant(ps, 3, now);
+        });
   }
 }

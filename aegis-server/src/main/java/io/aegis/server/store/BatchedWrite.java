@@ -17,4 +17,21 @@ public interface BatchedWrite {
 
   /** Binds this write's parameters. */
   void bind(PreparedStatement statement) throws SQLException;
+
+  /** Binds a statement's parameters. */
+  @FunctionalInterface
+  interface Binder {
+    void bind(PreparedStatement ps) throws SQLException;
+  }
+
+  /** A write of {@code sql} whose parameters {@code binder} binds. */
+  static BatchedWrite of(String sql, Binder binder) {
+    record Write(String sql, Binder binder) implements BatchedWrite {
+      @Override
+      public void bind(PreparedStatement statement) throws SQLException {
+        binder.bind(statement);
+      }
+    }
+    return new Write(sql, binder);
+  }
 }
