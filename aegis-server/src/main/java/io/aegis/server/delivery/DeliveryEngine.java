@@ -368,9 +368,10 @@ public final class DeliveryEngine implements AutoCloseable {
     for (Listener l : listeners) {
       BatchedWrite settled = l.onDelivered(m);
       if (settled != null) {
-        // Lost to a store failure or a crash, the policy or artifact is only pushed again.
+        // Lost to a store failure or a crash, the policy or artifact is only pushed again; not a
+        // warning, which a store outage would repeat for every ack (the outage has its own).
         batcher.submitLazily(settled, ACK_LINGER).exceptionally(err -> {
-          log.warn("agent_id={} message {}: what its delivery settles was not recorded: {}", m.agentId(),
+          log.debug("agent_id={} message {}: what its delivery settles was not recorded: {}", m.agentId(),
               m.messageId(), String.valueOf(err.getCause() != null ? err.getCause() : err));
           return 0;
         });
