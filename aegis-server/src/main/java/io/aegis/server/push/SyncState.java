@@ -4,7 +4,6 @@ import io.aegis.server.store.BatchedWrite;
 import io.aegis.server.store.Database;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Instant;
 import java.util.Optional;
 
